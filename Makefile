@@ -1,0 +1,43 @@
+# seatledger — every target works on a fresh machine with Python 3.11.
+# Packages come only from the hash-pinned locks in requirements/ (compiled from pyproject.toml).
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(shell command -v uv 2>/dev/null || echo $(BIN)/uv)
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench lock clean
+
+$(STAMP): requirements/dev.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(UV) || $(BIN)/python -m pip install --quiet uv==0.13.9
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements/dev.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+run: $(STAMP)
+	@echo "seatledger's HTTP server arrives with the API issue; today the pricing engine is the"
+	@echo "working part: run 'make test' or 'make bench'."
+
+# Re-pin every dependency (with hashes) after editing pyproject.toml.
+lock:
+	$(UV) pip compile --quiet --python-version 3.11 --generate-hashes --no-header \
+		pyproject.toml -o requirements/main.lock
+	$(UV) pip compile --quiet --python-version 3.11 --generate-hashes --no-header \
+		--extra dev pyproject.toml -o requirements/dev.lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Entities and their rules: seat lifecycle, subscriptions, orders. Imports only pricing."""

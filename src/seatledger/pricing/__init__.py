@@ -1,0 +1,60 @@
+"""Pure pricing: money, seat prices, billing periods and proration (SPEC §2). No I/O.
+
+Everything here is a function of its arguments; amounts are integers in the currency's minor
+unit, fractions are exact, and rounding (half to even) happens once per line.
+"""
+
+from seatledger.pricing.errors import InvalidPrice, PricingError, SeatsOutOfRange
+from seatledger.pricing.money import currency_exponent, div_round_half_even
+from seatledger.pricing.periods import (
+    Period,
+    add_intervals,
+    add_months,
+    period_at,
+    period_containing,
+)
+from seatledger.pricing.price import (
+    MAX_AMOUNT,
+    MAX_SEATS,
+    Interval,
+    Line,
+    SeatPrice,
+    SeatSync,
+    Tier,
+    TiersMode,
+)
+from seatledger.pricing.proration import (
+    IntervalSwitch,
+    change_line,
+    describe_span,
+    interval_switch,
+    prorate,
+    unused_fraction,
+)
+
+__all__ = [
+    "MAX_AMOUNT",
+    "MAX_SEATS",
+    "Interval",
+    "IntervalSwitch",
+    "InvalidPrice",
+    "Line",
+    "Period",
+    "PricingError",
+    "SeatPrice",
+    "SeatSync",
+    "SeatsOutOfRange",
+    "Tier",
+    "TiersMode",
+    "add_intervals",
+    "add_months",
+    "change_line",
+    "currency_exponent",
+    "describe_span",
+    "div_round_half_even",
+    "interval_switch",
+    "period_at",
+    "period_containing",
+    "prorate",
+    "unused_fraction",
+]
