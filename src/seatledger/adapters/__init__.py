@@ -1,0 +1,1 @@
+"""Adapters: the database, payment providers and mail, each behind its own narrow seam."""

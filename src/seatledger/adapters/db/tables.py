@@ -1,0 +1,361 @@
+"""The schema, as SQLAlchemy Core tables. Migrations in ``migrations/`` create exactly this.
+
+Invariants live here as constraints, so that no code path can break them:
+* a seat belongs to exactly one pool: a subscription or an order (CHECK);
+* at most one non-revoked seat per email, and per member, in a pool (partial unique indexes);
+* exactly one billing manager per company (partial unique index);
+* a pool never holds more assigned seats than it has bought (CHECK ``assigned_seats <= seats``);
+* amounts and seat counts are never negative (CHECK);
+* a price's definition never changes once written (trigger, in the migration).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from seatledger.adapters.db.types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(40)
+
+products = Table(
+    "products",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("proration_increase", String(20), nullable=False),
+    Column("proration_decrease", String(20), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+prices = Table(
+    "prices",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("product_id", ID, ForeignKey("products.id"), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("interval", String(5), nullable=True),
+    Column("seat_sync", String(10), nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("archived_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("uq_prices_product_version", "product_id", "version", unique=True),
+)
+
+benefits = Table(
+    "benefits",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("type", String(20), nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("properties", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint(
+        "type IN ('file_download', 'license_key', 'access_grant', 'custom')", name="type"
+    ),
+)
+
+product_benefits = Table(
+    "product_benefits",
+    metadata,
+    Column("product_id", ID, ForeignKey("products.id"), primary_key=True),
+    Column("benefit_id", ID, ForeignKey("benefits.id"), primary_key=True),
+    Column("position", Integer, nullable=False),
+)
+
+files = Table(
+    "files",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("content_type", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("size >= 0", name="size"),
+)
+
+companies = Table(
+    "companies",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("external_id", String(200), nullable=True, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("name", String(200), nullable=True),
+    Column("external_id", String(200), nullable=True),
+    Column("role", String(20), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("removed_at", UTCDateTime, nullable=True),
+    CheckConstraint("role IN ('billing_manager', 'member')", name="role"),
+    CheckConstraint("email = lower(email)", name="email_lowercase"),
+    CheckConstraint("role = 'member' OR removed_at IS NULL", name="manager_not_removed"),
+    Index(
+        "uq_members_company_email",
+        "company_id",
+        "email",
+        unique=True,
+        sqlite_where=text("removed_at IS NULL"),
+        postgresql_where=text("removed_at IS NULL"),
+    ),
+    Index(
+        "uq_members_one_billing_manager",
+        "company_id",
+        unique=True,
+        sqlite_where=text("role = 'billing_manager'"),
+        postgresql_where=text("role = 'billing_manager'"),
+    ),
+    Index("ix_members_email", "email"),
+)
+
+checkouts = Table(
+    "checkouts",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("price_id", ID, ForeignKey("prices.id"), nullable=False),
+    Column("seats", Integer, nullable=False),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=True),
+    Column("customer_email", String(254), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("amount_due", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("subscription_id", ID, nullable=True),
+    Column("order_id", ID, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("seats >= 1", name="seats"),
+    CheckConstraint("amount_due >= 0", name="amount_due"),
+    CheckConstraint("status IN ('open', 'completed', 'expired')", name="status"),
+    CheckConstraint("company_id IS NOT NULL OR customer_email IS NOT NULL", name="customer"),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=True, index=True),
+    Column("owner_email", String(254), nullable=False, index=True),
+    Column("price_id", ID, ForeignKey("prices.id"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("seats", Integer, nullable=False),
+    Column("assigned_seats", Integer, nullable=False, server_default=text("0")),
+    Column("billing_anchor", UTCDateTime, nullable=False),
+    Column("current_period_start", UTCDateTime, nullable=False),
+    Column("current_period_end", UTCDateTime, nullable=False, index=True),
+    Column("cancel_at_period_end", Boolean, nullable=False, server_default=text("false")),
+    Column("canceled_at", UTCDateTime, nullable=True),
+    Column("pending_change", JSON, nullable=True),
+    Column("payment_method", String(100), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("seats >= 1", name="seats"),
+    CheckConstraint("assigned_seats >= 0 AND assigned_seats <= seats", name="assigned_seats"),
+    CheckConstraint("status IN ('active', 'past_due', 'canceled')", name="status"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=True, index=True),
+    Column("owner_email", String(254), nullable=False, index=True),
+    Column("price_id", ID, ForeignKey("prices.id"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("seats", Integer, nullable=False),
+    Column("assigned_seats", Integer, nullable=False, server_default=text("0")),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("seats >= 1", name="seats"),
+    CheckConstraint("amount >= 0", name="amount"),
+    CheckConstraint("assigned_seats >= 0 AND assigned_seats <= seats", name="assigned_seats"),
+    CheckConstraint("status IN ('pending', 'paid')", name="status"),
+)
+
+seats = Table(
+    "seats",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False, index=True),
+    Column("subscription_id", ID, ForeignKey("subscriptions.id"), nullable=True),
+    Column("order_id", ID, ForeignKey("orders.id"), nullable=True),
+    Column("member_id", ID, ForeignKey("members.id"), nullable=True, index=True),
+    Column("email", String(254), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("token_hash", String(64), nullable=True, unique=True),
+    Column("token_expires_at", UTCDateTime, nullable=True),
+    Column("metadata", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("claimed_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    CheckConstraint("(subscription_id IS NULL) <> (order_id IS NULL)", name="exactly_one_pool"),
+    CheckConstraint("status IN ('pending', 'claimed', 'revoked')", name="status"),
+    CheckConstraint("email = lower(email)", name="email_lowercase"),
+    Index("ix_seats_subscription", "subscription_id", "status"),
+    Index("ix_seats_order", "order_id", "status"),
+    Index(
+        "uq_seats_subscription_email",
+        "subscription_id",
+        "email",
+        unique=True,
+        sqlite_where=text("status <> 'revoked' AND subscription_id IS NOT NULL"),
+        postgresql_where=text("status <> 'revoked' AND subscription_id IS NOT NULL"),
+    ),
+    Index(
+        "uq_seats_order_email",
+        "order_id",
+        "email",
+        unique=True,
+        sqlite_where=text("status <> 'revoked' AND order_id IS NOT NULL"),
+        postgresql_where=text("status <> 'revoked' AND order_id IS NOT NULL"),
+    ),
+    Index(
+        "uq_seats_subscription_member",
+        "subscription_id",
+        "member_id",
+        unique=True,
+        sqlite_where=text("status <> 'revoked' AND member_id IS NOT NULL"),
+        postgresql_where=text("status <> 'revoked' AND member_id IS NOT NULL"),
+    ),
+    Index(
+        "uq_seats_order_member",
+        "order_id",
+        "member_id",
+        unique=True,
+        sqlite_where=text("status <> 'revoked' AND member_id IS NOT NULL"),
+        postgresql_where=text("status <> 'revoked' AND member_id IS NOT NULL"),
+    ),
+)
+
+benefit_grants = Table(
+    "benefit_grants",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("seat_id", ID, ForeignKey("seats.id"), nullable=False, index=True),
+    Column("member_id", ID, ForeignKey("members.id"), nullable=False, index=True),
+    Column("benefit_id", ID, ForeignKey("benefits.id"), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("license_key", String(64), nullable=True, unique=True),
+    Column("properties", JSON, nullable=False),
+    Column("granted_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    CheckConstraint("status IN ('granted', 'revoked')", name="status"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("number", String(20), nullable=True, unique=True),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=True, index=True),
+    Column("subscription_id", ID, ForeignKey("subscriptions.id"), nullable=True, index=True),
+    Column("order_id", ID, ForeignKey("orders.id"), nullable=True, index=True),
+    Column("status", String(10), nullable=False),
+    Column("reason", String(30), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("subtotal", BigInteger, nullable=False),
+    Column("credit_applied", BigInteger, nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("period_start", UTCDateTime, nullable=True),
+    Column("period_end", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finalized_at", UTCDateTime, nullable=True),
+    Column("paid_at", UTCDateTime, nullable=True),
+    CheckConstraint("status IN ('draft', 'open', 'paid', 'void')", name="status"),
+    CheckConstraint("credit_applied >= 0 AND total >= 0", name="amounts"),
+    CheckConstraint("total = subtotal - credit_applied OR subtotal < 0", name="total"),
+)
+
+invoice_lines = Table(
+    "invoice_lines",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("invoice_id", ID, ForeignKey("invoices.id"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("description", String(300), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_amount", BigInteger, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("period_start", UTCDateTime, nullable=True),
+    Column("period_end", UTCDateTime, nullable=True),
+    CheckConstraint("kind IN ('base', 'seats', 'proration', 'credit')", name="kind"),
+)
+
+# One row: the last invoice number given. Incremented inside the finalising transaction, so the
+# sequence has no gaps (a rolled-back invoice gives its number back).
+invoice_sequence = Table(
+    "invoice_sequence",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("last_number", BigInteger, nullable=False),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("invoice_id", ID, ForeignKey("invoices.id"), nullable=True, index=True),
+    Column("checkout_id", ID, ForeignKey("checkouts.id"), nullable=True),
+    Column("provider", String(20), nullable=False),
+    Column("provider_reference", String(200), nullable=True),
+    Column("payment_method", String(100), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("failure_reason", String(300), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("amount >= 0", name="amount"),
+    CheckConstraint("status IN ('succeeded', 'failed')", name="status"),
+)
+
+# Side effects (emails, webhooks, merchant events) recorded in the transaction that causes them
+# and delivered after commit by the worker: a crash loses none, a rollback sends none.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("event_id", ID, nullable=False, unique=True),
+    Column("type", String(60), nullable=False, index=True),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+)

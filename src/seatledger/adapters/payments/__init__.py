@@ -1,0 +1,1 @@
+"""Payment providers behind ``seatledger.domain.payments.PaymentGateway``."""

@@ -1,0 +1,53 @@
+"""The built-in ``local`` gateway for development and the sandbox (SPEC §7).
+
+Test payment methods:
+* ``pm_card_ok`` always succeeds;
+* ``pm_card_declined`` always fails;
+* ``pm_card_fail_after_first`` succeeds for a customer's first charge, then fails.
+
+Any other payment method is declined as unknown. A retried request (same idempotency key) gets
+the first answer again. State is per process, which is what a sandbox needs.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from seatledger.domain.payments import PaymentRequest, PaymentResult
+
+OK = "pm_card_ok"
+DECLINED = "pm_card_declined"
+FAIL_AFTER_FIRST = "pm_card_fail_after_first"
+
+
+class LocalGateway:
+    name = "local"
+
+    def __init__(self) -> None:
+        self._answers: dict[str, PaymentResult] = {}
+        self._charged_once: set[tuple[str, str]] = set()
+
+    async def charge(self, request: PaymentRequest) -> PaymentResult:
+        if request.idempotency_key in self._answers:
+            return self._answers[request.idempotency_key]
+        result = self._decide(request)
+        self._answers[request.idempotency_key] = result
+        return result
+
+    def _decide(self, request: PaymentRequest) -> PaymentResult:
+        method = request.payment_method
+        if method == OK:
+            return _success()
+        if method == FAIL_AFTER_FIRST:
+            key = (request.customer, method)
+            if key in self._charged_once:
+                return PaymentResult(False, failure_reason="Your card was declined.")
+            self._charged_once.add(key)
+            return _success()
+        if method == DECLINED:
+            return PaymentResult(False, failure_reason="Your card was declined.")
+        return PaymentResult(False, failure_reason=f"Unknown payment method {method!r}.")
+
+
+def _success() -> PaymentResult:
+    return PaymentResult(True, reference=f"py_local_{secrets.token_hex(8)}")

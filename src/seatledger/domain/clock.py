@@ -1,0 +1,33 @@
+"""Time comes from an injected clock, never from ``datetime.now()`` inside the rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class FixedClock:
+    """A clock that moves only when told to: for tests and the sandbox."""
+
+    current: datetime = field(default_factory=lambda: datetime(2027, 1, 1, tzinfo=UTC))
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.current += delta
+        return self.current
+
+    def set(self, moment: datetime) -> None:
+        self.current = moment

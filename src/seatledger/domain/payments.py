@@ -1,0 +1,32 @@
+"""The payment port: what the engine asks of a payment provider, in neutral data.
+
+Nothing outside ``seatledger.adapters.payments`` knows which provider answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRequest:
+    amount: int  # minor units, > 0
+    currency: str
+    payment_method: str
+    customer: str  # the company id, or the buyer's email before the company exists
+    description: str
+    idempotency_key: str  # a retry with the same key never charges twice
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    succeeded: bool
+    reference: str | None = None
+    failure_reason: str | None = None
+
+
+class PaymentGateway(Protocol):
+    name: str
+
+    async def charge(self, request: PaymentRequest) -> PaymentResult: ...

@@ -1,0 +1,1 @@
+"""Use cases: the only place a transaction opens and commits (one per use case)."""

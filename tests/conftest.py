@@ -1,0 +1,89 @@
+"""Shared fixtures.
+
+Database tests take the ``runtime`` (or ``engine``) fixture and run once per configured
+database: SQLite always, PostgreSQL too when ``SEATLEDGER_TEST_DATABASE_URL`` is set (CI sets
+it). The schema is built by the real migrations; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from seatledger.adapters.db import migrations
+from seatledger.adapters.db.engine import create_engine
+from seatledger.adapters.db.tables import metadata
+from seatledger.adapters.payments.local import LocalGateway
+from seatledger.config import Settings, sync_database_url
+from seatledger.domain.clock import FixedClock
+from seatledger.services.runtime import Runtime
+
+POSTGRES_URL = os.environ.get("SEATLEDGER_TEST_DATABASE_URL", "")
+DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_sync_engine(sync_database_url(url))
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("db") / "seatledger.sqlite3"
+        url = f"sqlite+aiosqlite:///{path}"
+    else:
+        url = POSTGRES_URL
+        _reset_postgres(url)
+    migrations.upgrade(url)
+    return url
+
+
+async def _empty_tables(engine: AsyncEngine) -> None:
+    names = [t.name for t in reversed(metadata.sorted_tables) if t.name != "invoice_sequence"]
+    async with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in names:
+                await connection.execute(text(f"DELETE FROM {name}"))
+        await connection.execute(text("UPDATE invoice_sequence SET last_number = 0"))
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    await _empty_tables(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, sandbox=True)
+
+
+@pytest.fixture
+def gateway() -> LocalGateway:
+    return LocalGateway()
+
+
+@pytest.fixture
+def runtime(
+    engine: AsyncEngine, clock: FixedClock, settings: Settings, gateway: LocalGateway
+) -> Runtime:
+    return Runtime(engine=engine, clock=clock, settings=settings, gateway=gateway)
