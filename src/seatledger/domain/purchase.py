@@ -1,0 +1,84 @@
+"""Purchases: checkouts, and the seat pools they create (subscriptions and orders).
+
+Lifecycles:
+    checkout      open → completed | expired (a declined card leaves it open)
+    subscription  active ⇄ past_due → canceled (canceled is final)
+    order         paid (its seat count never changes; more seats is a new order)
+
+A purchase made before its company exists is owner-scoped (``company_id`` is None, the buyer's
+email is ``owner_email``) until a company is created with that billing manager email, or the
+merchant attaches it explicitly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+CheckoutStatus = Literal["open", "completed", "expired"]
+SubscriptionStatus = Literal["active", "past_due", "canceled"]
+OrderStatus = Literal["pending", "paid"]
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    id: str
+    price_id: str
+    seats: int
+    company_id: str | None
+    customer_email: str | None
+    status: CheckoutStatus
+    amount_due: int
+    currency: str
+    expires_at: datetime
+    subscription_id: str | None
+    order_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PendingChange:
+    seats: int
+    price_id: str
+    effective_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: str
+    company_id: str | None
+    owner_email: str
+    price_id: str
+    status: SubscriptionStatus
+    seats: int
+    assigned_seats: int
+    billing_anchor: datetime
+    current_period_start: datetime
+    current_period_end: datetime
+    cancel_at_period_end: bool
+    canceled_at: datetime | None
+    pending_change: PendingChange | None
+    created_at: datetime
+
+    @property
+    def available_seats(self) -> int:
+        return self.seats - self.assigned_seats
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    id: str
+    company_id: str | None
+    owner_email: str
+    price_id: str
+    status: OrderStatus
+    seats: int
+    assigned_seats: int
+    amount: int
+    currency: str
+    created_at: datetime
+
+    @property
+    def available_seats(self) -> int:
+        return self.seats - self.assigned_seats
