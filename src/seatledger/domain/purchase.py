@@ -13,12 +13,17 @@ merchant attaches it explicitly.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
+
+from seatledger.domain.errors import ValidationFailed
 
 CheckoutStatus = Literal["open", "completed", "expired"]
 SubscriptionStatus = Literal["active", "past_due", "canceled"]
 OrderStatus = Literal["pending", "paid"]
+
+CHECKOUT_TTL = timedelta(hours=24)
+MAX_PAYMENT_METHOD_LENGTH = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,7 @@ class Subscription:
     canceled_at: datetime | None
     pending_change: PendingChange | None
     created_at: datetime
+    payment_method: str | None = None  # saved at purchase, charged at renewal
 
     @property
     def available_seats(self) -> int:
@@ -82,3 +88,13 @@ class Order:
     @property
     def available_seats(self) -> int:
         return self.seats - self.assigned_seats
+
+
+def check_payment_method(value: object, *, field: str = "payment_method") -> str:
+    """A payment method reference (``pm_…``): a non-empty string of at most 100 characters."""
+    if not isinstance(value, str) or not value or len(value) > MAX_PAYMENT_METHOD_LENGTH:
+        raise ValidationFailed.field(
+            field,
+            f"must be a payment method reference of 1 to {MAX_PAYMENT_METHOD_LENGTH} characters",
+        )
+    return value

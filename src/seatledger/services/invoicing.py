@@ -1,0 +1,283 @@
+"""Invoices: written inside the use case that causes them, read on their own.
+
+``create_invoice`` never opens or commits a transaction: a purchase, a renewal or a change
+writes its invoice in its own unit of work, so the invoice exists exactly when the change does.
+A finalised invoice (``open`` or ``paid``) takes the next number of one gapless sequence: the
+single ``invoice_sequence`` row is incremented in that same transaction, so a rollback gives
+the number back and concurrent finalisations queue on the row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.unit_of_work import UnitOfWork
+from seatledger.domain.errors import NotFound, ValidationFailed
+from seatledger.domain.ids import new_id
+from seatledger.domain.invoice import (
+    FINALISED,
+    Invoice,
+    InvoiceLine,
+    InvoiceReason,
+    InvoiceStatus,
+    invoice_number,
+    totals,
+)
+from seatledger.services.pages import Page, check_limit, page_of, paginate
+from seatledger.services.runtime import Runtime
+
+
+def invoice_event(invoice: Invoice) -> dict[str, Any]:
+    return {
+        "invoice_id": invoice.id,
+        "number": invoice.number,
+        "company_id": invoice.company_id,
+        "subscription_id": invoice.subscription_id,
+        "order_id": invoice.order_id,
+        "status": invoice.status,
+        "reason": invoice.reason,
+        "currency": invoice.currency,
+        "subtotal": invoice.subtotal,
+        "credit_applied": invoice.credit_applied,
+        "total": invoice.total,
+    }
+
+
+async def next_invoice_number(connection: AsyncConnection) -> str:
+    number = (
+        await connection.execute(
+            update(t.invoice_sequence)
+            .where(t.invoice_sequence.c.id == 1)
+            .values(last_number=t.invoice_sequence.c.last_number + 1)
+            .returning(t.invoice_sequence.c.last_number)
+        )
+    ).scalar_one()
+    return invoice_number(int(number))
+
+
+async def create_invoice(
+    uow: UnitOfWork,
+    *,
+    now: datetime,
+    company_id: str | None,
+    subscription_id: str | None = None,
+    order_id: str | None = None,
+    currency: str,
+    lines: Sequence[InvoiceLine],
+    status: InvoiceStatus,
+    reason: InvoiceReason,
+    period_start: datetime | None = None,
+    period_end: datetime | None = None,
+    credit_applied: int = 0,
+) -> Invoice:
+    """Write an invoice and its lines in the caller's unit of work (no commit).
+
+    ``status`` is ``draft`` (no number yet), ``open`` (finalised, awaiting payment) or ``paid``
+    (finalised and paid at ``now``). Emits ``invoice.finalized`` for an open invoice and
+    ``invoice.paid`` for a paid one. ``credit_applied`` must lie within ``[0, subtotal]``.
+    """
+    if status not in ("draft", "open", "paid"):
+        raise ValueError(f"an invoice is created draft, open or paid, not {status!r}")
+    subtotal, total = totals(lines, credit_applied)
+    connection = uow.connection
+    finalised = status in FINALISED
+    invoice = Invoice(
+        id=new_id("inv"),
+        number=await next_invoice_number(connection) if finalised else None,
+        company_id=company_id,
+        subscription_id=subscription_id,
+        order_id=order_id,
+        status=status,
+        reason=reason,
+        currency=currency,
+        subtotal=subtotal,
+        credit_applied=credit_applied,
+        total=total,
+        period_start=period_start,
+        period_end=period_end,
+        lines=tuple(lines),
+        created_at=now,
+        finalized_at=now if finalised else None,
+        paid_at=now if status == "paid" else None,
+    )
+    await connection.execute(
+        insert(t.invoices).values(
+            id=invoice.id,
+            number=invoice.number,
+            company_id=company_id,
+            subscription_id=subscription_id,
+            order_id=order_id,
+            status=status,
+            reason=reason,
+            currency=currency,
+            subtotal=subtotal,
+            credit_applied=credit_applied,
+            total=total,
+            period_start=period_start,
+            period_end=period_end,
+            created_at=now,
+            finalized_at=invoice.finalized_at,
+            paid_at=invoice.paid_at,
+        )
+    )
+    if lines:
+        # One multi-row INSERT for every line.
+        await connection.execute(
+            insert(t.invoice_lines).values(
+                [
+                    {
+                        "invoice_id": invoice.id,
+                        "position": position,
+                        "kind": line.kind,
+                        "description": line.description,
+                        "quantity": line.quantity,
+                        "unit_amount": line.unit_amount,
+                        "amount": line.amount,
+                        "period_start": line.period_start,
+                        "period_end": line.period_end,
+                    }
+                    for position, line in enumerate(lines)
+                ]
+            )
+        )
+    if status == "paid":
+        uow.emit("invoice.paid", invoice_event(invoice))
+    elif status == "open":
+        uow.emit("invoice.finalized", invoice_event(invoice))
+    return invoice
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+
+def _line_from_row(row: Any) -> InvoiceLine:
+    return InvoiceLine(
+        kind=row.kind,
+        description=row.description,
+        quantity=row.quantity,
+        unit_amount=row.unit_amount,
+        amount=row.amount,
+        period_start=row.period_start,
+        period_end=row.period_end,
+    )
+
+
+def _invoice_from_row(row: Any, lines: Sequence[InvoiceLine]) -> Invoice:
+    return Invoice(
+        id=row.id,
+        number=row.number,
+        company_id=row.company_id,
+        subscription_id=row.subscription_id,
+        order_id=row.order_id,
+        status=row.status,
+        reason=row.reason,
+        currency=row.currency,
+        subtotal=row.subtotal,
+        credit_applied=row.credit_applied,
+        total=row.total,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        lines=tuple(lines),
+        created_at=row.created_at,
+        finalized_at=row.finalized_at,
+        paid_at=row.paid_at,
+    )
+
+
+async def _with_lines(connection: AsyncConnection, rows: Sequence[Any]) -> list[Invoice]:
+    """The invoices of ``rows`` with their lines, read in one query."""
+    if not rows:
+        return []
+    lines: dict[str, list[InvoiceLine]] = {row.id: [] for row in rows}
+    line_rows = await connection.execute(
+        select(t.invoice_lines)
+        .where(t.invoice_lines.c.invoice_id.in_(list(lines)))
+        .order_by(t.invoice_lines.c.invoice_id, t.invoice_lines.c.position)
+    )
+    for line in line_rows:
+        lines[line.invoice_id].append(_line_from_row(line))
+    return [_invoice_from_row(row, lines[row.id]) for row in rows]
+
+
+async def get_invoice(
+    rt: Runtime, invoice_id: str, *, scope_company_id: str | None = None
+) -> Invoice:
+    if not isinstance(invoice_id, str):
+        raise NotFound("invoice")
+    query = select(t.invoices).where(t.invoices.c.id == invoice_id)
+    if scope_company_id is not None:
+        query = query.where(t.invoices.c.company_id == scope_company_id)
+    async with rt.transaction() as uow:
+        row = (await uow.connection.execute(query)).first()
+        if row is None:
+            raise NotFound("invoice")
+        (invoice,) = await _with_lines(uow.connection, [row])
+    return invoice
+
+
+async def _require(
+    connection: AsyncConnection,
+    table: Table,
+    noun: str,
+    field: str,
+    value: object,
+    scope_company_id: str | None,
+) -> None:
+    if isinstance(value, str):
+        query = select(table.c.id).where(table.c.id == value)
+        if scope_company_id is not None:
+            scope = table.c.id if table is t.companies else table.c.company_id
+            query = query.where(scope == scope_company_id)
+        if (await connection.execute(query)).first() is not None:
+            return
+    raise NotFound(noun, field=field)
+
+
+async def list_invoices(
+    rt: Runtime,
+    *,
+    company_id: str | None = None,
+    subscription_id: str | None = None,
+    order_id: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    scope_company_id: str | None = None,
+) -> Page[Invoice]:
+    """The invoices of one company, subscription or order (exactly one filter), oldest first."""
+    filters = [
+        (field, table, noun, value)
+        for field, table, noun, value in (
+            ("company_id", t.companies, "company", company_id),
+            ("subscription_id", t.subscriptions, "subscription", subscription_id),
+            ("order_id", t.orders, "order", order_id),
+        )
+        if value is not None
+    ]
+    if len(filters) != 1:
+        raise ValidationFailed.field(
+            "company_id", "give exactly one of company_id, subscription_id or order_id"
+        )
+    size = check_limit(limit)
+    ((field, table, noun, value),) = filters
+    async with rt.transaction() as uow:
+        connection = uow.connection
+        await _require(connection, table, noun, field, value, scope_company_id)
+        query = select(t.invoices).where(t.invoices.c[field] == value)
+        rows = (await connection.execute(paginate(query, t.invoices.c.id, cursor, size))).all()
+        invoices = await _with_lines(connection, rows)
+    return page_of(invoices, [invoice.id for invoice in invoices], size)
+
+
+__all__ = [
+    "create_invoice",
+    "get_invoice",
+    "invoice_event",
+    "list_invoices",
+    "next_invoice_number",
+]

@@ -1,0 +1,345 @@
+"""Subscriptions and orders (the seat pools a checkout creates): reading them, and attaching
+owner-scoped ones to a company (SPEC §3, §4).
+
+A purchase made with only an email is owner-scoped: ``company_id`` is NULL and ``owner_email``
+is the buyer's address (stored lowercased, so equality is case-insensitive). It attaches to a
+company when one is created with that email as billing manager (``attach_pending_purchases``,
+inside ``create_company``'s transaction), or when the merchant attaches it explicitly
+(``attach_subscription`` / ``attach_order``). Attaching keeps the seats, the payment method
+and the invoices, which follow the purchase into the company. Seat operations before that are
+``company_required`` (the seat service's rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Table, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.unit_of_work import UnitOfWork
+from seatledger.domain.errors import Conflict, NotFound
+from seatledger.domain.purchase import Order, PendingChange, Subscription
+from seatledger.services.pages import Page, check_limit, page_of, paginate
+from seatledger.services.runtime import Runtime
+
+P = TypeVar("P", Subscription, Order)
+
+
+def _pending_change(value: Any) -> PendingChange | None:
+    if not value:
+        return None
+    effective_at = value["effective_at"]
+    if isinstance(effective_at, str):
+        effective_at = datetime.fromisoformat(effective_at)
+    return PendingChange(
+        seats=int(value["seats"]), price_id=str(value["price_id"]), effective_at=effective_at
+    )
+
+
+def subscription_from_row(row: Any) -> Subscription:
+    return Subscription(
+        id=row.id,
+        company_id=row.company_id,
+        owner_email=row.owner_email,
+        price_id=row.price_id,
+        status=row.status,
+        seats=row.seats,
+        assigned_seats=row.assigned_seats,
+        billing_anchor=row.billing_anchor,
+        current_period_start=row.current_period_start,
+        current_period_end=row.current_period_end,
+        cancel_at_period_end=bool(row.cancel_at_period_end),
+        canceled_at=row.canceled_at,
+        pending_change=_pending_change(row.pending_change),
+        created_at=row.created_at,
+        payment_method=row.payment_method,
+    )
+
+
+def order_from_row(row: Any) -> Order:
+    return Order(
+        id=row.id,
+        company_id=row.company_id,
+        owner_email=row.owner_email,
+        price_id=row.price_id,
+        status=row.status,
+        seats=row.seats,
+        assigned_seats=row.assigned_seats,
+        amount=row.amount,
+        currency=row.currency,
+        created_at=row.created_at,
+    )
+
+
+def subscription_event(subscription: Subscription) -> dict[str, Any]:
+    return {
+        "subscription_id": subscription.id,
+        "company_id": subscription.company_id,
+        "owner_email": subscription.owner_email,
+        "price_id": subscription.price_id,
+        "status": subscription.status,
+        "seats": subscription.seats,
+        "current_period_start": subscription.current_period_start.isoformat(),
+        "current_period_end": subscription.current_period_end.isoformat(),
+    }
+
+
+def order_event(order: Order) -> dict[str, Any]:
+    return {
+        "order_id": order.id,
+        "company_id": order.company_id,
+        "owner_email": order.owner_email,
+        "price_id": order.price_id,
+        "status": order.status,
+        "seats": order.seats,
+        "amount": order.amount,
+        "currency": order.currency,
+    }
+
+
+async def require_company(connection: AsyncConnection, company_id: object, *, field: str) -> str:
+    """The id of an existing company, else ``NotFound`` naming ``field`` (a body's id)."""
+    if isinstance(company_id, str):
+        found = (
+            await connection.execute(select(t.companies.c.id).where(t.companies.c.id == company_id))
+        ).scalar()
+        if found is not None:
+            return str(found)
+    raise NotFound("company", field=field)
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+
+async def _get(
+    rt: Runtime,
+    table: Table,
+    noun: str,
+    from_row: Callable[[Any], P],
+    purchase_id: object,
+    scope_company_id: str | None,
+) -> P:
+    if isinstance(purchase_id, str):
+        query = select(table).where(table.c.id == purchase_id)
+        if scope_company_id is not None:
+            query = query.where(table.c.company_id == scope_company_id)
+        async with rt.transaction() as uow:
+            row = (await uow.connection.execute(query)).first()
+        if row is not None:
+            return from_row(row)
+    raise NotFound(noun)
+
+
+async def _list(
+    rt: Runtime,
+    table: Table,
+    from_row: Callable[[Any], P],
+    company_id: object,
+    limit: int | None,
+    cursor: str | None,
+) -> Page[P]:
+    size = check_limit(limit)
+    async with rt.transaction() as uow:
+        company = await require_company(uow.connection, company_id, field="company_id")
+        query = select(table).where(table.c.company_id == company)
+        rows = (await uow.connection.execute(paginate(query, table.c.id, cursor, size))).all()
+    items = [from_row(row) for row in rows]
+    return page_of(items, [row.id for row in rows], size)
+
+
+async def get_subscription(
+    rt: Runtime, subscription_id: str, *, scope_company_id: str | None = None
+) -> Subscription:
+    return await _get(
+        rt,
+        t.subscriptions,
+        "subscription",
+        subscription_from_row,
+        subscription_id,
+        scope_company_id,
+    )
+
+
+async def list_subscriptions(
+    rt: Runtime, *, company_id: str, limit: int | None = None, cursor: str | None = None
+) -> Page[Subscription]:
+    """A company's subscriptions, oldest first (canceled ones included)."""
+    return await _list(rt, t.subscriptions, subscription_from_row, company_id, limit, cursor)
+
+
+async def get_order(rt: Runtime, order_id: str, *, scope_company_id: str | None = None) -> Order:
+    return await _get(rt, t.orders, "order", order_from_row, order_id, scope_company_id)
+
+
+async def list_orders(
+    rt: Runtime, *, company_id: str, limit: int | None = None, cursor: str | None = None
+) -> Page[Order]:
+    """A company's orders, oldest first."""
+    return await _list(rt, t.orders, order_from_row, company_id, limit, cursor)
+
+
+# -- attaching ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Attached:
+    subscriptions: tuple[Subscription, ...]
+    orders: tuple[Order, ...]
+
+
+async def _attach_invoices(
+    connection: AsyncConnection,
+    company_id: str,
+    subscription_ids: list[str],
+    order_ids: list[str],
+) -> None:
+    """The invoices of purchases that just attached follow them into the company."""
+    if not subscription_ids and not order_ids:
+        return
+    await connection.execute(
+        update(t.invoices)
+        .where(
+            t.invoices.c.company_id.is_(None),
+            or_(
+                t.invoices.c.subscription_id.in_(subscription_ids),
+                t.invoices.c.order_id.in_(order_ids),
+            ),
+        )
+        .values(company_id=company_id)
+    )
+
+
+async def attach_pending_purchases(
+    uow: UnitOfWork, rt: Runtime, *, company_id: str, email: str
+) -> Attached:
+    """Inside the caller's unit of work (no commit): attach every owner-scoped subscription and
+    order bought with ``email`` (already normalised) to ``company_id``, with their invoices.
+
+    Checkouts still open for that email follow too, so that confirming one later buys for the
+    company rather than for an owner who now has one.
+    """
+    connection = uow.connection
+    subscriptions = [
+        subscription_from_row(row)
+        for row in await connection.execute(
+            update(t.subscriptions)
+            .where(t.subscriptions.c.company_id.is_(None), t.subscriptions.c.owner_email == email)
+            .values(company_id=company_id)
+            .returning(*t.subscriptions.c)
+        )
+    ]
+    orders = [
+        order_from_row(row)
+        for row in await connection.execute(
+            update(t.orders)
+            .where(t.orders.c.company_id.is_(None), t.orders.c.owner_email == email)
+            .values(company_id=company_id)
+            .returning(*t.orders.c)
+        )
+    ]
+    await _attach_invoices(
+        connection, company_id, [s.id for s in subscriptions], [o.id for o in orders]
+    )
+    await connection.execute(
+        update(t.checkouts)
+        .where(
+            t.checkouts.c.company_id.is_(None),
+            t.checkouts.c.customer_email == email,
+            t.checkouts.c.status == "open",
+        )
+        .values(company_id=company_id)
+    )
+    for subscription in sorted(subscriptions, key=lambda s: s.id):
+        uow.emit("subscription.attached", subscription_event(subscription))
+    for order in sorted(orders, key=lambda o: o.id):
+        uow.emit("order.attached", order_event(order))
+    return Attached(
+        subscriptions=tuple(sorted(subscriptions, key=lambda s: s.id)),
+        orders=tuple(sorted(orders, key=lambda o: o.id)),
+    )
+
+
+async def _attach(
+    rt: Runtime,
+    table: Table,
+    noun: str,
+    from_row: Callable[[Any], P],
+    event: Callable[[P], dict[str, Any]],
+    purchase_id: object,
+    company_id: object,
+) -> P:
+    async with rt.transaction() as uow:
+        connection = uow.connection
+        company = await require_company(connection, company_id, field="company_id")
+        if not isinstance(purchase_id, str):
+            raise NotFound(noun)
+        row = (
+            await connection.execute(
+                update(table)
+                .where(table.c.id == purchase_id, table.c.company_id.is_(None))
+                .values(company_id=company)
+                .returning(*table.c)
+            )
+        ).first()
+        if row is None:
+            existing = (
+                await connection.execute(select(table).where(table.c.id == purchase_id))
+            ).first()
+            if existing is None:
+                raise NotFound(noun)
+            if existing.company_id == company:
+                return from_row(existing)  # attaching again changes nothing
+            raise Conflict("already_attached", f"This {noun} belongs to another company.")
+        purchase = from_row(row)
+        is_subscription = table is t.subscriptions
+        await _attach_invoices(
+            connection,
+            company,
+            [purchase.id] if is_subscription else [],
+            [] if is_subscription else [purchase.id],
+        )
+        uow.emit(f"{noun}.attached", event(purchase))
+        await uow.commit()
+    return purchase
+
+
+async def attach_subscription(
+    rt: Runtime, subscription_id: str, *, company_id: str
+) -> Subscription:
+    """The merchant attaches an owner-scoped subscription to a company (idempotent)."""
+    return await _attach(
+        rt,
+        t.subscriptions,
+        "subscription",
+        subscription_from_row,
+        subscription_event,
+        subscription_id,
+        company_id,
+    )
+
+
+async def attach_order(rt: Runtime, order_id: str, *, company_id: str) -> Order:
+    """The merchant attaches an owner-scoped order to a company (idempotent)."""
+    return await _attach(rt, t.orders, "order", order_from_row, order_event, order_id, company_id)
+
+
+__all__ = [
+    "Attached",
+    "attach_order",
+    "attach_pending_purchases",
+    "attach_subscription",
+    "get_order",
+    "get_subscription",
+    "list_orders",
+    "list_subscriptions",
+    "order_event",
+    "order_from_row",
+    "require_company",
+    "subscription_event",
+    "subscription_from_row",
+]
