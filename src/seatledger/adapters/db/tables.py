@@ -182,9 +182,14 @@ subscriptions = Table(
     Column("pending_change", JSON, nullable=True),
     Column("payment_method", String(100), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # Dunning: when the renewal payment first failed, the next retry, and how many were made.
+    Column("past_due_since", UTCDateTime, nullable=True),
+    Column("next_payment_attempt_at", UTCDateTime, nullable=True, index=True),
+    Column("payment_attempts", Integer, nullable=False, server_default=text("0")),
     CheckConstraint("seats >= 1", name="seats"),
     CheckConstraint("assigned_seats >= 0 AND assigned_seats <= seats", name="assigned_seats"),
     CheckConstraint("status IN ('active', 'past_due', 'canceled')", name="status"),
+    CheckConstraint("payment_attempts >= 0", name="payment_attempts"),
 )
 
 orders = Table(
@@ -298,6 +303,15 @@ invoices = Table(
     CheckConstraint("status IN ('draft', 'open', 'paid', 'void')", name="status"),
     CheckConstraint("credit_applied >= 0 AND total >= 0", name="amounts"),
     CheckConstraint("total = subtotal - credit_applied OR subtotal < 0", name="total"),
+    # A period is renewed exactly once, whatever crashes or retries happen.
+    Index(
+        "uq_invoices_one_renewal_per_period",
+        "subscription_id",
+        "period_start",
+        unique=True,
+        sqlite_where=text("reason = 'subscription_cycle'"),
+        postgresql_where=text("reason = 'subscription_cycle'"),
+    ),
 )
 
 invoice_lines = Table(
@@ -369,4 +383,101 @@ instance_secrets = Table(
     Column("id", Integer, primary_key=True),
     Column("secret_key", String(128), nullable=False),
     CheckConstraint("id = 1", name="single_row"),
+)
+
+
+# A company's credit balance per currency (positive = credit). It absorbs negative invoice
+# totals and is applied to later invoices; it is never paid out.
+credit_balances = Table(
+    "credit_balances",
+    metadata,
+    Column("company_id", ID, ForeignKey("companies.id"), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("amount", BigInteger, nullable=False),
+    CheckConstraint("amount >= 0", name="amount"),
+)
+
+# Proration lines of changes made with `prorate`, waiting for the subscription's next renewal
+# invoice (or its final invoice). `invoice_id` is set when a finalised invoice takes them.
+pending_lines = Table(
+    "pending_lines",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("subscription_id", ID, ForeignKey("subscriptions.id"), nullable=False, index=True),
+    Column("kind", String(10), nullable=False),
+    Column("description", String(300), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_amount", BigInteger, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("period_start", UTCDateTime, nullable=True),
+    Column("period_end", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("invoice_id", ID, ForeignKey("invoices.id"), nullable=True),
+    CheckConstraint("kind IN ('proration', 'credit')", name="kind"),
+)
+
+# One row: the sandbox clock's current time (SEATLEDGER_SANDBOX=1), shared by every process.
+sandbox_clock = Table(
+    "sandbox_clock",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("now", UTCDateTime, nullable=True),
+    CheckConstraint("id = 1", name="single_row"),
+)
+
+# Merchant API keys: shown once, stored as SHA-256 only.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(20), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("scopes", String(50), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+# Customer-portal sessions of a member: a bearer token stored as SHA-256 only.
+customer_sessions = Table(
+    "customer_sessions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("member_id", ID, ForeignKey("members.id"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Idempotency keys of POST requests, scoped to the credential and the path. A row is written
+# `running` before the work and completed with the answer after it; a replay answers the stored
+# response; another body under the same key, or a key still running, is a conflict.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("credential", String(80), primary_key=True),
+    Column("path", String(300), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("response_status", Integer, nullable=True),
+    Column("response_body", LargeBinary, nullable=True),
+    Column("response_content_type", String(100), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False, index=True),
+    CheckConstraint("status IN ('running', 'done')", name="status"),
+)
+
+# Outgoing webhooks (Standard Webhooks signatures with the endpoint's secret).
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("secret", String(100), nullable=False),
+    Column("event_types", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime, nullable=True),
 )
