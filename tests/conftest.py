@@ -49,7 +49,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 async def _empty_tables(engine: AsyncEngine) -> None:
-    kept = ("invoice_sequence", "instance_secrets")  # one-row tables the migrations fill
+    kept = ("invoice_sequence", "instance_secrets", "sandbox_clock")  # rows the migrations make
     names = [t.name for t in reversed(metadata.sorted_tables) if t.name not in kept]
     async with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
@@ -58,6 +58,7 @@ async def _empty_tables(engine: AsyncEngine) -> None:
             for name in names:
                 await connection.execute(text(f"DELETE FROM {name}"))
         await connection.execute(text("UPDATE invoice_sequence SET last_number = 0"))
+        await connection.execute(text("UPDATE sandbox_clock SET now = NULL"))
 
 
 @pytest.fixture
