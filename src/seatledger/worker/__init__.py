@@ -1,0 +1,1 @@
+"""The worker: runs due renewals and delivers the outbox."""
