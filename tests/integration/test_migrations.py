@@ -1,0 +1,53 @@
+"""Upgrading keeps every row: data written at one revision is there after the next ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from seatledger.adapters.db import migrations
+
+
+def test_upgrade_from_the_first_revision_keeps_data(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    migrations.upgrade(url, "0001")
+    engine = create_engine(url.replace("sqlite://", "sqlite+pysqlite://"))
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO companies (id, name, created_at) "
+                "VALUES ('co_1', 'Acme', '2027-01-01 00:00:00')"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO products (id, name, proration_increase, proration_decrease, created_at)"
+                " VALUES ('prod_1', 'P', 'invoice', 'prorate', '2027-01-01 00:00:00')"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO prices (id, product_id, version, currency, interval, seat_sync,"
+                " definition, created_at) VALUES ('price_1', 'prod_1', 1, 'usd', 'month',"
+                " 'manual', '{}', '2027-01-01 00:00:00')"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO subscriptions (id, company_id, owner_email, price_id, status, seats,"
+                " assigned_seats, billing_anchor, current_period_start, current_period_end,"
+                " cancel_at_period_end, created_at) VALUES ('sub_1', 'co_1', 'a@a.test',"
+                " 'price_1', 'active', 4, 2, '2027-01-01 00:00:00', '2027-01-01 00:00:00',"
+                " '2027-02-01 00:00:00', 0, '2027-01-01 00:00:00')"
+            )
+        )
+    migrations.upgrade(url)
+    with engine.connect() as c:
+        row = c.execute(
+            text("SELECT seats, assigned_seats, payment_attempts FROM subscriptions")
+        ).one()
+        assert tuple(row) == (4, 2, 0)
+        assert c.execute(text("SELECT name FROM companies")).scalar_one() == "Acme"
+        assert c.execute(text("SELECT last_number FROM invoice_sequence")).scalar_one() == 0
+    engine.dispose()
