@@ -6,14 +6,14 @@ import json
 import sys
 from pathlib import Path
 
-from benchmarks import pricing
+from benchmarks import billing, pricing
 
 RESULTS = Path(__file__).with_name("results.json")
 
 
 def main() -> None:
     results: dict[str, dict[str, float | str]] = {}
-    for suite in (pricing,):
+    for suite in (pricing, billing):
         results.update(suite.collect())
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     for name, result in sorted(results.items()):

@@ -31,3 +31,20 @@ class FixedClock:
 
     def set(self, moment: datetime) -> None:
         self.current = moment
+
+
+class SandboxClock:
+    """The sandbox's clock (``SEATLEDGER_SANDBOX=1``): frozen at the time last set, shared by
+    every process through the ``sandbox_clock`` row (see ``seatledger.services.sandbox``).
+
+    Until it is first set (the row holds NULL) it reads the system time. It only moves forward.
+    """
+
+    def __init__(self, current: datetime | None = None) -> None:
+        self.current = current
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) if self.current is None else self.current
+
+    def set(self, moment: datetime) -> None:
+        self.current = moment

@@ -93,3 +93,18 @@ def totals(lines: Sequence[InvoiceLine], credit_applied: int) -> tuple[int, int]
             f"credit_applied {credit_applied} must be between 0 and the subtotal {subtotal}"
         )
     return subtotal, max(0, subtotal - credit_applied)
+
+
+def apply_balance(subtotal: int, balance: int) -> tuple[int, int]:
+    """``(credit_applied, balance_after)`` for an invoice of ``subtotal`` and a credit balance.
+
+    The balance pays what it can of a positive subtotal; a negative subtotal (a net credit) is
+    added to it. The total is then ``max(0, subtotal − credit_applied)``, never negative, and
+    credit is never paid out.
+    """
+    if balance < 0:
+        raise ValueError("a credit balance is never negative")
+    if subtotal <= 0:
+        return 0, balance - subtotal
+    applied = min(balance, subtotal)
+    return applied, balance - applied

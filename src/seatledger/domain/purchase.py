@@ -66,6 +66,9 @@ class Subscription:
     pending_change: PendingChange | None
     created_at: datetime
     payment_method: str | None = None  # saved at purchase, charged at renewal
+    # Dunning: when a renewal payment first failed, and when payment is tried next.
+    past_due_since: datetime | None = None
+    next_payment_attempt_at: datetime | None = None
 
     @property
     def available_seats(self) -> int:

@@ -45,6 +45,7 @@ from seatledger.services.purchases import (
     subscription_from_row,
 )
 from seatledger.services.runtime import Runtime
+from seatledger.services.seats import hold_billing_manager_seat
 
 
 def checkout_from_row(row: Any, now: datetime) -> Checkout:
@@ -286,10 +287,18 @@ async def _record_payment(
 
 
 async def _create_subscription(
-    uow: UnitOfWork, *, checkout: Any, price: Price, owner_email: str, method: str, now: datetime
+    uow: UnitOfWork,
+    rt: Runtime,
+    *,
+    checkout: Any,
+    price: Price,
+    owner_email: str,
+    method: str,
+    now: datetime,
 ) -> Invoice:
     """An active subscription whose first period starts now (its billing anchor), and that
-    period's invoice, paid."""
+    period's invoice, paid. In ``members`` mode a company's billing manager holds a claimed
+    seat of it from now (an owner-scoped one gets it when it attaches)."""
     seat_price = price.seat_price
     assert seat_price.interval is not None
     period_end = add_intervals(now, seat_price.interval, 1)
@@ -309,12 +318,15 @@ async def _create_subscription(
                 current_period_end=period_end,
                 cancel_at_period_end=False,
                 payment_method=method,
+                # The customer the checkout charged (see ``_charge``): renewals charge it too.
+                payment_customer=checkout.customer_email or checkout.company_id,
                 created_at=now,
             )
             .returning(*t.subscriptions.c)
         )
     ).one()
     uow.emit("subscription.created", subscription_event(subscription_from_row(row)))
+    await hold_billing_manager_seat(uow, rt, subscription_id=row.id)
     return await create_invoice(
         uow,
         now=now,
@@ -456,7 +468,13 @@ async def confirm_checkout(
         owner_email = done.customer_email or await _manager_email(connection, done.company_id)
         if recurring:
             invoice = await _create_subscription(
-                uow, checkout=done, price=price, owner_email=owner_email, method=method, now=now
+                uow,
+                rt,
+                checkout=done,
+                price=price,
+                owner_email=owner_email,
+                method=method,
+                now=now,
             )
         else:
             invoice = await _create_order(

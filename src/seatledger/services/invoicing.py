@@ -10,13 +10,15 @@ the number back and concurrent finalisations queue on the row.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.bulk import insert_rows
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import NotFound, ValidationFailed
 from seatledger.domain.ids import new_id
@@ -49,16 +51,37 @@ def invoice_event(invoice: Invoice) -> dict[str, Any]:
     }
 
 
-async def next_invoice_number(connection: AsyncConnection) -> str:
-    number = (
+async def reserve_invoice_numbers(connection: AsyncConnection, count: int) -> int:
+    """Take ``count`` consecutive numbers; answers the last number before them."""
+    last = (
         await connection.execute(
             update(t.invoice_sequence)
             .where(t.invoice_sequence.c.id == 1)
-            .values(last_number=t.invoice_sequence.c.last_number + 1)
+            .values(last_number=t.invoice_sequence.c.last_number + count)
             .returning(t.invoice_sequence.c.last_number)
         )
     ).scalar_one()
-    return invoice_number(int(number))
+    return int(last) - count
+
+
+async def next_invoice_number(connection: AsyncConnection) -> str:
+    return invoice_number(await reserve_invoice_numbers(connection, 1) + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceDraft:
+    """An invoice to write: what ``create_invoice`` takes, for writing many at once."""
+
+    company_id: str | None
+    currency: str
+    lines: Sequence[InvoiceLine]
+    status: InvoiceStatus
+    reason: InvoiceReason
+    subscription_id: str | None = None
+    order_id: str | None = None
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    credit_applied: int = 0
 
 
 async def create_invoice(
@@ -82,75 +105,111 @@ async def create_invoice(
     (finalised and paid at ``now``). Emits ``invoice.finalized`` for an open invoice and
     ``invoice.paid`` for a paid one. ``credit_applied`` must lie within ``[0, subtotal]``.
     """
-    if status not in ("draft", "open", "paid"):
-        raise ValueError(f"an invoice is created draft, open or paid, not {status!r}")
-    subtotal, total = totals(lines, credit_applied)
-    connection = uow.connection
-    finalised = status in FINALISED
-    invoice = Invoice(
-        id=new_id("inv"),
-        number=await next_invoice_number(connection) if finalised else None,
+    draft = InvoiceDraft(
         company_id=company_id,
         subscription_id=subscription_id,
         order_id=order_id,
+        currency=currency,
+        lines=lines,
         status=status,
         reason=reason,
-        currency=currency,
-        subtotal=subtotal,
-        credit_applied=credit_applied,
-        total=total,
         period_start=period_start,
         period_end=period_end,
-        lines=tuple(lines),
-        created_at=now,
-        finalized_at=now if finalised else None,
-        paid_at=now if status == "paid" else None,
+        credit_applied=credit_applied,
     )
-    await connection.execute(
-        insert(t.invoices).values(
-            id=invoice.id,
-            number=invoice.number,
-            company_id=company_id,
-            subscription_id=subscription_id,
-            order_id=order_id,
-            status=status,
-            reason=reason,
-            currency=currency,
-            subtotal=subtotal,
-            credit_applied=credit_applied,
-            total=total,
-            period_start=period_start,
-            period_end=period_end,
-            created_at=now,
-            finalized_at=invoice.finalized_at,
-            paid_at=invoice.paid_at,
-        )
-    )
-    if lines:
-        # One multi-row INSERT for every line.
-        await connection.execute(
-            insert(t.invoice_lines).values(
-                [
-                    {
-                        "invoice_id": invoice.id,
-                        "position": position,
-                        "kind": line.kind,
-                        "description": line.description,
-                        "quantity": line.quantity,
-                        "unit_amount": line.unit_amount,
-                        "amount": line.amount,
-                        "period_start": line.period_start,
-                        "period_end": line.period_end,
-                    }
-                    for position, line in enumerate(lines)
-                ]
+    (invoice,) = await create_invoices(uow, [draft], now=now)
+    return invoice
+
+
+async def create_invoices(
+    uow: UnitOfWork, drafts: Sequence[InvoiceDraft], *, now: datetime
+) -> list[Invoice]:
+    """``create_invoice`` for many invoices at once: the finalised ones take consecutive
+    numbers in the order given (one ``UPDATE`` of the sequence), then one batched ``INSERT``
+    for the invoices and one for all their lines."""
+    for draft in drafts:
+        if draft.status not in ("draft", "open", "paid"):
+            raise ValueError(f"an invoice is created draft, open or paid, not {draft.status!r}")
+    connection = uow.connection
+    finalised = sum(1 for draft in drafts if draft.status in FINALISED)
+    number = await reserve_invoice_numbers(connection, finalised) if finalised else 0
+    invoices: list[Invoice] = []
+    for draft in drafts:
+        subtotal, total = totals(draft.lines, draft.credit_applied)
+        is_final = draft.status in FINALISED
+        if is_final:
+            number += 1
+        invoices.append(
+            Invoice(
+                id=new_id("inv"),
+                number=invoice_number(number) if is_final else None,
+                company_id=draft.company_id,
+                subscription_id=draft.subscription_id,
+                order_id=draft.order_id,
+                status=draft.status,
+                reason=draft.reason,
+                currency=draft.currency,
+                subtotal=subtotal,
+                credit_applied=draft.credit_applied,
+                total=total,
+                period_start=draft.period_start,
+                period_end=draft.period_end,
+                lines=tuple(draft.lines),
+                created_at=now,
+                finalized_at=now if is_final else None,
+                paid_at=now if draft.status == "paid" else None,
             )
         )
-    if status == "paid":
-        uow.emit("invoice.paid", invoice_event(invoice))
-    elif status == "open":
-        uow.emit("invoice.finalized", invoice_event(invoice))
-    return invoice
+    if not invoices:
+        return invoices
+    await insert_rows(
+        connection,
+        t.invoices,
+        [
+            {
+                "id": invoice.id,
+                "number": invoice.number,
+                "company_id": invoice.company_id,
+                "subscription_id": invoice.subscription_id,
+                "order_id": invoice.order_id,
+                "status": invoice.status,
+                "reason": invoice.reason,
+                "currency": invoice.currency,
+                "subtotal": invoice.subtotal,
+                "credit_applied": invoice.credit_applied,
+                "total": invoice.total,
+                "period_start": invoice.period_start,
+                "period_end": invoice.period_end,
+                "created_at": now,
+                "finalized_at": invoice.finalized_at,
+                "paid_at": invoice.paid_at,
+            }
+            for invoice in invoices
+        ],
+    )
+    line_rows = [
+        {
+            "invoice_id": invoice.id,
+            "position": position,
+            "kind": line.kind,
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit_amount": line.unit_amount,
+            "amount": line.amount,
+            "period_start": line.period_start,
+            "period_end": line.period_end,
+        }
+        for invoice in invoices
+        for position, line in enumerate(invoice.lines)
+    ]
+    if line_rows:
+        await insert_rows(connection, t.invoice_lines, line_rows)
+    for invoice in invoices:
+        if invoice.status == "paid":
+            uow.emit("invoice.paid", invoice_event(invoice))
+        elif invoice.status == "open":
+            uow.emit("invoice.finalized", invoice_event(invoice))
+    return invoices
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -168,7 +227,7 @@ def _line_from_row(row: Any) -> InvoiceLine:
     )
 
 
-def _invoice_from_row(row: Any, lines: Sequence[InvoiceLine]) -> Invoice:
+def invoice_from_row(row: Any, lines: Sequence[InvoiceLine] = ()) -> Invoice:
     return Invoice(
         id=row.id,
         number=row.number,
@@ -190,7 +249,7 @@ def _invoice_from_row(row: Any, lines: Sequence[InvoiceLine]) -> Invoice:
     )
 
 
-async def _with_lines(connection: AsyncConnection, rows: Sequence[Any]) -> list[Invoice]:
+async def with_lines(connection: AsyncConnection, rows: Sequence[Any]) -> list[Invoice]:
     """The invoices of ``rows`` with their lines, read in one query."""
     if not rows:
         return []
@@ -202,7 +261,7 @@ async def _with_lines(connection: AsyncConnection, rows: Sequence[Any]) -> list[
     )
     for line in line_rows:
         lines[line.invoice_id].append(_line_from_row(line))
-    return [_invoice_from_row(row, lines[row.id]) for row in rows]
+    return [invoice_from_row(row, lines[row.id]) for row in rows]
 
 
 async def get_invoice(
@@ -217,7 +276,7 @@ async def get_invoice(
         row = (await uow.connection.execute(query)).first()
         if row is None:
             raise NotFound("invoice")
-        (invoice,) = await _with_lines(uow.connection, [row])
+        (invoice,) = await with_lines(uow.connection, [row])
     return invoice
 
 
@@ -270,14 +329,19 @@ async def list_invoices(
         await _require(connection, table, noun, field, value, scope_company_id)
         query = select(t.invoices).where(t.invoices.c[field] == value)
         rows = (await connection.execute(paginate(query, t.invoices.c.id, cursor, size))).all()
-        invoices = await _with_lines(connection, rows)
+        invoices = await with_lines(connection, rows)
     return page_of(invoices, [invoice.id for invoice in invoices], size)
 
 
 __all__ = [
+    "InvoiceDraft",
     "create_invoice",
+    "create_invoices",
     "get_invoice",
     "invoice_event",
+    "invoice_from_row",
     "list_invoices",
     "next_invoice_number",
+    "reserve_invoice_numbers",
+    "with_lines",
 ]

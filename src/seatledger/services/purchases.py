@@ -6,7 +6,9 @@ is the buyer's address (stored lowercased, so equality is case-insensitive). It 
 company when one is created with that email as billing manager (``attach_pending_purchases``,
 inside ``create_company``'s transaction), or when the merchant attaches it explicitly
 (``attach_subscription`` / ``attach_order``). Attaching keeps the seats, the payment method
-and the invoices, which follow the purchase into the company. Seat operations before that are
+(and the payment provider's customer) and the invoices, which follow the purchase into the
+company; a subscription in ``members`` mode gives the company's billing manager a claimed seat
+then. Seat operations before that are
 ``company_required`` (the seat service's rule).
 """
 
@@ -26,6 +28,7 @@ from seatledger.domain.errors import Conflict, NotFound
 from seatledger.domain.purchase import Order, PendingChange, Subscription
 from seatledger.services.pages import Page, check_limit, page_of, paginate
 from seatledger.services.runtime import Runtime
+from seatledger.services.seats import hold_billing_manager_seat
 
 P = TypeVar("P", Subscription, Order)
 
@@ -58,6 +61,8 @@ def subscription_from_row(row: Any) -> Subscription:
         pending_change=_pending_change(row.pending_change),
         created_at=row.created_at,
         payment_method=row.payment_method,
+        past_due_since=row.past_due_since,
+        next_payment_attempt_at=row.next_payment_attempt_at,
     )
 
 
@@ -86,6 +91,22 @@ def subscription_event(subscription: Subscription) -> dict[str, Any]:
         "seats": subscription.seats,
         "current_period_start": subscription.current_period_start.isoformat(),
         "current_period_end": subscription.current_period_end.isoformat(),
+        "cancel_at_period_end": subscription.cancel_at_period_end,
+        "canceled_at": None
+        if subscription.canceled_at is None
+        else subscription.canceled_at.isoformat(),
+        "pending_change": None
+        if subscription.pending_change is None
+        else pending_change_json(subscription.pending_change),
+    }
+
+
+def pending_change_json(change: PendingChange) -> dict[str, Any]:
+    """A pending change as stored (``subscriptions.pending_change``) and as events carry it."""
+    return {
+        "seats": change.seats,
+        "price_id": change.price_id,
+        "effective_at": change.effective_at.isoformat(),
     }
 
 
@@ -256,6 +277,7 @@ async def attach_pending_purchases(
     )
     for subscription in sorted(subscriptions, key=lambda s: s.id):
         uow.emit("subscription.attached", subscription_event(subscription))
+        await hold_billing_manager_seat(uow, rt, subscription_id=subscription.id)
     for order in sorted(orders, key=lambda o: o.id):
         uow.emit("order.attached", order_event(order))
     return Attached(
@@ -304,6 +326,8 @@ async def _attach(
             [] if is_subscription else [purchase.id],
         )
         uow.emit(f"{noun}.attached", event(purchase))
+        if is_subscription:
+            await hold_billing_manager_seat(uow, rt, subscription_id=purchase.id)
         await uow.commit()
     return purchase
 
@@ -339,6 +363,7 @@ __all__ = [
     "list_subscriptions",
     "order_event",
     "order_from_row",
+    "pending_change_json",
     "require_company",
     "subscription_event",
     "subscription_from_row",

@@ -179,7 +179,15 @@ async def assign_seat(
             )
         ).first()
         if taken is None:
-            raise await _why_not_assignable(connection, pool, scope_company_id)
+            refusal = await _why_not_assignable(connection, pool, scope_company_id)
+            if pool.table is not t.subscriptions or (
+                not isinstance(refusal, Conflict) or refusal.code != "no_seats_available"
+            ):
+                raise refusal
+            from seatledger.services import seat_sync  # builds on subscription changes
+
+            # A full pool that follows members grows by one seat (or refuses, naming why).
+            taken = await seat_sync.grow(uow, rt, pool.id)
         company_id = taken.company_id
 
         seat_id = new_id("seat")
@@ -394,6 +402,87 @@ async def _claim(
     return seat, granted
 
 
+async def hold_billing_manager_seat(
+    uow: UnitOfWork, rt: Runtime, *, subscription_id: str
+) -> Seat | None:
+    """In ``members`` mode the billing manager holds a claimed seat from purchase (SPEC §5):
+    inside the purchase's or the attachment's unit of work, once the subscription belongs to a
+    company, the manager gets a claimed seat of it, with the product's benefits. Answers None
+    (and does nothing) for a manual pool, an owner-scoped one, or a manager who holds a seat."""
+    connection = uow.connection
+    pool = (
+        await connection.execute(
+            select(
+                t.subscriptions.c.company_id,
+                t.subscriptions.c.price_id,
+                t.prices.c.seat_sync,
+                t.prices.c.product_id,
+            )
+            .join(t.prices, t.prices.c.id == t.subscriptions.c.price_id)
+            .where(t.subscriptions.c.id == subscription_id)
+        )
+    ).one()
+    if pool.seat_sync != "members" or pool.company_id is None:
+        return None
+    manager = (
+        await connection.execute(
+            select(t.members.c.id, t.members.c.email).where(
+                t.members.c.company_id == pool.company_id,
+                t.members.c.role == "billing_manager",
+            )
+        )
+    ).one()
+    held = (
+        await connection.execute(
+            select(t.seats.c.id).where(
+                t.seats.c.subscription_id == subscription_id,
+                t.seats.c.status.in_(_LIVE),
+                (t.seats.c.member_id == manager.id) | (t.seats.c.email == manager.email),
+            )
+        )
+    ).first()
+    if held is not None:
+        return None
+    taken = (
+        await connection.execute(
+            update(t.subscriptions)
+            .where(
+                t.subscriptions.c.id == subscription_id,
+                t.subscriptions.c.assigned_seats < t.subscriptions.c.seats,
+            )
+            .values(assigned_seats=t.subscriptions.c.assigned_seats + 1)
+            .returning(t.subscriptions.c.id)
+        )
+    ).first()
+    if taken is None:  # pragma: no cover - a pool has no seat assigned before it has a company
+        return None
+    now = rt.clock.now()
+    row = (
+        await connection.execute(
+            insert(t.seats)
+            .values(
+                id=new_id("seat"),
+                company_id=pool.company_id,
+                subscription_id=subscription_id,
+                member_id=manager.id,
+                email=manager.email,
+                status="claimed",
+                metadata={},
+                created_at=now,
+                claimed_at=now,
+            )
+            .returning(*t.seats.c)
+        )
+    ).one()
+    seat = seat_from_row(row)
+    uow.emit("seat.assigned", _seat_event(seat))
+    uow.emit("seat.claimed", _seat_event(seat))
+    await grants.grant_benefits(
+        uow, rt, seat_id=seat.id, member_id=manager.id, product_id=pool.product_id
+    )
+    return seat
+
+
 async def _seat_row(connection: AsyncConnection, seat_id: str, scope_company_id: str | None) -> Any:
     query = select(t.seats).where(t.seats.c.id == seat_id)
     if scope_company_id is not None:
@@ -437,8 +526,23 @@ async def resend_invitation(
     return seat
 
 
-async def _revoke(uow: UnitOfWork, rt: Runtime, seat_id: str) -> Seat | None:
-    """Revoke one live seat inside ``uow``; None when it was already revoked."""
+def _seat_sync_of_subscription() -> Any:
+    return (
+        select(t.prices.c.seat_sync)
+        .where(t.prices.c.id == t.subscriptions.c.price_id)
+        .scalar_subquery()
+        .label("seat_sync")
+    )
+
+
+async def revoke_in(
+    uow: UnitOfWork, rt: Runtime, seat_id: str, *, follow_members: bool = True
+) -> Seat | None:
+    """Revoke one live seat inside ``uow``; None when it was already revoked.
+
+    In ``members`` mode the subscription then shrinks by one seat (never below its minimum),
+    unless ``follow_members`` is False (a cancellation revokes every seat and bills nothing).
+    """
     connection = uow.connection
     row = (
         await connection.execute(
@@ -456,14 +560,25 @@ async def _revoke(uow: UnitOfWork, rt: Runtime, seat_id: str) -> Seat | None:
     if row is None:
         return None
     pool = _pool_of_seat(row)
-    await connection.execute(
+    statement = (
         update(pool.table)
         .where(pool.table.c.id == pool.id)
         .values(assigned_seats=pool.table.c.assigned_seats - 1)
     )
+    if pool.table is t.subscriptions:
+        sync = (
+            await connection.execute(statement.returning(_seat_sync_of_subscription()))
+        ).scalar()
+    else:
+        await connection.execute(statement)
+        sync = None
     seat = seat_from_row(row)
     uow.emit("seat.revoked", _seat_event(seat))
     await grants.revoke_benefits(uow, rt, seat_id=seat.id)
+    if follow_members and sync == "members":
+        from seatledger.services import seat_sync  # builds on subscription changes
+
+        await seat_sync.shrink(uow, rt, pool.id)
     return seat
 
 
@@ -472,7 +587,7 @@ async def revoke_seat(rt: Runtime, seat_id: str, *, scope_company_id: str | None
     that answers the seat as it is (with its first ``revoked_at``)."""
     async with rt.transaction() as uow:
         row = await _seat_row(uow.connection, seat_id, scope_company_id)
-        seat = await _revoke(uow, rt, row.id)
+        seat = await revoke_in(uow, rt, row.id)
         if seat is None:
             return seat_from_row(await _seat_row(uow.connection, seat_id, scope_company_id))
         await uow.commit()
@@ -488,7 +603,7 @@ async def revoke_member_seats(uow: UnitOfWork, rt: Runtime, *, member_id: str) -
             )
         )
     ).scalars()
-    revoked = [await _revoke(uow, rt, seat_id) for seat_id in list(seat_ids)]
+    revoked = [await revoke_in(uow, rt, seat_id) for seat_id in list(seat_ids)]
     return [seat for seat in revoked if seat is not None]
 
 
@@ -560,10 +675,12 @@ __all__ = [
     "claim_seat",
     "count_live_seats",
     "get_seat",
+    "hold_billing_manager_seat",
     "list_seats",
     "lookup_invitation",
     "pool_of",
     "resend_invitation",
+    "revoke_in",
     "revoke_member_seats",
     "revoke_seat",
 ]

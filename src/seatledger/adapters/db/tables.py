@@ -176,11 +176,14 @@ subscriptions = Table(
     Column("assigned_seats", Integer, nullable=False, server_default=text("0")),
     Column("billing_anchor", UTCDateTime, nullable=False),
     Column("current_period_start", UTCDateTime, nullable=False),
-    Column("current_period_end", UTCDateTime, nullable=False, index=True),
+    Column("current_period_end", UTCDateTime, nullable=False),
     Column("cancel_at_period_end", Boolean, nullable=False, server_default=text("false")),
     Column("canceled_at", UTCDateTime, nullable=True),
     Column("pending_change", JSON, nullable=True),
     Column("payment_method", String(100), nullable=True),
+    # The payment provider's customer the checkout charged (email or company id): renewals
+    # charge the same one.
+    Column("payment_customer", String(254), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     # Dunning: when the renewal payment first failed, the next retry, and how many were made.
     Column("past_due_since", UTCDateTime, nullable=True),
@@ -190,6 +193,14 @@ subscriptions = Table(
     CheckConstraint("assigned_seats >= 0 AND assigned_seats <= seats", name="assigned_seats"),
     CheckConstraint("status IN ('active', 'past_due', 'canceled')", name="status"),
     CheckConstraint("payment_attempts >= 0", name="payment_attempts"),
+    # The renewal scan: live subscriptions by the end of their period.
+    Index(
+        "ix_subscriptions_renewal_due",
+        "current_period_end",
+        "id",
+        sqlite_where=text("status <> 'canceled'"),
+        postgresql_where=text("status <> 'canceled'"),
+    ),
 )
 
 orders = Table(
@@ -348,7 +359,7 @@ payments = Table(
     Column("invoice_id", ID, ForeignKey("invoices.id"), nullable=True, index=True),
     Column("checkout_id", ID, ForeignKey("checkouts.id"), nullable=True),
     Column("provider", String(20), nullable=False),
-    Column("provider_reference", String(200), nullable=True),
+    Column("provider_reference", String(200), nullable=True, index=True),
     Column("payment_method", String(100), nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),

@@ -1,0 +1,117 @@
+"""When a subscription moves to a price of another product, its claimed seats keep their
+holders and their grants follow the new product: grants of benefits the new product does not
+have are revoked, benefits it adds are granted, and grants of benefits both products share are
+kept as they are (a license key does not change). Runs inside the change's unit of work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.unit_of_work import UnitOfWork
+from seatledger.domain.grant import BenefitGrant
+from seatledger.domain.ids import new_id
+from seatledger.services.grants import _granted_properties, grant_from_row, grant_payload
+from seatledger.services.runtime import Runtime
+
+_benefit_type = (
+    select(t.benefits.c.type)
+    .where(t.benefits.c.id == t.benefit_grants.c.benefit_id)
+    .scalar_subquery()
+    .label("benefit_type")
+)
+
+
+async def resync_benefits(
+    uow: UnitOfWork, rt: Runtime, *, subscription_id: str, product_id: str
+) -> None:
+    connection = uow.connection
+    benefits = (
+        await connection.execute(
+            select(
+                t.benefits.c.id,
+                t.benefits.c.type,
+                t.benefits.c.properties,
+                t.files.c.name.label("file_name"),
+                t.files.c.content_type.label("file_content_type"),
+                t.files.c.size.label("file_size"),
+            )
+            .join(t.product_benefits, t.product_benefits.c.benefit_id == t.benefits.c.id)
+            .outerjoin(t.files, t.files.c.id == t.benefits.c.properties["file_id"].as_string())
+            .where(t.product_benefits.c.product_id == product_id)
+            .order_by(t.product_benefits.c.position)
+        )
+    ).all()
+    wanted = {benefit.id for benefit in benefits}
+    holders = (
+        await connection.execute(
+            select(t.seats.c.id, t.seats.c.member_id).where(
+                t.seats.c.subscription_id == subscription_id, t.seats.c.status == "claimed"
+            )
+        )
+    ).all()
+    if not holders:
+        return
+    seat_ids = [seat.id for seat in holders]
+    live = (
+        await connection.execute(
+            select(
+                t.benefit_grants.c.id, t.benefit_grants.c.seat_id, t.benefit_grants.c.benefit_id
+            ).where(
+                t.benefit_grants.c.seat_id.in_(seat_ids), t.benefit_grants.c.status == "granted"
+            )
+        )
+    ).all()
+    now = rt.clock.now()
+    stale = sorted(grant.id for grant in live if grant.benefit_id not in wanted)
+    if stale:
+        revoked = await connection.execute(
+            update(t.benefit_grants)
+            .where(t.benefit_grants.c.id.in_(stale), t.benefit_grants.c.status == "granted")
+            .values(status="revoked", revoked_at=now)
+            .returning(*t.benefit_grants.c, _benefit_type)
+        )
+        for grant in sorted((grant_from_row(row) for row in revoked), key=lambda g: g.id):
+            uow.emit("benefit_grant.revoked", grant_payload(grant))
+    held = {(grant.seat_id, grant.benefit_id) for grant in live}
+    rows: list[dict[str, Any]] = []
+    granted: list[BenefitGrant] = []
+    for seat in holders:
+        for benefit in benefits:
+            if (seat.id, benefit.id) in held:
+                continue
+            properties = _granted_properties(benefit)
+            grant = BenefitGrant(
+                id=new_id("grant"),
+                seat_id=seat.id,
+                member_id=seat.member_id,
+                benefit_id=benefit.id,
+                benefit_type=benefit.type,
+                status="granted",
+                properties=properties,
+                granted_at=now,
+                revoked_at=None,
+            )
+            granted.append(grant)
+            rows.append(
+                {
+                    "id": grant.id,
+                    "seat_id": seat.id,
+                    "member_id": seat.member_id,
+                    "benefit_id": benefit.id,
+                    "status": "granted",
+                    "license_key": properties.get("license_key"),
+                    "properties": properties,
+                    "granted_at": now,
+                    "revoked_at": None,
+                }
+            )
+    if rows:
+        await connection.execute(insert(t.benefit_grants), rows)
+    for grant in granted:
+        uow.emit("benefit_grant.created", grant_payload(grant))
+
+
+__all__ = ["resync_benefits"]

@@ -1,0 +1,168 @@
+"""Cancelling a subscription, now or at the end of its period (SPEC §3).
+
+* Now: every seat is revoked with its benefits at once, and the subscription is ``canceled``.
+* At period end: ``cancel_at_period_end`` is set; seats stay usable and assignable until the
+  end, when the renewal run cancels it instead of renewing (``change_subscription`` with
+  ``cancel_at_period_end=False`` undoes it before then).
+
+Either way the pending change is dropped, the current period is not refunded, and when
+proration lines are waiting a final invoice (``subscription_cancel``) bills them when the
+cancellation takes effect — a net credit goes to the company's balance, a charge is collected
+once with the saved card and otherwise stays open for a payment by hand. A canceled
+subscription is never renewed; cancelling again answers it unchanged and emits nothing.
+
+When a subscription is canceled because its grace period ran out (dunning), its unpaid renewal
+invoices are voided: the period they billed was cut short. A cancellation asked for while
+``past_due`` stops the retries but leaves the open invoice payable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from sqlalchemy import select, update
+
+from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.unit_of_work import UnitOfWork
+from seatledger.domain.errors import ValidationFailed
+from seatledger.domain.invoice import apply_balance
+from seatledger.domain.purchase import Subscription
+from seatledger.services import seats
+from seatledger.services.collection import COLLECTION_LEASE, Attempt, attempt_for, collect
+from seatledger.services.credit import add_to_balances, read_balances
+from seatledger.services.invoicing import create_invoice, invoice_event, invoice_from_row
+from seatledger.services.purchases import (
+    get_subscription,
+    subscription_event,
+    subscription_from_row,
+)
+from seatledger.services.runtime import Runtime
+from seatledger.services.subscriptions import subscription_row, waiting_lines
+from seatledger.services.terms import TermsBook
+
+
+async def end_subscription(
+    uow: UnitOfWork, rt: Runtime, row: Any, book: TermsBook, *, void_unpaid: bool
+) -> tuple[Any, Attempt | None]:
+    """Cancel the (locked) subscription ``row`` inside ``uow``: revoke its seats, bill the
+    waiting lines on a final invoice, cancel. Answers the updated row and the attempt that
+    collects the final invoice, if it has anything to collect (after commit)."""
+    connection = uow.connection
+    now = rt.clock.now()
+    live = (
+        await connection.execute(
+            select(t.seats.c.id)
+            .where(
+                t.seats.c.subscription_id == row.id, t.seats.c.status.in_(("pending", "claimed"))
+            )
+            .order_by(t.seats.c.id)
+        )
+    ).scalars()
+    for seat_id in list(live):
+        await seats.revoke_in(uow, rt, seat_id, follow_members=False)
+
+    invoice = None
+    waiting = (await waiting_lines(connection, [row.id]))[row.id]
+    if waiting:
+        terms = await book.get(connection, row.price_id)
+        assert terms is not None
+        currency = terms.price.currency
+        subtotal = sum(line.amount for line in waiting)
+        balance = 0
+        if row.company_id is not None:
+            key = (row.company_id, currency)
+            balance = (await read_balances(connection, [key]))[key]
+        credit_applied, after = apply_balance(subtotal, balance)
+        invoice = await create_invoice(
+            uow,
+            now=now,
+            company_id=row.company_id,
+            subscription_id=row.id,
+            currency=currency,
+            lines=waiting,
+            status="paid" if subtotal - credit_applied <= 0 else "open",
+            reason="subscription_cancel",
+            period_start=row.current_period_start,
+            period_end=now,
+            credit_applied=credit_applied,
+        )
+        await connection.execute(
+            update(t.pending_lines)
+            .where(
+                t.pending_lines.c.subscription_id == row.id, t.pending_lines.c.invoice_id.is_(None)
+            )
+            .values(invoice_id=invoice.id)
+        )
+        if row.company_id is not None:
+            await add_to_balances(uow, {(row.company_id, currency): after - balance})
+
+    if void_unpaid:
+        voided = await connection.execute(
+            update(t.invoices)
+            .where(
+                t.invoices.c.subscription_id == row.id,
+                t.invoices.c.status == "open",
+                t.invoices.c.reason == "subscription_cycle",
+            )
+            .values(status="void")
+            .returning(*t.invoices.c)
+        )
+        for voided_row in sorted(voided, key=lambda r: r.id):
+            uow.emit("invoice.voided", invoice_event(invoice_from_row(voided_row)))
+
+    lease = now + COLLECTION_LEASE if invoice is not None and invoice.status == "open" else None
+    updated = (
+        await connection.execute(
+            update(t.subscriptions)
+            .where(t.subscriptions.c.id == row.id)
+            .values(
+                status="canceled",
+                canceled_at=now,
+                pending_change=None,
+                past_due_since=None,
+                payment_attempts=0,
+                next_payment_attempt_at=lease,
+            )
+            .returning(*t.subscriptions.c)
+        )
+    ).one()
+    uow.emit("subscription.canceled", subscription_event(subscription_from_row(updated)))
+    attempt = None if lease is None or invoice is None else attempt_for(updated, invoice, lease)
+    return updated, attempt
+
+
+async def cancel_subscription(
+    rt: Runtime, subscription_id: str, *, at_period_end: bool, scope_company_id: str | None = None
+) -> Subscription:
+    """Cancel now or at the end of the period (rules in the module docstring)."""
+    if not isinstance(at_period_end, bool):
+        raise ValidationFailed.field("at_period_end", "must be true or false")
+    async with rt.transaction() as uow:
+        connection = uow.connection
+        row = await subscription_row(connection, subscription_id, scope_company_id, lock=True)
+        if row.status == "canceled" or (at_period_end and row.cancel_at_period_end):
+            return subscription_from_row(row)
+        if at_period_end:
+            updated = (
+                await connection.execute(
+                    update(t.subscriptions)
+                    .where(t.subscriptions.c.id == row.id)
+                    .values(cancel_at_period_end=True, pending_change=None)
+                    .returning(*t.subscriptions.c)
+                )
+            ).one()
+            uow.emit("subscription.updated", subscription_event(subscription_from_row(updated)))
+            await uow.commit()
+            return subscription_from_row(updated)
+        updated, attempt = await end_subscription(uow, rt, row, TermsBook(), void_unpaid=False)
+        await uow.commit()
+    if attempt is None:
+        return subscription_from_row(updated)
+    # A provider error leaves the attempt to its lease: the next renewal run retries it.
+    with contextlib.suppress(Exception):
+        await collect(rt, [attempt])
+    return await get_subscription(rt, updated.id)
+
+
+__all__ = ["cancel_subscription", "end_subscription"]

@@ -1,0 +1,492 @@
+"""Collecting open invoices: renewal charges, dunning retries, final invoices, and paying an
+open invoice by hand (``POST /v1/invoices/{id}/pay``).
+
+No transaction is open while the payment provider answers. An attempt is *claimed* first: the
+subscription's ``next_payment_attempt_at`` is set to a lease (``now + COLLECTION_LEASE``) in the
+transaction that finalises the invoice or picks the retry, so no other run collects it
+meanwhile; the charge then goes out with the idempotency key
+``invoice:{id}:attempt:{n}`` (``n`` counts the subscription's attempts); its outcome is recorded
+in a transaction of its own, and only if the lease is still the one this run took. A crash
+between the steps leaves the lease to expire; the next run claims the attempt again, sends the
+same key, and the provider answers the first outcome again: nothing is charged twice.
+
+Outcomes: a paid invoice, and when every open invoice of the subscription is paid, an
+``active`` subscription. A failure makes it ``past_due`` (``past_due_since`` is the first
+failure) and schedules the next attempt (``seatledger.domain.renewal.next_attempt``); on a
+canceled subscription (a final invoice) a failure leaves the invoice open and nothing retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.bulk import insert_rows
+from seatledger.adapters.db.unit_of_work import UnitOfWork
+from seatledger.domain.errors import Conflict, NotFound, PaymentFailed
+from seatledger.domain.ids import new_id
+from seatledger.domain.invoice import Invoice
+from seatledger.domain.payments import PaymentRequest, PaymentResult
+from seatledger.domain.purchase import check_payment_method
+from seatledger.domain.renewal import next_attempt
+from seatledger.services.credit import add_to_balances
+from seatledger.services.invoicing import invoice_event, invoice_from_row, with_lines
+from seatledger.services.purchases import subscription_event, subscription_from_row
+from seatledger.services.runtime import Runtime
+
+# How long a run owns an attempt it claimed: longer than any provider call takes.
+COLLECTION_LEASE = timedelta(minutes=10)
+NO_PAYMENT_METHOD = "No payment method is saved for this subscription."
+
+
+def customer_of(subscription: Any) -> str:
+    """The payment provider's customer of a subscription row: the one its checkout charged."""
+    return str(subscription.payment_customer or subscription.company_id or subscription.owner_email)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One claimed attempt to collect one open invoice of a subscription."""
+
+    subscription_id: str
+    invoice: Invoice
+    number: int  # the subscription's payment_attempts + 1
+    payment_method: str | None
+    customer: str
+    lease: datetime  # the subscription's next_payment_attempt_at while it runs
+
+    @property
+    def key(self) -> str:
+        return f"invoice:{self.invoice.id}:attempt:{self.number}"
+
+
+def attempt_for(row: Any, invoice: Invoice, lease: datetime) -> Attempt:
+    """The attempt to collect ``invoice`` of the subscription ``row`` under ``lease``."""
+    return Attempt(
+        subscription_id=row.id,
+        invoice=invoice,
+        number=int(row.payment_attempts) + 1,
+        payment_method=row.payment_method,
+        customer=customer_of(row),
+        lease=lease,
+    )
+
+
+async def charge(rt: Runtime, attempts: Sequence[Attempt]) -> list[PaymentResult | BaseException]:
+    """Send every attempt to the provider, concurrently; an exception is answered in place."""
+
+    async def one(attempt: Attempt) -> PaymentResult:
+        if attempt.payment_method is None:
+            return PaymentResult(False, failure_reason=NO_PAYMENT_METHOD)
+        invoice = attempt.invoice
+        return await rt.gateway.charge(
+            PaymentRequest(
+                amount=invoice.total,
+                currency=invoice.currency,
+                payment_method=attempt.payment_method,
+                customer=attempt.customer,
+                description=f"Invoice {invoice.number}",
+                idempotency_key=attempt.key,
+            )
+        )
+
+    if len(attempts) == 1:
+        try:
+            return [await one(attempts[0])]
+        except Exception as error:
+            return [error]
+    return list(await asyncio.gather(*(one(a) for a in attempts), return_exceptions=True))
+
+
+async def collect(rt: Runtime, attempts: Sequence[Attempt]) -> None:
+    """Charge, then record the outcomes. A provider error (not a decline) is raised after the
+    other outcomes are recorded; its attempt is retried once its lease expires."""
+    if not attempts:
+        return
+    results = await charge(rt, attempts)
+    await record(rt, attempts, results)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
+def _payment_row(
+    rt: Runtime, invoice: Invoice, method: str, result: PaymentResult, now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": new_id("pay"),
+        "invoice_id": invoice.id,
+        "checkout_id": None,
+        "provider": rt.gateway.name,
+        "provider_reference": result.reference,
+        "payment_method": method,
+        "amount": invoice.total,
+        "currency": invoice.currency,
+        "status": "succeeded" if result.succeeded else "failed",
+        "failure_reason": None if result.succeeded else (result.failure_reason or "")[:300],
+        "created_at": now,
+    }
+
+
+async def _already_recorded(connection: AsyncConnection, references: list[str]) -> set[str]:
+    if not references:
+        return set()
+    rows = await connection.execute(
+        select(t.payments.c.provider_reference).where(
+            t.payments.c.provider_reference.in_(references)
+        )
+    )
+    return {str(row.provider_reference) for row in rows}
+
+
+async def mark_paid(connection: AsyncConnection, invoice_ids: list[str], now: datetime) -> set[str]:
+    """Open invoices among ``invoice_ids`` become paid; answers the ones that did."""
+    if not invoice_ids:
+        return set()
+    rows = await connection.execute(
+        update(t.invoices)
+        .where(t.invoices.c.id.in_(invoice_ids), t.invoices.c.status == "open")
+        .values(status="paid", paid_at=now)
+        .returning(t.invoices.c.id)
+    )
+    return {str(row.id) for row in rows}
+
+
+async def _credit(uow: UnitOfWork, invoices: Sequence[Invoice]) -> None:
+    """Money taken for an invoice that someone else paid meanwhile becomes credit."""
+    deltas: dict[tuple[str, str], int] = {}
+    for invoice in invoices:
+        if invoice.company_id is not None:
+            key = (invoice.company_id, invoice.currency)
+            deltas[key] = deltas.get(key, 0) + invoice.total
+    await add_to_balances(uow, deltas)
+
+
+_update_dunning = (
+    update(t.subscriptions)
+    .where(t.subscriptions.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        payment_attempts=bindparam("b_attempts"),
+        past_due_since=bindparam("b_since"),
+        next_payment_attempt_at=bindparam("b_next"),
+    )
+)
+
+
+async def record(
+    rt: Runtime, attempts: Sequence[Attempt], results: Sequence[PaymentResult | BaseException]
+) -> None:
+    """Write the outcomes of ``attempts`` (one transaction).
+
+    Money taken is never lost: a successful charge not yet recorded (its provider reference is
+    new) pays its invoice, or becomes credit when the invoice was paid meanwhile. Declines and
+    the subscription's dunning columns are written only while this run still holds the lease;
+    otherwise another run took the attempt over and records the same answer itself.
+    """
+    done = [(a, r) for a, r in zip(attempts, results, strict=True) if isinstance(r, PaymentResult)]
+    if not done:
+        return
+    now = rt.clock.now()
+    async with rt.transaction() as uow:
+        connection = uow.connection
+        ids = sorted({a.subscription_id for a, _ in done})
+        subscriptions = {
+            row.id: row
+            for row in await connection.execute(
+                select(t.subscriptions)
+                .where(t.subscriptions.c.id.in_(ids))
+                .order_by(t.subscriptions.c.id)
+                .with_for_update()
+            )
+        }
+        known = await _already_recorded(
+            connection, [r.reference for a, r in done if r.succeeded and r.reference]
+        )
+        taken = [(a, r) for a, r in done if r.succeeded and r.reference not in known]
+        paid = await mark_paid(connection, [a.invoice.id for a, _ in taken], now)
+        await _credit(uow, [a.invoice for a, _ in taken if a.invoice.id not in paid])
+        mine = [
+            (a, r)
+            for a, r in done
+            if (row := subscriptions.get(a.subscription_id)) is not None
+            and row.next_payment_attempt_at == a.lease
+            and row.payment_attempts == a.number - 1
+        ]
+        declined = [(a, r) for a, r in mine if not r.succeeded and a.payment_method is not None]
+        payments = [
+            _payment_row(rt, a.invoice, a.payment_method or "", r, now)
+            for a, r in (*taken, *declined)
+        ]
+        await insert_rows(connection, t.payments, payments)
+        for a, _ in taken:
+            if a.invoice.id in paid:
+                uow.emit(
+                    "invoice.paid", invoice_event(replace(a.invoice, status="paid", paid_at=now))
+                )
+        for a, r in mine:
+            if not r.succeeded:
+                uow.emit(
+                    "invoice.payment_failed",
+                    {**invoice_event(a.invoice), "attempt": a.number, "reason": r.failure_reason},
+                )
+        outcomes: dict[str, list[tuple[Attempt, PaymentResult]]] = {}
+        for a, r in mine:
+            outcomes.setdefault(a.subscription_id, []).append((a, r))
+        if outcomes:
+            unpaid = await _with_open_invoices(connection, sorted(outcomes))
+            await _write_dunning(
+                connection,
+                [
+                    _dunning(uow, subscriptions[sub_id], of, now, sub_id in unpaid)
+                    for sub_id, of in outcomes.items()
+                ],
+            )
+        await uow.commit()
+
+
+async def _with_open_invoices(connection: AsyncConnection, subscription_ids: list[str]) -> set[str]:
+    rows = await connection.execute(
+        select(t.invoices.c.subscription_id)
+        .where(
+            t.invoices.c.subscription_id.in_(subscription_ids),
+            t.invoices.c.status == "open",
+        )
+        .distinct()
+    )
+    return {str(row.subscription_id) for row in rows}
+
+
+async def _write_dunning(connection: AsyncConnection, values: list[dict[str, Any]]) -> None:
+    """One ``UPDATE … WHERE id IN`` per distinct outcome (a run of renewals that were all paid
+    is one statement), the rest one row at a time."""
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    for row in values:
+        key = (row["b_status"], row["b_attempts"], row["b_since"], row["b_next"])
+        groups.setdefault(key, []).append(row["b_id"])
+    singles = []
+    for (status, attempts, since, next_at), ids in groups.items():
+        if len(ids) == 1:
+            singles.append(
+                {
+                    "b_id": ids[0],
+                    "b_status": status,
+                    "b_attempts": attempts,
+                    "b_since": since,
+                    "b_next": next_at,
+                }
+            )
+            continue
+        await connection.execute(
+            update(t.subscriptions)
+            .where(t.subscriptions.c.id.in_(ids))
+            .values(
+                status=status,
+                payment_attempts=attempts,
+                past_due_since=since,
+                next_payment_attempt_at=next_at,
+            )
+        )
+    if singles:
+        await connection.execute(_update_dunning, singles)
+
+
+def _dunning(
+    uow: UnitOfWork,
+    row: Any,
+    outcomes: list[tuple[Attempt, PaymentResult]],
+    now: datetime,
+    unpaid: bool,
+) -> dict[str, Any]:
+    """The subscription's status and dunning columns after its attempts, with their events;
+    ``unpaid``: invoices of it are still open (the subscription stays as it is)."""
+    values = {
+        "b_id": row.id,
+        "b_status": row.status,
+        "b_attempts": row.payment_attempts,
+        "b_since": row.past_due_since,
+        "b_next": None,
+    }
+    if row.status == "canceled":
+        return values  # a final invoice: one attempt, then it waits for a payment by hand
+    if all(result.succeeded for _, result in outcomes):
+        if unpaid and row.past_due_since is not None:
+            # An older invoice is still open: its retries go on as scheduled.
+            attempts = max(1, int(row.payment_attempts))
+            values["b_next"] = next_attempt(row.past_due_since, attempts)
+            return values
+        values.update(b_status="active", b_attempts=0, b_since=None)
+        if row.status != "active":
+            subscription = replace(subscription_from_row(row), status="active")
+            uow.emit("subscription.updated", subscription_event(subscription))
+        return values
+    failures = int(row.payment_attempts) + 1
+    since = row.past_due_since or now
+    values.update(
+        b_status="past_due",
+        b_attempts=failures,
+        b_since=since,
+        b_next=next_attempt(since, failures),
+    )
+    if row.status != "past_due":
+        subscription = replace(subscription_from_row(row), status="past_due")
+        uow.emit(
+            "subscription.past_due",
+            {
+                **subscription_event(subscription),
+                "next_payment_attempt_at": values["b_next"].isoformat(),
+            },
+        )
+    return values
+
+
+# -- paying an open invoice by hand ---------------------------------------------------------------
+
+
+def _not_open() -> Conflict:
+    return Conflict("invoice_not_open", "Only an open invoice can be paid.")
+
+
+async def _invoice_row(
+    connection: AsyncConnection, invoice_id: object, scope_company_id: str | None
+) -> Any:
+    if isinstance(invoice_id, str):
+        query = select(t.invoices).where(t.invoices.c.id == invoice_id)
+        if scope_company_id is not None:
+            query = query.where(t.invoices.c.company_id == scope_company_id)
+        row = (await connection.execute(query)).first()
+        if row is not None:
+            return row
+    raise NotFound("invoice")
+
+
+async def pay_invoice(
+    rt: Runtime, invoice_id: str, *, payment_method: str, scope_company_id: str | None = None
+) -> Invoice:
+    """Pay an open invoice now with ``payment_method``.
+
+    A declined card is ``PaymentFailed`` (the attempt is recorded, the invoice stays open); a
+    paid or void invoice is ``invoice_not_open``. When the subscription's last open invoice is
+    paid, a ``past_due`` subscription is ``active`` again and its retries stop; the card becomes
+    the subscription's payment method for later renewals (a canceled subscription stays
+    canceled). The charge's idempotency key counts the invoice's payment attempts, so a retry
+    after a crash sends the same key and is never charged twice.
+    """
+    method = check_payment_method(payment_method)
+    async with rt.transaction() as uow:
+        connection = uow.connection
+        row = await _invoice_row(connection, invoice_id, scope_company_id)
+        if row.status != "open":
+            raise _not_open()
+        subscription = None
+        if row.subscription_id is not None:
+            subscription = (
+                await connection.execute(
+                    select(t.subscriptions).where(t.subscriptions.c.id == row.subscription_id)
+                )
+            ).one()
+        tries = (
+            await connection.execute(
+                select(func.count())
+                .select_from(t.payments)
+                .where(t.payments.c.invoice_id == row.id)
+            )
+        ).scalar_one()
+    invoice = invoice_from_row(row)
+    customer = customer_of(subscription) if subscription is not None else str(row.company_id)
+    result = await rt.gateway.charge(
+        PaymentRequest(
+            amount=invoice.total,
+            currency=invoice.currency,
+            payment_method=method,
+            customer=customer,
+            description=f"Invoice {invoice.number}",
+            idempotency_key=f"invoice:{invoice.id}:payment:{int(tries) + 1}",
+        )
+    )
+    now = rt.clock.now()
+    async with rt.transaction() as uow:
+        connection = uow.connection
+        if subscription is not None:
+            subscription = (
+                await connection.execute(
+                    select(t.subscriptions)
+                    .where(t.subscriptions.c.id == subscription.id)
+                    .with_for_update()
+                )
+            ).one()
+        await connection.execute(
+            insert(t.payments).values(_payment_row(rt, invoice, method, result, now))
+        )
+        if not result.succeeded:
+            reason = result.failure_reason or "The payment was declined."
+            uow.emit(
+                "invoice.payment_failed",
+                {**invoice_event(invoice), "attempt": None, "reason": reason},
+            )
+            await uow.commit()
+            raise PaymentFailed(reason)
+        if not await mark_paid(connection, [invoice.id], now):
+            await _credit(uow, [invoice])
+            await uow.commit()
+            raise _not_open()
+        invoice = replace(invoice, status="paid", paid_at=now)
+        uow.emit("invoice.paid", invoice_event(invoice))
+        if subscription is not None and subscription.status != "canceled":
+            await _recover(uow, connection, subscription, method)
+        await uow.commit()
+    (paid,) = await with_lines_of(rt, invoice.id)
+    return paid
+
+
+async def _recover(uow: UnitOfWork, connection: AsyncConnection, row: Any, method: str) -> None:
+    """The card that paid becomes the subscription's; with nothing left open it is active."""
+    still_open = (
+        await connection.execute(
+            select(func.count())
+            .select_from(t.invoices)
+            .where(t.invoices.c.subscription_id == row.id, t.invoices.c.status == "open")
+        )
+    ).scalar_one()
+    values: dict[str, Any] = {"payment_method": method}
+    if not still_open:
+        values.update(status="active", payment_attempts=0, past_due_since=None)
+        values["next_payment_attempt_at"] = None
+    updated = (
+        await connection.execute(
+            update(t.subscriptions)
+            .where(t.subscriptions.c.id == row.id)
+            .values(**values)
+            .returning(*t.subscriptions.c)
+        )
+    ).one()
+    if updated.status != row.status:
+        uow.emit("subscription.updated", subscription_event(subscription_from_row(updated)))
+
+
+async def with_lines_of(rt: Runtime, invoice_id: str) -> list[Invoice]:
+    async with rt.transaction() as uow:
+        rows = (
+            await uow.connection.execute(select(t.invoices).where(t.invoices.c.id == invoice_id))
+        ).all()
+        return await with_lines(uow.connection, rows)
+
+
+__all__ = [
+    "COLLECTION_LEASE",
+    "Attempt",
+    "attempt_for",
+    "charge",
+    "collect",
+    "customer_of",
+    "mark_paid",
+    "pay_invoice",
+    "record",
+]

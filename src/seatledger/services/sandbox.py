@@ -1,0 +1,165 @@
+"""The sandbox clock (``SEATLEDGER_SANDBOX=1``; ``GET/POST /v1/sandbox/clock``, SPEC §6).
+
+The sandbox's time is the one row of ``sandbox_clock``: NULL until first moved (the clock then
+reads the system time), afterwards frozen at the time it was moved to. It only moves forward:
+``advance_clock`` to a time before the current one is ``ValidationFailed("now")``. Moving it
+runs every renewal, payment retry and grace-period cancellation that falls due on the way, in
+time order, synchronously: the clock stops at each due time, ``renew_due`` runs there (so
+invoices, retries and revocations carry the time they were due), and it moves on. A period
+that passes several boundaries renews once per boundary.
+
+Processes. Each process keeps the time in its ``SandboxClock``: loaded from the row when the
+runtime is built (``bootstrap.build_runtime``), set when this process moves it, and re-read by
+``read_clock``, ``advance_clock`` and ``renew_due`` (so the worker follows the API). Other use
+cases in *another* process see a move at its next clock read or renewal run: run the sandbox
+with one API process, as ``make run`` does.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import create_engine, func, or_, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+from seatledger.adapters.db import tables as t
+from seatledger.config import sync_database_url
+from seatledger.domain.clock import SandboxClock
+from seatledger.domain.errors import NotFound, ValidationFailed
+from seatledger.services.runtime import Runtime
+
+
+class _Settable(Protocol):
+    def now(self) -> datetime: ...
+
+    def set(self, moment: datetime) -> None: ...
+
+
+def load_sandbox_time(database_url: str) -> datetime | None:
+    """The stored sandbox time, read once at start-up (synchronously, before serving); None
+    when it was never set or the database is not migrated yet."""
+    url = sync_database_url(database_url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and (
+        not parsed.database or parsed.database == ":memory:" or not Path(parsed.database).exists()
+    ):
+        return None
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            value = connection.execute(
+                select(t.sandbox_clock.c.now).where(t.sandbox_clock.c.id == 1)
+            ).scalar()
+    except DBAPIError:
+        return None
+    finally:
+        engine.dispose()
+    return value if isinstance(value, datetime) else None
+
+
+def _require_sandbox(rt: Runtime) -> _Settable:
+    if not rt.settings.sandbox:
+        raise NotFound("sandbox clock")
+    clock = rt.clock
+    if not callable(getattr(clock, "set", None)):
+        raise NotFound("sandbox clock")
+    return clock  # type: ignore[return-value]
+
+
+async def _stored(rt: Runtime) -> datetime | None:
+    async with rt.transaction() as uow:
+        value = (
+            await uow.connection.execute(
+                select(t.sandbox_clock.c.now).where(t.sandbox_clock.c.id == 1)
+            )
+        ).scalar()
+    return value if isinstance(value, datetime) else None
+
+
+async def follow_sandbox_clock(rt: Runtime) -> None:
+    """A ``SandboxClock`` takes the shared time (another process may have moved it)."""
+    if isinstance(rt.clock, SandboxClock):
+        stored = await _stored(rt)
+        if stored is not None:
+            rt.clock.set(stored)
+
+
+async def _store(rt: Runtime, clock: _Settable, moment: datetime) -> None:
+    async with rt.transaction() as uow:
+        column = t.sandbox_clock.c.now
+        await uow.connection.execute(
+            update(t.sandbox_clock)
+            .where(t.sandbox_clock.c.id == 1, or_(column.is_(None), column <= moment))
+            .values(now=moment)
+        )
+        await uow.commit()
+    clock.set(moment)
+
+
+async def _next_due(rt: Runtime) -> datetime | None:
+    """The earliest time something falls due: a period's end or a payment attempt."""
+    subs = t.subscriptions
+    async with rt.transaction() as uow:
+        row = (
+            await uow.connection.execute(
+                select(
+                    select(func.min(subs.c.current_period_end))
+                    .where(subs.c.status != "canceled")
+                    .scalar_subquery()
+                    .label("period_end"),
+                    select(func.min(subs.c.next_payment_attempt_at))
+                    .scalar_subquery()
+                    .label("attempt"),
+                )
+            )
+        ).one()
+    times = [value for value in (row.period_end, row.attempt) if value is not None]
+    return min(times) if times else None
+
+
+async def read_clock(rt: Runtime) -> datetime:
+    """The sandbox's current time (``NotFound`` when the sandbox is off)."""
+    clock = _require_sandbox(rt)
+    stored = await _stored(rt)
+    if stored is not None:
+        clock.set(stored)
+        return stored
+    return clock.now()
+
+
+async def advance_clock(rt: Runtime, now: datetime) -> tuple[datetime, list[str]]:
+    """Move the sandbox clock forward to ``now``, running what falls due on the way (module
+    docstring). Answers the new time and the subscriptions renewed, once per renewal, in
+    order."""
+    from seatledger.services import renewals  # renewals follow this clock
+
+    clock = _require_sandbox(rt)
+    if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
+        raise ValidationFailed.field("now", "must be a time with a time zone (ISO 8601)")
+    target = now.astimezone(UTC)
+    current = await read_clock(rt)
+    if target < current:
+        raise ValidationFailed.field(
+            "now", f"must not be before the sandbox clock's time ({current.isoformat()})"
+        )
+    renewed: list[str] = []
+    while True:
+        due = await _next_due(rt)
+        if due is None or due > target:
+            break
+        step = max(due, clock.now())
+        await _store(rt, clock, step)
+        renewed += await renewals.renew_due(rt)
+        after = await _next_due(rt)
+        if after is not None and after <= step:
+            break  # held elsewhere (another process has it locked): the final run retries
+    await _store(rt, clock, target)
+    renewed += await renewals.renew_due(rt)
+    return target, renewed
+
+
+__all__ = ["advance_clock", "follow_sandbox_clock", "load_sandbox_time", "read_clock"]
