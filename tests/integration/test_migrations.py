@@ -22,8 +22,8 @@ def test_upgrade_from_the_first_revision_keeps_data(tmp_path: Path) -> None:
         )
         c.execute(
             text(
-                "INSERT INTO products (id, name, proration_increase, proration_decrease, created_at)"
-                " VALUES ('prod_1', 'P', 'invoice', 'prorate', '2027-01-01 00:00:00')"
+                "INSERT INTO products (id, name, proration_increase, proration_decrease,"
+                " created_at) VALUES ('prod_1', 'P', 'invoice', 'prorate', '2027-01-01 00:00:00')"
             )
         )
         c.execute(

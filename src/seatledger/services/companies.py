@@ -27,6 +27,7 @@ from seatledger.domain.company import (
 from seatledger.domain.emails import normalize_email
 from seatledger.domain.errors import Conflict, NotFound
 from seatledger.domain.ids import new_id
+from seatledger.domain.seat import Seat
 from seatledger.services.pages import Page, check_limit, page_of, paginate
 from seatledger.services.purchases import attach_pending_purchases
 from seatledger.services.runtime import Runtime
@@ -349,6 +350,32 @@ async def list_members(
     return page_of(members, [m.id for m in members], size)
 
 
+async def member_seats(
+    rt: Runtime,
+    member_id: str,
+    *,
+    subscription_id: str | None = None,
+    order_id: str | None = None,
+    include_revoked: bool = False,
+) -> list[Seat]:
+    """The seats a member holds (with ``include_revoked``, held), in one pool or in every
+    pool when neither is given, oldest first. Read-only; a member holds at most one live seat
+    per pool, so there is no paging."""
+    # Imported here: the seat service builds on members and may import this module.
+    from seatledger.services.seats import seat_from_row
+
+    query = select(t.seats).where(t.seats.c.member_id == member_id)
+    if subscription_id is not None:
+        query = query.where(t.seats.c.subscription_id == subscription_id)
+    if order_id is not None:
+        query = query.where(t.seats.c.order_id == order_id)
+    if not include_revoked:
+        query = query.where(t.seats.c.status != "revoked")
+    async with rt.transaction() as uow:
+        rows = (await uow.connection.execute(query.order_by(t.seats.c.id))).all()
+    return [seat_from_row(row) for row in rows]
+
+
 async def remove_member(rt: Runtime, company_id: str, member_id: str) -> Member:
     """Remove a member and revoke every seat they hold (and its benefits), in one transaction."""
     # Imported here: the seat service builds on members and may import this module.
@@ -393,6 +420,7 @@ __all__ = [
     "get_member",
     "list_members",
     "member_from_row",
+    "member_seats",
     "remove_member",
     "update_company",
 ]

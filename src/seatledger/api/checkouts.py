@@ -1,0 +1,149 @@
+"""Checkouts: buying seats (SPEC §3, §4, §6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Depends
+
+from seatledger.api.auth import Writer
+from seatledger.api.common import (
+    ApiModel,
+    OutModel,
+    RuntimeDep,
+    Seats,
+    Text,
+    check_id,
+    idempotency_key_header,
+    optional_id,
+)
+from seatledger.api.problems import responses
+from seatledger.domain.errors import Forbidden
+from seatledger.domain.purchase import Checkout
+from seatledger.services import checkouts
+from seatledger.services.runtime import Runtime
+
+router = APIRouter(tags=["checkouts"])
+
+
+class CheckoutIn(ApiModel):
+    """Give `company_id`, or `customer_email` to buy before the company exists."""
+
+    price_id: Text
+    seats: Seats
+    company_id: Text | None = None
+    customer_email: Text | None = None
+
+
+class CheckoutPatch(ApiModel):
+    seats: Seats
+
+
+class ConfirmIn(ApiModel):
+    payment_method: Text
+
+
+class CheckoutOut(OutModel):
+    id: str
+    status: Literal["open", "completed", "expired"]
+    seats: int
+    amount_due: int
+    currency: str
+    url: str
+    price_id: str
+    company_id: str | None
+    customer_email: str | None
+    expires_at: datetime
+    subscription_id: str | None
+    order_id: str | None
+
+
+def checkout_out(rt: Runtime, checkout: Checkout) -> CheckoutOut:
+    return CheckoutOut(
+        id=checkout.id,
+        status=checkout.status,
+        seats=checkout.seats,
+        amount_due=checkout.amount_due,
+        currency=checkout.currency,
+        url=f"{rt.settings.public_url}/checkout/{checkout.id}",
+        price_id=checkout.price_id,
+        company_id=checkout.company_id,
+        customer_email=checkout.customer_email,
+        expires_at=checkout.expires_at,
+        subscription_id=checkout.subscription_id,
+        order_id=checkout.order_id,
+    )
+
+
+@router.post(
+    "/v1/checkouts",
+    status_code=201,
+    summary="Open a checkout",
+    dependencies=[Depends(idempotency_key_header)],
+    responses=responses(400, 401, 403, 404, 409, 422),
+)
+async def create_checkout(body: CheckoutIn, rt: RuntimeDep, who: Writer) -> CheckoutOut:
+    """`amount_due` is in the currency's minor unit; the checkout expires after 24 h. 409
+    `price_archived` for an archived price; 422 `seats_out_of_range` outside the price's seat
+    range. A billing manager's session buys for its own company (`company_id` may be left out)."""
+    company_id = optional_id(body.company_id, "company", field="company_id")
+    if who.session is not None:
+        if body.customer_email is not None:
+            raise Forbidden(
+                "A customer session buys for its own company: leave customer_email out."
+            )
+        company_id = company_id or who.session.company_id
+        who.manager_of(company_id, field="company_id")
+    checkout = await checkouts.create_checkout(
+        rt,
+        price_id=check_id(body.price_id, "price", field="price_id"),
+        seats=body.seats,
+        company_id=company_id,
+        customer_email=body.customer_email,
+    )
+    return checkout_out(rt, checkout)
+
+
+async def _manager_for(rt: Runtime, who: Writer, checkout_id: str) -> None:
+    await who.manager_for(
+        lambda: checkouts.get_checkout(rt, checkout_id, scope_company_id=who.company_scope)
+    )
+
+
+@router.patch(
+    "/v1/checkouts/{checkout_id}",
+    summary="Change an open checkout's seat count",
+    responses=responses(400, 401, 403, 404, 409, 422),
+)
+async def update_checkout(
+    checkout_id: str, body: CheckoutPatch, rt: RuntimeDep, who: Writer
+) -> CheckoutOut:
+    """`amount_due` is recomputed. 409 `checkout_not_open` once completed or expired."""
+    checkout_id = check_id(checkout_id, "checkout")
+    await _manager_for(rt, who, checkout_id)
+    checkout = await checkouts.update_checkout(
+        rt, checkout_id, seats=body.seats, scope_company_id=who.company_scope
+    )
+    return checkout_out(rt, checkout)
+
+
+@router.post(
+    "/v1/checkouts/{checkout_id}/confirm",
+    summary="Pay a checkout",
+    dependencies=[Depends(idempotency_key_header)],
+    responses=responses(400, 401, 402, 403, 404, 409, 422),
+)
+async def confirm_checkout(
+    checkout_id: str, body: ConfirmIn, rt: RuntimeDep, who: Writer
+) -> CheckoutOut:
+    """Charges `amount_due` and creates a subscription (recurring price) or a paid order
+    (one-time price), with its paid invoice; no seat is assigned yet. A declined card is 402
+    `payment_failed` and leaves the checkout open; a completed or expired one is 409
+    `checkout_not_open`. Sandbox cards: `pm_card_ok`, `pm_card_declined`."""
+    checkout_id = check_id(checkout_id, "checkout")
+    await _manager_for(rt, who, checkout_id)
+    checkout = await checkouts.confirm_checkout(
+        rt, checkout_id, payment_method=body.payment_method, scope_company_id=who.company_scope
+    )
+    return checkout_out(rt, checkout)

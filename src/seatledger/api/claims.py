@@ -1,0 +1,67 @@
+"""Claims: the public end of an invitation link (SPEC §5, §6). The token is the credential."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends
+
+from seatledger.api.common import OutModel, RuntimeDep, idempotency_key_header
+from seatledger.api.members import GrantOut, grant_out
+from seatledger.api.problems import responses
+from seatledger.api.seats import SeatOut, seat_out
+from seatledger.services import customer_sessions, seats
+
+router = APIRouter(tags=["claims"])
+
+
+class InvitationViewOut(OutModel):
+    seat: SeatOut
+    company_name: str
+    product_id: str
+    product_name: str
+    expires_at: datetime
+
+
+class ClaimOut(OutModel):
+    seat: SeatOut
+    grants: list[GrantOut]
+    session_token: str
+
+
+@router.get(
+    "/v1/claims/{token}",
+    summary="Look an invitation up",
+    responses=responses(400),
+)
+async def lookup_invitation(token: str, rt: RuntimeDep) -> InvitationViewOut:
+    """Read-only (mail scanners prefetch links): the token stays usable. 400 `invalid_token`
+    for a used, expired, revoked or unknown token."""
+    view = await seats.lookup_invitation(rt, token)
+    return InvitationViewOut(
+        seat=seat_out(view.seat),
+        company_name=view.company_name,
+        product_id=view.product_id,
+        product_name=view.product_name,
+        expires_at=view.expires_at,
+    )
+
+
+@router.post(
+    "/v1/claims/{token}",
+    summary="Claim a seat",
+    dependencies=[Depends(idempotency_key_header)],
+    responses=responses(400),
+)
+async def claim_seat(token: str, rt: RuntimeDep) -> ClaimOut:
+    """The seat becomes `claimed` (the member is created when needed) and the product's benefits
+    are granted. `session_token` is a customer session of the claimer (24 h): with it they read
+    their seats and entitlements. The token is single use: 400 `invalid_token` afterwards."""
+    claim = await seats.claim_seat(rt, token)
+    assert claim.seat.member_id is not None  # a claimed seat has its holder
+    session = await customer_sessions.create_customer_session(rt, claim.seat.member_id)
+    return ClaimOut(
+        seat=seat_out(claim.seat),
+        grants=[grant_out(grant) for grant in claim.grants],
+        session_token=session.token,
+    )

@@ -1,0 +1,183 @@
+"""Companies: the buyers, their entitlements and their credit balance (SPEC §3, §5, §6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends
+
+from seatledger.api.auth import MerchantWriter, Reader, Writer
+from seatledger.api.common import (
+    ApiModel,
+    OutModel,
+    RuntimeDep,
+    Text,
+    check_id,
+    idempotency_key_header,
+    optional_id,
+)
+from seatledger.api.problems import responses
+from seatledger.domain.company import Company
+from seatledger.services import companies, credit, entitlements
+from seatledger.services.entitlements import SeatCounts
+
+router = APIRouter(tags=["companies"])
+
+
+class BillingManagerIn(ApiModel):
+    email: Text
+    name: Text | None = None
+
+
+class CompanyIn(ApiModel):
+    model_config = ApiModel.model_config | {
+        "json_schema_extra": {
+            "examples": [{"name": "Acme", "billing_manager": {"email": "boss@acme.test"}}]
+        }
+    }
+
+    name: Text
+    external_id: Text | None = None
+    billing_manager: BillingManagerIn
+
+
+class CompanyPatch(ApiModel):
+    name: Text | None = None
+    billing_manager_member_id: Text | None = None
+
+
+class CompanyOut(OutModel):
+    id: str
+    name: str
+    external_id: str | None
+    billing_manager_member_id: str
+    created_at: datetime
+
+
+class SeatCountsOut(OutModel):
+    limit: int | None
+    used: int
+    available: int | None
+
+
+class ProductSeatsOut(OutModel):
+    product_id: str
+    seats: SeatCountsOut
+
+
+class EntitlementsOut(OutModel):
+    seats: SeatCountsOut
+    products: list[ProductSeatsOut]
+
+
+class BalanceOut(OutModel):
+    currency: str
+    amount: int
+
+
+class BalancesOut(OutModel):
+    data: list[BalanceOut]
+
+
+def company_out(company: Company) -> CompanyOut:
+    return CompanyOut(
+        id=company.id,
+        name=company.name,
+        external_id=company.external_id,
+        billing_manager_member_id=company.billing_manager_member_id,
+        created_at=company.created_at,
+    )
+
+
+def counts_out(counts: SeatCounts) -> SeatCountsOut:
+    return SeatCountsOut(limit=counts.limit, used=counts.used, available=counts.available)
+
+
+@router.post(
+    "/v1/companies",
+    status_code=201,
+    summary="Create a company with its billing manager",
+    dependencies=[Depends(idempotency_key_header)],
+    responses=responses(400, 401, 403, 409, 422),
+)
+async def create_company(body: CompanyIn, rt: RuntimeDep, _: MerchantWriter) -> CompanyOut:
+    """Every purchase bought before with the billing manager's email (case-insensitively)
+    attaches to the new company. 409 `external_id_taken` when another company has the
+    `external_id`."""
+    company = await companies.create_company(
+        rt,
+        name=body.name,
+        external_id=body.external_id,
+        billing_manager_email=body.billing_manager.email,
+        billing_manager_name=body.billing_manager.name,
+    )
+    return company_out(company)
+
+
+@router.get(
+    "/v1/companies/{company_id}",
+    summary="Get a company",
+    responses=responses(401, 403, 404),
+)
+async def get_company(company_id: str, rt: RuntimeDep, who: Reader) -> CompanyOut:
+    company_id = check_id(company_id, "company")
+    who.manager_of(company_id)
+    return company_out(await companies.get_company(rt, company_id))
+
+
+@router.patch(
+    "/v1/companies/{company_id}",
+    summary="Rename a company or hand the billing manager role over",
+    responses=responses(400, 401, 403, 404, 422),
+)
+async def update_company(
+    company_id: str, body: CompanyPatch, rt: RuntimeDep, who: Writer
+) -> CompanyOut:
+    """`billing_manager_member_id` names a current member, who becomes the billing manager; the
+    previous one stays a plain member."""
+    company_id = check_id(company_id, "company")
+    who.merchant_only(company_id)
+    company = await companies.update_company(
+        rt,
+        company_id,
+        name=body.name,
+        billing_manager_member_id=optional_id(
+            body.billing_manager_member_id, "member", field="billing_manager_member_id"
+        ),
+    )
+    return company_out(company)
+
+
+@router.get(
+    "/v1/companies/{company_id}/entitlements",
+    summary="A company's seat entitlements",
+    responses=responses(401, 403, 404),
+)
+async def company_entitlements(company_id: str, rt: RuntimeDep, who: Reader) -> EntitlementsOut:
+    """Seat `limit` (null: unlimited; 0 when nothing is bought), `used` (pending + claimed) and
+    `available`, over paid orders and subscriptions that are not canceled; per product too."""
+    company_id = check_id(company_id, "company")
+    who.manager_of(company_id)
+    result = await entitlements.company_entitlements(rt, company_id)
+    return EntitlementsOut(
+        seats=counts_out(result.seats),
+        products=[
+            ProductSeatsOut(product_id=product.product_id, seats=counts_out(product.seats))
+            for product in result.products
+        ],
+    )
+
+
+@router.get(
+    "/v1/companies/{company_id}/balance",
+    summary="A company's credit balance",
+    responses=responses(401, 403, 404),
+)
+async def company_balance(company_id: str, rt: RuntimeDep, who: Reader) -> BalancesOut:
+    """Credit per currency (a positive amount); currencies without credit are left out."""
+    company_id = check_id(company_id, "company")
+    who.manager_of(company_id)
+    balances = await credit.company_balance(rt, company_id, scope_company_id=who.company_scope)
+    return BalancesOut(
+        data=[BalanceOut(currency=item.currency, amount=item.amount) for item in balances]
+    )

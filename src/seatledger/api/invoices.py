@@ -1,0 +1,159 @@
+"""Invoices: read them, and pay an open one (SPEC §3, §6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Depends
+
+from seatledger.api.auth import Reader, Writer
+from seatledger.api.common import (
+    ApiModel,
+    CursorParam,
+    Limit,
+    ListOut,
+    OutModel,
+    RuntimeDep,
+    Text,
+    check_id,
+    cursor_of,
+    idempotency_key_header,
+    list_of,
+    optional_id,
+)
+from seatledger.api.problems import responses
+from seatledger.domain.invoice import Invoice, InvoiceLine
+from seatledger.services import collection, invoicing
+
+router = APIRouter(tags=["invoices"])
+
+
+class LineOut(OutModel):
+    description: str
+    quantity: int
+    unit_amount: int
+    amount: int
+    period_start: datetime | None
+    period_end: datetime | None
+    kind: Literal["base", "seats", "proration", "credit"]
+
+
+class InvoiceOut(OutModel):
+    id: str
+    number: str | None
+    status: Literal["draft", "open", "paid", "void"]
+    currency: str
+    subtotal: int
+    credit_applied: int
+    total: int
+    lines: list[LineOut]
+    company_id: str | None
+    subscription_id: str | None
+    order_id: str | None
+    reason: str
+    period_start: datetime | None
+    period_end: datetime | None
+    created_at: datetime
+    paid_at: datetime | None
+
+
+class PayIn(ApiModel):
+    payment_method: Text
+
+
+def line_out(line: InvoiceLine) -> LineOut:
+    return LineOut(
+        description=line.description,
+        quantity=line.quantity,
+        unit_amount=line.unit_amount,
+        amount=line.amount,
+        period_start=line.period_start,
+        period_end=line.period_end,
+        kind=line.kind,
+    )
+
+
+def invoice_out(invoice: Invoice) -> InvoiceOut:
+    return InvoiceOut(
+        id=invoice.id,
+        number=invoice.number,
+        status=invoice.status,
+        currency=invoice.currency,
+        subtotal=invoice.subtotal,
+        credit_applied=invoice.credit_applied,
+        total=invoice.total,
+        lines=[line_out(line) for line in invoice.lines],
+        company_id=invoice.company_id,
+        subscription_id=invoice.subscription_id,
+        order_id=invoice.order_id,
+        reason=invoice.reason,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        created_at=invoice.created_at,
+        paid_at=invoice.paid_at,
+    )
+
+
+@router.get(
+    "/v1/invoices",
+    summary="List invoices",
+    responses=responses(401, 403, 404, 422),
+)
+async def list_invoices(
+    rt: RuntimeDep,
+    who: Reader,
+    company_id: str | None = None,
+    subscription_id: str | None = None,
+    order_id: str | None = None,
+    limit: Limit = None,
+    cursor: CursorParam = None,
+) -> ListOut[InvoiceOut]:
+    """The invoices of one company, subscription or order (exactly one of them), oldest first.
+    A customer session may leave all three out for its own company's."""
+    if who.session is not None and company_id is subscription_id is order_id is None:
+        company_id = who.session.company_id
+    page = await invoicing.list_invoices(
+        rt,
+        company_id=optional_id(company_id, "company", field="company_id"),
+        subscription_id=optional_id(subscription_id, "subscription", field="subscription_id"),
+        order_id=optional_id(order_id, "order", field="order_id"),
+        limit=limit,
+        cursor=cursor_of(cursor),
+        scope_company_id=who.company_scope,
+    )
+    who.require_manager()
+    return ListOut[InvoiceOut](**list_of(page, invoice_out))
+
+
+@router.get(
+    "/v1/invoices/{invoice_id}",
+    summary="Get an invoice",
+    responses=responses(401, 403, 404),
+)
+async def get_invoice(invoice_id: str, rt: RuntimeDep, who: Reader) -> InvoiceOut:
+    invoice = await invoicing.get_invoice(
+        rt, check_id(invoice_id, "invoice"), scope_company_id=who.company_scope
+    )
+    who.require_manager()
+    return invoice_out(invoice)
+
+
+@router.post(
+    "/v1/invoices/{invoice_id}/pay",
+    summary="Pay an open invoice",
+    dependencies=[Depends(idempotency_key_header)],
+    responses=responses(400, 401, 402, 403, 404, 409, 422),
+)
+async def pay_invoice(invoice_id: str, body: PayIn, rt: RuntimeDep, who: Writer) -> InvoiceOut:
+    """Pays at once; a `past_due` subscription is `active` again once its open invoices are
+    paid. 402 `payment_failed` when declined (the invoice stays open); 409 `invoice_not_open`
+    for a paid or void invoice."""
+    invoice_id = check_id(invoice_id, "invoice")
+    await who.manager_for(
+        lambda: invoicing.get_invoice(rt, invoice_id, scope_company_id=who.company_scope)
+    )
+    invoice = await collection.pay_invoice(
+        rt, invoice_id, payment_method=body.payment_method, scope_company_id=who.company_scope
+    )
+    return invoice_out(invoice)

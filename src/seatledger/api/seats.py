@@ -1,0 +1,264 @@
+"""Seats: assign, list, resend an invitation, revoke (SPEC §5, §6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import StrictBool
+
+from seatledger.api.auth import Caller, Reader, Writer
+from seatledger.api.common import (
+    ApiModel,
+    CursorParam,
+    JsonObject,
+    Limit,
+    OutModel,
+    RuntimeDep,
+    Text,
+    check_id,
+    cursor_of,
+    idempotency_key_header,
+    optional_id,
+)
+from seatledger.api.problems import responses
+from seatledger.domain.errors import Forbidden, NotFound, ValidationFailed
+from seatledger.domain.seat import Invitation, Seat
+from seatledger.services import companies, purchases, seats
+from seatledger.services.runtime import Runtime
+
+router = APIRouter(tags=["seats"])
+
+
+class SeatIn(ApiModel):
+    """One pool (`subscription_id` or `order_id`) and one person (`email` or `member_id`)."""
+
+    subscription_id: Text | None = None
+    order_id: Text | None = None
+    email: Text | None = None
+    member_id: Text | None = None
+    immediate_claim: StrictBool = False
+    send_email: StrictBool = True
+    metadata: JsonObject | None = None
+
+
+class ResendIn(ApiModel):
+    send_email: StrictBool = True
+
+
+class InvitationOut(OutModel):
+    url: str
+    token: str
+    expires_at: datetime
+
+
+class SeatOut(OutModel):
+    id: str
+    status: Literal["pending", "claimed", "revoked"]
+    subscription_id: str | None
+    order_id: str | None
+    member_id: str | None
+    email: str
+    claimed_at: datetime | None
+    revoked_at: datetime | None
+    metadata: dict[str, Any]
+
+
+class InvitedSeatOut(SeatOut):
+    """A seat with its invitation: only in the answers to assign and resend, the one time the
+    token is shown (null with `immediate_claim`)."""
+
+    invitation: InvitationOut | None
+
+
+class SeatListOut(OutModel):
+    data: list[SeatOut]
+    has_more: bool
+    next_cursor: str | None
+    total_seats: int
+    assigned_seats: int
+    available_seats: int
+
+
+def _seat_fields(seat: Seat) -> dict[str, Any]:
+    return {
+        "id": seat.id,
+        "status": seat.status,
+        "subscription_id": seat.subscription_id,
+        "order_id": seat.order_id,
+        "member_id": seat.member_id,
+        "email": seat.email,
+        "claimed_at": seat.claimed_at,
+        "revoked_at": seat.revoked_at,
+        "metadata": seat.metadata,
+    }
+
+
+def seat_out(seat: Seat) -> SeatOut:
+    return SeatOut(**_seat_fields(seat))
+
+
+def _invitation_out(invitation: Invitation | None) -> InvitationOut | None:
+    if invitation is None:
+        return None
+    return InvitationOut(
+        url=invitation.url, token=invitation.token, expires_at=invitation.expires_at
+    )
+
+
+def invited_seat_out(seat: Seat) -> InvitedSeatOut:
+    return InvitedSeatOut(**_seat_fields(seat), invitation=_invitation_out(seat.invitation))
+
+
+def _pool(subscription_id: str | None, order_id: str | None) -> tuple[str | None, str | None]:
+    if (subscription_id is None) == (order_id is None):
+        raise ValidationFailed.field(
+            "subscription_id", "give exactly one of subscription_id or order_id"
+        )
+    return (
+        optional_id(subscription_id, "subscription", field="subscription_id"),
+        optional_id(order_id, "order", field="order_id"),
+    )
+
+
+async def _read_pool(
+    rt: Runtime, who: Caller, subscription_id: str | None, order_id: str | None
+) -> tuple[int, int]:
+    """The pool's ``(seats, assigned_seats)``, read in the caller's scope (404 naming the
+    field when it is not theirs)."""
+    try:
+        if subscription_id is not None:
+            subscription = await purchases.get_subscription(
+                rt, subscription_id, scope_company_id=who.company_scope
+            )
+            return subscription.seats, subscription.assigned_seats
+        assert order_id is not None
+        order = await purchases.get_order(rt, order_id, scope_company_id=who.company_scope)
+        return order.seats, order.assigned_seats
+    except NotFound:
+        field = "subscription_id" if subscription_id is not None else "order_id"
+        raise NotFound(field.removesuffix("_id"), field=field) from None
+
+
+async def _manager_for_seat(rt: Runtime, who: Caller, seat_id: str) -> None:
+    await who.manager_for(lambda: seats.get_seat(rt, seat_id, scope_company_id=who.company_scope))
+
+
+@router.post(
+    "/v1/seats",
+    status_code=201,
+    summary="Assign a seat",
+    dependencies=[Depends(idempotency_key_header)],
+    responses=responses(400, 401, 403, 404, 409, 422),
+)
+async def assign_seat(body: SeatIn, rt: RuntimeDep, who: Writer) -> InvitedSeatOut:
+    """Answers the seat with its `invitation` (`{url, token, expires_at}`), shown this once; an
+    email goes out unless `send_email: false`. `immediate_claim` claims at once (no invitation).
+    409 `no_seats_available`, `already_assigned`, `order_not_paid`, `company_required`,
+    `subscription_not_active`, `seat_limit_reached`."""
+    subscription_id, order_id = _pool(body.subscription_id, body.order_id)
+    if who.is_plain_member:
+        await _read_pool(rt, who, subscription_id, order_id)
+        raise Forbidden("Only the company's billing manager may do this.")
+    seat = await seats.assign_seat(
+        rt,
+        subscription_id=subscription_id,
+        order_id=order_id,
+        email=body.email,
+        member_id=optional_id(body.member_id, "member", field="member_id"),
+        immediate_claim=body.immediate_claim,
+        send_email=body.send_email,
+        metadata=body.metadata,
+        scope_company_id=who.company_scope,
+    )
+    return invited_seat_out(seat)
+
+
+@router.get(
+    "/v1/seats",
+    summary="List the seats of a pool",
+    responses=responses(401, 403, 404, 422),
+)
+async def list_seats(
+    rt: RuntimeDep,
+    who: Reader,
+    subscription_id: str | None = None,
+    order_id: str | None = None,
+    include_revoked: bool = False,
+    limit: Limit = None,
+    cursor: CursorParam = None,
+) -> SeatListOut:
+    """The pending and claimed seats (revoked ones too with `include_revoked=true`) of one
+    subscription or order, oldest first, with the pool's counts. A plain member's session sees
+    only their own seats in it."""
+    subscription_id, order_id = _pool(subscription_id, order_id)
+    if who.session is not None and who.is_plain_member:
+        total, assigned = await _read_pool(rt, who, subscription_id, order_id)
+        own = await companies.member_seats(
+            rt,
+            who.session.member_id,
+            subscription_id=subscription_id,
+            order_id=order_id,
+            include_revoked=include_revoked,
+        )
+        return SeatListOut(
+            data=[seat_out(seat) for seat in own],
+            has_more=False,
+            next_cursor=None,
+            total_seats=total,
+            assigned_seats=assigned,
+            available_seats=total - assigned,
+        )
+    result = await seats.list_seats(
+        rt,
+        subscription_id=subscription_id,
+        order_id=order_id,
+        include_revoked=include_revoked,
+        limit=limit,
+        cursor=cursor_of(cursor),
+        scope_company_id=who.company_scope,
+    )
+    return SeatListOut(
+        data=[seat_out(seat) for seat in result.page.data],
+        has_more=result.page.has_more,
+        next_cursor=result.page.next_cursor,
+        total_seats=result.total_seats,
+        assigned_seats=result.assigned_seats,
+        available_seats=result.available_seats,
+    )
+
+
+@router.delete(
+    "/v1/seats/{seat_id}",
+    summary="Revoke a seat",
+    responses=responses(401, 403, 404),
+)
+async def revoke_seat(seat_id: str, rt: RuntimeDep, who: Writer) -> SeatOut:
+    """The seat becomes `revoked`, its benefits are revoked, and the pool's seat is free again.
+    Revoking a revoked seat answers it unchanged (with its first `revoked_at`)."""
+    seat_id = check_id(seat_id, "seat")
+    await _manager_for_seat(rt, who, seat_id)
+    return seat_out(await seats.revoke_seat(rt, seat_id, scope_company_id=who.company_scope))
+
+
+@router.post(
+    "/v1/seats/{seat_id}/resend",
+    summary="Resend a seat's invitation",
+    dependencies=[Depends(idempotency_key_header)],
+    responses=responses(400, 401, 403, 404, 409, 422),
+)
+async def resend_invitation(
+    seat_id: str, rt: RuntimeDep, who: Writer, body: ResendIn | None = None
+) -> InvitedSeatOut:
+    """A new token and expiry; the old token stops working. 409 `seat_not_pending` for a seat
+    that is claimed or revoked."""
+    seat_id = check_id(seat_id, "seat")
+    await _manager_for_seat(rt, who, seat_id)
+    seat = await seats.resend_invitation(
+        rt,
+        seat_id,
+        send_email=True if body is None else body.send_email,
+        scope_company_id=who.company_scope,
+    )
+    return invited_seat_out(seat)

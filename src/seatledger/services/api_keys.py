@@ -1,0 +1,186 @@
+"""Merchant API keys: named, scoped (``read``, ``write``), shown once, stored as SHA-256 only.
+
+    created ──revoke──▶ revoked   (final; the key stops working at once in this process, and
+                                   within ``CACHE_TTL`` in every other one)
+
+A key is ``sl_`` followed by 256 random bits (URL-safe base64); the table keeps its SHA-256 and
+a short prefix to recognise it in listings, never the key. A key with only ``read`` may call
+the API's reading routes; ``write`` is needed for every other.
+
+Checking a key is one lookup on the unique index of ``key_hash``. Valid keys are remembered per
+engine for ``CACHE_TTL`` seconds (wall time, at most ``CACHE_SIZE`` of them), so that a busy
+client costs no round trip per request: revoking through this process forgets the key at once;
+a key revoked by another process (the CLI, another server) stops working within ``CACHE_TTL``.
+Unknown keys are never cached, so a new key works at once everywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Engine, insert, select, update
+
+from seatledger.adapters.db import tables as t
+from seatledger.domain.errors import NotFound, ValidationFailed
+from seatledger.domain.ids import new_id
+from seatledger.services.runtime import Runtime
+
+SCOPES: tuple[str, ...] = ("read", "write")
+KEY_PREFIX = "sl_"
+CACHE_TTL = 5.0  # seconds
+CACHE_SIZE = 1024
+MAX_NAME = 100
+_SHOWN_PREFIX = len(KEY_PREFIX) + 8  # "sl_" and 8 characters: enough to tell keys apart
+_MAX_KEY_LENGTH = 200
+
+# engine → key hash → (key, monotonic time until which it is trusted)
+_cache: WeakKeyDictionary[Engine, dict[str, tuple[ApiKey, float]]] = WeakKeyDictionary()
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: str
+    name: str
+    prefix: str  # the first characters of the key, to recognise it
+    scopes: tuple[str, ...]
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def can_write(self) -> bool:
+        return "write" in self.scopes
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _from_row(row: Any) -> ApiKey:
+    return ApiKey(
+        id=row.id,
+        name=row.name,
+        prefix=row.prefix,
+        scopes=tuple(row.scopes.split()),
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def _check_scopes(scopes: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(scopes, str) or not scopes:
+        raise ValidationFailed.field("scopes", f"must be a non-empty list of {', '.join(SCOPES)}")
+    unknown = [scope for scope in scopes if scope not in SCOPES]
+    if unknown:
+        raise ValidationFailed.field("scopes", f"unknown scope {unknown[0]!r}")
+    return tuple(scope for scope in SCOPES if scope in scopes)
+
+
+async def create_api_key(
+    rt: Runtime, *, name: str, scopes: Sequence[str] = SCOPES
+) -> tuple[ApiKey, str]:
+    """A new key and its plain value, which is shown this once and never stored."""
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
+        raise ValidationFailed.field("name", f"must be 1 to {MAX_NAME} characters")
+    checked = _check_scopes(scopes)
+    plain = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        id=new_id("key"),
+        name=name.strip(),
+        prefix=plain[:_SHOWN_PREFIX],
+        scopes=checked,
+        created_at=rt.clock.now(),
+    )
+    async with rt.transaction() as uow:
+        await uow.connection.execute(
+            insert(t.api_keys).values(
+                id=key.id,
+                name=key.name,
+                prefix=key.prefix,
+                key_hash=hash_key(plain),
+                scopes=" ".join(key.scopes),
+                created_at=key.created_at,
+            )
+        )
+        uow.emit("api_key.created", {"api_key_id": key.id, "name": key.name, "scopes": checked})
+        await uow.commit()
+    return key, plain
+
+
+async def list_api_keys(rt: Runtime) -> list[ApiKey]:
+    """Every key, oldest first, revoked ones included (never the keys themselves)."""
+    async with rt.transaction() as uow:
+        rows = await uow.connection.execute(select(t.api_keys).order_by(t.api_keys.c.id))
+        return [_from_row(row) for row in rows]
+
+
+async def revoke_api_key(rt: Runtime, key_id: str) -> ApiKey:
+    """Revoke a key at once. Revoking again answers the key with its first ``revoked_at``."""
+    async with rt.transaction() as uow:
+        row = (
+            await uow.connection.execute(
+                update(t.api_keys)
+                .where(t.api_keys.c.id == key_id, t.api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=rt.clock.now())
+                .returning(*t.api_keys.c)
+            )
+        ).first()
+        if row is None:
+            row = (
+                await uow.connection.execute(select(t.api_keys).where(t.api_keys.c.id == key_id))
+            ).first()
+            if row is None:
+                raise NotFound("API key")
+            return _from_row(row)
+        uow.emit("api_key.revoked", {"api_key_id": row.id, "name": row.name})
+        await uow.commit()
+    cached = _cache.get(rt.engine.sync_engine)
+    if cached is not None:
+        cached.pop(row.key_hash, None)
+    return _from_row(row)
+
+
+async def authenticate_api_key(rt: Runtime, key: str) -> ApiKey | None:
+    """The live key behind ``key``, or None (unknown, malformed or revoked)."""
+    if not isinstance(key, str) or not key.startswith(KEY_PREFIX) or len(key) > _MAX_KEY_LENGTH:
+        return None
+    digest = hash_key(key)
+    cached = _cache.setdefault(rt.engine.sync_engine, {})
+    hit = cached.get(digest)
+    now = time.monotonic()
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    async with rt.transaction() as uow:
+        row = (
+            await uow.connection.execute(
+                select(t.api_keys).where(
+                    t.api_keys.c.key_hash == digest, t.api_keys.c.revoked_at.is_(None)
+                )
+            )
+        ).first()
+    if row is None:
+        cached.pop(digest, None)
+        return None
+    found = _from_row(row)
+    if len(cached) >= CACHE_SIZE:
+        cached.clear()
+    cached[digest] = (found, now + CACHE_TTL)
+    return found
+
+
+__all__ = [
+    "CACHE_TTL",
+    "SCOPES",
+    "ApiKey",
+    "authenticate_api_key",
+    "create_api_key",
+    "hash_key",
+    "list_api_keys",
+    "revoke_api_key",
+]

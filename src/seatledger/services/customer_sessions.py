@@ -1,0 +1,149 @@
+"""Customer sessions: a bearer token that lets one member act in the customer portal and the API.
+
+    created ──SESSION_TTL passes──▶ expired        (removed members' sessions stop at once)
+
+The merchant creates one for a member (``POST /v1/customer-sessions``), and claiming a seat
+creates one for the claimer. The token is ``cs_`` and 256 random bits, shown once; the table
+keeps its SHA-256. What a session may do follows the member's *current* role, read on each
+check: handing the billing manager role over takes effect on the next request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+from sqlalchemy import insert, select
+
+from seatledger.adapters.db import tables as t
+from seatledger.domain.company import Role
+from seatledger.domain.errors import NotFound
+from seatledger.domain.ids import new_id
+from seatledger.services.runtime import Runtime
+
+TOKEN_PREFIX = "cs_"
+SESSION_TTL = timedelta(hours=24)
+_MAX_TOKEN_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """A session just created: the token is shown this once."""
+
+    id: str
+    member_id: str
+    company_id: str
+    token: str
+    portal_url: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SessionMember:
+    """Who a valid session token speaks for."""
+
+    session_id: str
+    member_id: str
+    company_id: str
+    role: Role
+    expires_at: datetime
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_customer_session(
+    rt: Runtime, member_id: str, *, field: str = "member_id"
+) -> NewSession:
+    """A session for a current member; ``NotFound`` naming ``field`` otherwise."""
+    now = rt.clock.now()
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session_id = new_id("cs")
+    async with rt.transaction() as uow:
+        member = (
+            await uow.connection.execute(
+                select(t.members.c.id, t.members.c.company_id).where(
+                    t.members.c.id == member_id, t.members.c.removed_at.is_(None)
+                )
+            )
+        ).first()
+        if member is None:
+            raise NotFound("member", field=field)
+        session = NewSession(
+            id=session_id,
+            member_id=member.id,
+            company_id=member.company_id,
+            token=token,
+            portal_url=f"{rt.settings.public_url}/portal?session={quote(token, safe='')}",
+            expires_at=now + SESSION_TTL,
+        )
+        await uow.connection.execute(
+            insert(t.customer_sessions).values(
+                id=session.id,
+                member_id=session.member_id,
+                token_hash=hash_token(token),
+                expires_at=session.expires_at,
+                created_at=now,
+            )
+        )
+        uow.emit(
+            "customer_session.created",
+            {
+                "customer_session_id": session.id,
+                "member_id": session.member_id,
+                "company_id": session.company_id,
+                "expires_at": session.expires_at.isoformat(),
+            },
+        )
+        await uow.commit()
+    return session
+
+
+async def authenticate_session(rt: Runtime, token: str) -> SessionMember | None:
+    """The member a live token speaks for (one indexed lookup), or None."""
+    if (
+        not isinstance(token, str)
+        or not token.startswith(TOKEN_PREFIX)
+        or len(token) > _MAX_TOKEN_LENGTH
+    ):
+        return None
+    sessions, members = t.customer_sessions, t.members
+    query = (
+        select(
+            sessions.c.id,
+            sessions.c.expires_at,
+            members.c.id.label("member_id"),
+            members.c.company_id,
+            members.c.role,
+        )
+        .join(members, members.c.id == sessions.c.member_id)
+        .where(
+            sessions.c.token_hash == hash_token(token),
+            sessions.c.expires_at > rt.clock.now(),
+            members.c.removed_at.is_(None),
+        )
+    )
+    async with rt.transaction() as uow:
+        row = (await uow.connection.execute(query)).first()
+    if row is None:
+        return None
+    return SessionMember(
+        session_id=row.id,
+        member_id=row.member_id,
+        company_id=row.company_id,
+        role=row.role,
+        expires_at=row.expires_at,
+    )
+
+
+__all__ = [
+    "SESSION_TTL",
+    "NewSession",
+    "SessionMember",
+    "authenticate_session",
+    "create_customer_session",
+]
