@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV := $(shell command -v uv 2>/dev/null || echo $(BIN)/uv)
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench lock clean
+.PHONY: run demo test lint bench lock clean
 
 $(STAMP): requirements/dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,9 +28,16 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+# Serve the API on 127.0.0.1:8000 with the sandbox on; SQLite in var/ unless
+# SEATLEDGER_DATABASE_URL says otherwise. A fresh API key is printed before the server starts.
+run: export SEATLEDGER_SANDBOX ?= 1
 run: $(STAMP)
-	@echo "seatledger's HTTP server arrives with the API issue; today the pricing engine is the"
-	@echo "working part: run 'make test' or 'make bench'."
+	$(BIN)/seatledger migrate
+	@$(BIN)/seatledger keys create --name "make run"
+	$(BIN)/seatledger serve --host 127.0.0.1 --port $(or $(PORT),8000)
+
+demo: $(STAMP)
+	$(BIN)/seatledger demo
 
 # Re-pin every dependency (with hashes) after editing pyproject.toml.
 lock:
