@@ -24,7 +24,16 @@ async def run_worker(
     rt: Runtime, *, interval: float, once: bool, echo: Callable[[str], object] = print
 ) -> None:
     while True:
-        renewed = await run_round(rt)
+        try:
+            renewed = await run_round(rt)
+        except Exception as error:
+            # renew_due finishes every other subscription before it raises; the failed one is
+            # retried next round, so a long-running worker logs and goes on.
+            echo(f"round failed: {type(error).__name__}: {error}")
+            if once:
+                raise
+            await asyncio.sleep(interval)
+            continue
         if renewed:
             echo(f"renewed {len(renewed)} subscription(s): {', '.join(renewed)}")
         if once:
