@@ -20,7 +20,6 @@ from seatledger.api.common import (
     list_of,
 )
 from seatledger.api.problems import responses
-from seatledger.domain.errors import ValidationFailed
 from seatledger.domain.purchase import Order
 from seatledger.services import purchases
 
@@ -67,12 +66,7 @@ async def list_orders(
 ) -> ListOut[OrderOut]:
     """Oldest first. `company_id` is required with an API key; a customer session's defaults to
     its own company."""
-    if company_id is None:
-        if who.session is None:
-            raise ValidationFailed.field("company_id", "is required")
-        company_id = who.session.company_id
-    company_id = check_id(company_id, "company", field="company_id")
-    who.manager_of(company_id, field="company_id")
+    company_id = who.listed_company(company_id)
     page = await purchases.list_orders(
         rt, company_id=company_id, limit=limit, cursor=cursor_of(cursor)
     )

@@ -29,7 +29,6 @@ from seatledger.api.common import (
 from seatledger.api.invoices import LineOut, line_out
 from seatledger.api.problems import responses
 from seatledger.domain.catalog import ProrationBehavior
-from seatledger.domain.errors import ValidationFailed
 from seatledger.domain.purchase import PendingChange, Subscription
 from seatledger.services import cancellation, purchases, subscriptions
 from seatledger.services.runtime import Runtime
@@ -136,12 +135,7 @@ async def list_subscriptions(
 ) -> ListOut[SubscriptionOut]:
     """Oldest first, canceled ones included. `company_id` is required with an API key; a
     customer session's defaults to its own company."""
-    if company_id is None:
-        if who.session is None:
-            raise ValidationFailed.field("company_id", "is required")
-        company_id = who.session.company_id
-    company_id = check_id(company_id, "company", field="company_id")
-    who.manager_of(company_id, field="company_id")
+    company_id = who.listed_company(company_id)
     page = await purchases.list_subscriptions(
         rt, company_id=company_id, limit=limit, cursor=cursor_of(cursor)
     )
