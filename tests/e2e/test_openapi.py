@@ -5,6 +5,9 @@ from __future__ import annotations
 import httpx
 
 SPEC_ROUTES = {
+    # Beyond SPEC §6's table: reading one checkout and one seat.
+    ("GET", "/v1/checkouts/{checkout_id}"),
+    ("GET", "/v1/seats/{seat_id}"),
     ("POST", "/v1/products"),
     ("GET", "/v1/products"),
     ("GET", "/v1/products/{product_id}"),

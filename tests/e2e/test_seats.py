@@ -190,3 +190,23 @@ async def test_a_plain_member_sees_their_own_seats_only_in_an_order(api: Api) ->
     assert (mine["total_seats"], mine["assigned_seats"], mine["available_seats"]) == (3, 2, 1)
     order = await api.get(f"/v1/orders/{done['order_id']}")
     assert (order["assigned_seats"], order["available_seats"]) == (2, 1)
+
+
+async def test_get_a_seat_and_a_checkout(api: Api) -> None:
+    price_id = await api.price(interval=None)
+    company = await api.company()
+    done = await api.buy(price_id, company["id"], 3)
+    pool = {"order_id": done["order_id"]}
+    ann = await api.assign(pool, "ann@acme.test", immediate_claim=True)
+    bob = await api.assign(pool, "bob@acme.test")
+    seat = await api.get(f"/v1/seats/{bob['id']}")
+    assert set(seat) == SEAT_FIELDS
+    assert (seat["status"], seat["email"]) == ("pending", "bob@acme.test")
+    token = await api.session(ann["member_id"])
+    assert (await api.get(f"/v1/seats/{ann['id']}", token=token))["status"] == "claimed"
+    await api.get(f"/v1/seats/{bob['id']}", token=token, expect=403)
+    await api.get(f"/v1/seats/{new_id('seat')}", expect=404)
+    checkout = await api.get(f"/v1/checkouts/{done['id']}")
+    assert (checkout["status"], checkout["order_id"]) == ("completed", done["order_id"])
+    await api.get(f"/v1/checkouts/{done['id']}", token=token, expect=403)
+    await api.get("/v1/checkouts/chk_nope", expect=404)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends
 
-from seatledger.api.auth import Writer
+from seatledger.api.auth import Reader, Writer
 from seatledger.api.common import (
     ApiModel,
     OutModel,
@@ -109,6 +109,20 @@ async def _manager_for(rt: Runtime, who: Writer, checkout_id: str) -> None:
     await who.manager_for(
         lambda: checkouts.get_checkout(rt, checkout_id, scope_company_id=who.company_scope)
     )
+
+
+@router.get(
+    "/v1/checkouts/{checkout_id}",
+    summary="Get a checkout",
+    responses=responses(401, 403, 404),
+)
+async def get_checkout(checkout_id: str, rt: RuntimeDep, who: Reader) -> CheckoutOut:
+    """An open checkout past its 24 hours reads as `expired`."""
+    checkout = await checkouts.get_checkout(
+        rt, check_id(checkout_id, "checkout"), scope_company_id=who.company_scope
+    )
+    who.require_manager()
+    return checkout_out(rt, checkout)
 
 
 @router.patch(

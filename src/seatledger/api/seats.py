@@ -229,6 +229,19 @@ async def list_seats(
     )
 
 
+@router.get(
+    "/v1/seats/{seat_id}",
+    summary="Get a seat",
+    responses=responses(401, 403, 404),
+)
+async def get_seat(seat_id: str, rt: RuntimeDep, who: Reader) -> SeatOut:
+    """A plain member's session reads only the seats it holds (another's is 403)."""
+    seat = await seats.get_seat(rt, check_id(seat_id, "seat"), scope_company_id=who.company_scope)
+    if who.is_plain_member and (who.session is None or seat.member_id != who.session.member_id):
+        raise Forbidden("A member's session reads only its own seats.")
+    return seat_out(seat)
+
+
 @router.delete(
     "/v1/seats/{seat_id}",
     summary="Revoke a seat",
