@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from seatledger.adapters.db import tables as t
 from seatledger.domain.clock import FixedClock
 from seatledger.domain.errors import Conflict, InvalidToken, NotFound, ValidationFailed
-from seatledger.services import seats
+from seatledger.services import customer_sessions, seats
 from seatledger.services.runtime import Runtime
 from tests.integration import pools
 
@@ -428,3 +428,18 @@ async def test_the_counter_agrees_with_the_rows(runtime: Runtime, pool: dict[str
         live = await seats.count_live_seats(c, seats.pool_of(pool["subscription_id"], None))
     [subscription] = await _rows(runtime.engine, t.subscriptions)
     assert live == subscription.assigned_seats == 1
+
+
+async def test_a_claim_can_open_its_claimers_session_in_the_same_transaction(
+    runtime: Runtime, pool: dict[str, str]
+) -> None:
+    seat = await seats.assign_seat(
+        runtime, subscription_id=pool["subscription_id"], email="a@a.test"
+    )
+    assert seat.invitation is not None
+    claim = await seats.claim_seat(runtime, seat.invitation.token, open_session=True)
+    assert claim.session is not None
+    who = await customer_sessions.authenticate_session(runtime, claim.session.token)
+    assert who is not None
+    assert (who.member_id, who.company_id) == (claim.seat.member_id, pool["company_id"])
+    assert await _count(runtime.engine, t.customer_sessions) == 1

@@ -10,7 +10,7 @@ from seatledger.api.common import OutModel, RuntimeDep, idempotency_key_header
 from seatledger.api.members import GrantOut, grant_out
 from seatledger.api.problems import responses
 from seatledger.api.seats import SeatOut, seat_out
-from seatledger.services import customer_sessions, seats
+from seatledger.services import seats
 
 router = APIRouter(tags=["claims"])
 
@@ -57,9 +57,9 @@ async def claim_seat(token: str, rt: RuntimeDep) -> ClaimOut:
     """The seat becomes `claimed` (the member is created when needed) and the product's benefits
     are granted. `session_token` is a customer session of the claimer (24 h): with it they read
     their seats and entitlements. The token is single use: 400 `invalid_token` afterwards."""
-    claim = await seats.claim_seat(rt, token)
-    assert claim.seat.member_id is not None  # a claimed seat has its holder
-    session = await customer_sessions.create_customer_session(rt, claim.seat.member_id)
+    claim = await seats.claim_seat(rt, token, open_session=True)
+    session = claim.session
+    assert session is not None  # asked for: opened in the claim's own transaction
     return ClaimOut(
         seat=seat_out(claim.seat),
         grants=[grant_out(grant) for grant in claim.grants],

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from sqlalchemy import insert, select
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.company import Role
 from seatledger.domain.errors import NotFound
 from seatledger.domain.ids import new_id
@@ -60,46 +61,54 @@ async def create_customer_session(
     rt: Runtime, member_id: str, *, field: str = "member_id"
 ) -> NewSession:
     """A session for a current member; ``NotFound`` naming ``field`` otherwise."""
+    async with rt.transaction() as uow:
+        session = await open_session(uow, rt, member_id, field=field)
+        await uow.commit()
+    return session
+
+
+async def open_session(
+    uow: UnitOfWork, rt: Runtime, member_id: str, *, field: str = "member_id"
+) -> NewSession:
+    """Inside a caller's unit of work (a claim opens its claimer's session in the same
+    transaction, so a claim never stands without the session it promised); does not commit."""
     now = rt.clock.now()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session_id = new_id("cs")
-    async with rt.transaction() as uow:
-        member = (
-            await uow.connection.execute(
-                select(t.members.c.id, t.members.c.company_id).where(
-                    t.members.c.id == member_id, t.members.c.removed_at.is_(None)
-                )
-            )
-        ).first()
-        if member is None:
-            raise NotFound("member", field=field)
-        session = NewSession(
-            id=session_id,
-            member_id=member.id,
-            company_id=member.company_id,
-            token=token,
-            portal_url=f"{rt.settings.public_url}/portal?session={quote(token, safe='')}",
-            expires_at=now + SESSION_TTL,
-        )
+    member = (
         await uow.connection.execute(
-            insert(t.customer_sessions).values(
-                id=session.id,
-                member_id=session.member_id,
-                token_hash=hash_token(token),
-                expires_at=session.expires_at,
-                created_at=now,
+            select(t.members.c.id, t.members.c.company_id).where(
+                t.members.c.id == member_id, t.members.c.removed_at.is_(None)
             )
         )
-        uow.emit(
-            "customer_session.created",
-            {
-                "customer_session_id": session.id,
-                "member_id": session.member_id,
-                "company_id": session.company_id,
-                "expires_at": session.expires_at.isoformat(),
-            },
+    ).first()
+    if member is None:
+        raise NotFound("member", field=field)
+    session = NewSession(
+        id=new_id("cs"),
+        member_id=member.id,
+        company_id=member.company_id,
+        token=token,
+        portal_url=f"{rt.settings.public_url}/portal?session={quote(token, safe='')}",
+        expires_at=now + SESSION_TTL,
+    )
+    await uow.connection.execute(
+        insert(t.customer_sessions).values(
+            id=session.id,
+            member_id=session.member_id,
+            token_hash=hash_token(token),
+            expires_at=session.expires_at,
+            created_at=now,
         )
-        await uow.commit()
+    )
+    uow.emit(
+        "customer_session.created",
+        {
+            "customer_session_id": session.id,
+            "member_id": session.member_id,
+            "company_id": session.company_id,
+            "expires_at": session.expires_at.isoformat(),
+        },
+    )
     return session
 
 

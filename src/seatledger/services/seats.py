@@ -26,7 +26,8 @@ from seatledger.domain.errors import Conflict, InvalidToken, NotFound, Validatio
 from seatledger.domain.grant import BenefitGrant
 from seatledger.domain.ids import new_id
 from seatledger.domain.seat import Invitation, Seat, check_metadata, hash_token, new_token
-from seatledger.services import grants
+from seatledger.services import customer_sessions, grants
+from seatledger.services.customer_sessions import NewSession
 from seatledger.services.pages import Page, check_limit, page_of, paginate
 from seatledger.services.runtime import Runtime
 
@@ -316,10 +317,14 @@ async def lookup_invitation(rt: Runtime, token: str) -> InvitationView:
 class Claim:
     seat: Seat
     grants: tuple[BenefitGrant, ...]
+    session: NewSession | None = None
 
 
-async def claim_seat(rt: Runtime, token: str) -> Claim:
-    """Claim with an invitation token: the seat becomes the holder's, benefits are granted."""
+async def claim_seat(rt: Runtime, token: str, *, open_session: bool = False) -> Claim:
+    """Claim with an invitation token: the seat becomes the holder's, benefits are granted.
+
+    With ``open_session`` the claimer's customer session is opened in the same transaction.
+    """
     now = rt.clock.now()
     if not isinstance(token, str) or not 0 < len(token) <= 200:
         raise InvalidToken()
@@ -343,8 +348,12 @@ async def claim_seat(rt: Runtime, token: str) -> Claim:
             raise InvalidToken()
         price_id = await _price_of_pool(connection, _pool_of_seat(row))
         seat, granted = await _claim(uow, rt, row, price_id, now)
+        session = None
+        if open_session:
+            assert seat.member_id is not None  # a claimed seat has its holder
+            session = await customer_sessions.open_session(uow, rt, seat.member_id)
         await uow.commit()
-    return Claim(seat=seat, grants=tuple(granted))
+    return Claim(seat=seat, grants=tuple(granted), session=session)
 
 
 async def _member_for(uow: UnitOfWork, rt: Runtime, company_id: str, email: str) -> str:
