@@ -5,15 +5,11 @@ kept as they are (a license key does not change). Runs inside the change's unit 
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import insert, select, update
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import UnitOfWork
-from seatledger.domain.grant import BenefitGrant
-from seatledger.domain.ids import new_id
-from seatledger.services.grants import _granted_properties, grant_from_row, grant_payload
+from seatledger.services.grants import grant_from_row, grant_payload, new_grant, product_benefits
 from seatledger.services.runtime import Runtime
 
 _benefit_type = (
@@ -28,22 +24,7 @@ async def resync_benefits(
     uow: UnitOfWork, rt: Runtime, *, subscription_id: str, product_id: str
 ) -> None:
     connection = uow.connection
-    benefits = (
-        await connection.execute(
-            select(
-                t.benefits.c.id,
-                t.benefits.c.type,
-                t.benefits.c.properties,
-                t.files.c.name.label("file_name"),
-                t.files.c.content_type.label("file_content_type"),
-                t.files.c.size.label("file_size"),
-            )
-            .join(t.product_benefits, t.product_benefits.c.benefit_id == t.benefits.c.id)
-            .outerjoin(t.files, t.files.c.id == t.benefits.c.properties["file_id"].as_string())
-            .where(t.product_benefits.c.product_id == product_id)
-            .order_by(t.product_benefits.c.position)
-        )
-    ).all()
+    benefits = await product_benefits(connection, product_id)
     wanted = {benefit.id for benefit in benefits}
     holders = (
         await connection.execute(
@@ -76,38 +57,14 @@ async def resync_benefits(
         for grant in sorted((grant_from_row(row) for row in revoked), key=lambda g: g.id):
             uow.emit("benefit_grant.revoked", grant_payload(grant))
     held = {(grant.seat_id, grant.benefit_id) for grant in live}
-    rows: list[dict[str, Any]] = []
-    granted: list[BenefitGrant] = []
-    for seat in holders:
-        for benefit in benefits:
-            if (seat.id, benefit.id) in held:
-                continue
-            properties = _granted_properties(benefit)
-            grant = BenefitGrant(
-                id=new_id("grant"),
-                seat_id=seat.id,
-                member_id=seat.member_id,
-                benefit_id=benefit.id,
-                benefit_type=benefit.type,
-                status="granted",
-                properties=properties,
-                granted_at=now,
-                revoked_at=None,
-            )
-            granted.append(grant)
-            rows.append(
-                {
-                    "id": grant.id,
-                    "seat_id": seat.id,
-                    "member_id": seat.member_id,
-                    "benefit_id": benefit.id,
-                    "status": "granted",
-                    "license_key": properties.get("license_key"),
-                    "properties": properties,
-                    "granted_at": now,
-                    "revoked_at": None,
-                }
-            )
+    made = [
+        new_grant(benefit, seat_id=seat.id, member_id=seat.member_id, now=now)
+        for seat in holders
+        for benefit in benefits
+        if (seat.id, benefit.id) not in held
+    ]
+    rows = [row for _, row in made]
+    granted = [grant for grant, _ in made]
     if rows:
         await connection.execute(insert(t.benefit_grants), rows)
     for grant in granted:

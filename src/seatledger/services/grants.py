@@ -56,15 +56,8 @@ _benefit_type = (
 # -- granting and revoking (inside the seat's unit of work) ---------------------------------------
 
 
-async def grant_benefits(
-    uow: UnitOfWork, rt: Runtime, *, seat_id: str, member_id: str, product_id: str
-) -> list[BenefitGrant]:
-    """Grant every benefit of ``product_id`` to the seat's holder; does not commit.
-
-    One SELECT (the benefits, in the product's order, with the files they name) and one
-    multi-row INSERT; one ``benefit_grant.created`` event per grant.
-    """
-    connection = uow.connection
+async def product_benefits(connection: AsyncConnection, product_id: str) -> list[Any]:
+    """The product's benefits in its order, with the files they name (one SELECT)."""
     query = (
         select(
             t.benefits.c.id,
@@ -79,40 +72,54 @@ async def grant_benefits(
         .where(t.product_benefits.c.product_id == product_id)
         .order_by(t.product_benefits.c.position)
     )
-    benefits = (await connection.execute(query)).all()
+    return list((await connection.execute(query)).all())
+
+
+def new_grant(
+    benefit: Any, *, seat_id: str, member_id: str, now: datetime
+) -> tuple[BenefitGrant, dict[str, Any]]:
+    """A grant of one benefit (a row of ``product_benefits``) and its ``benefit_grants`` row."""
+    properties = _granted_properties(benefit)
+    grant = BenefitGrant(
+        id=new_id("grant"),
+        seat_id=seat_id,
+        member_id=member_id,
+        benefit_id=benefit.id,
+        benefit_type=benefit.type,
+        status="granted",
+        properties=properties,
+        granted_at=now,
+        revoked_at=None,
+    )
+    row = {
+        "id": grant.id,
+        "seat_id": seat_id,
+        "member_id": member_id,
+        "benefit_id": benefit.id,
+        "status": "granted",
+        "license_key": properties.get("license_key"),
+        "properties": properties,
+        "granted_at": now,
+        "revoked_at": None,
+    }
+    return grant, row
+
+
+async def grant_benefits(
+    uow: UnitOfWork, rt: Runtime, *, seat_id: str, member_id: str, product_id: str
+) -> list[BenefitGrant]:
+    """Grant every benefit of ``product_id`` to the seat's holder; does not commit.
+
+    One SELECT (the benefits, in the product's order, with the files they name) and one
+    multi-row INSERT; one ``benefit_grant.created`` event per grant.
+    """
+    benefits = await product_benefits(uow.connection, product_id)
     if not benefits:
         return []
     now = rt.clock.now()
-    granted: list[BenefitGrant] = []
-    rows: list[dict[str, Any]] = []
-    for benefit in benefits:
-        properties = _granted_properties(benefit)
-        grant = BenefitGrant(
-            id=new_id("grant"),
-            seat_id=seat_id,
-            member_id=member_id,
-            benefit_id=benefit.id,
-            benefit_type=benefit.type,
-            status="granted",
-            properties=properties,
-            granted_at=now,
-            revoked_at=None,
-        )
-        granted.append(grant)
-        rows.append(
-            {
-                "id": grant.id,
-                "seat_id": seat_id,
-                "member_id": member_id,
-                "benefit_id": benefit.id,
-                "status": "granted",
-                "license_key": properties.get("license_key"),
-                "properties": properties,
-                "granted_at": now,
-                "revoked_at": None,
-            }
-        )
-    await connection.execute(insert(t.benefit_grants).values(rows))  # one multi-row INSERT
+    made = [new_grant(b, seat_id=seat_id, member_id=member_id, now=now) for b in benefits]
+    await uow.connection.execute(insert(t.benefit_grants).values([row for _, row in made]))
+    granted = [grant for grant, _ in made]
     for grant in granted:
         uow.emit("benefit_grant.created", grant_payload(grant))
     return granted
