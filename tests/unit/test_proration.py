@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import itertools
 import typing
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -196,13 +197,20 @@ def test_prorations_of_a_split_period_add_up_to_the_whole(
     period, cut = moment
     later = data.draw(st.integers(0, (period.end - cut) // timedelta(seconds=1)))
     second_cut = cut + timedelta(seconds=later)
-    # The amount for [start, cut), [cut, second_cut) and [second_cut, end) must sum to the whole.
-    pieces = [
-        amount - prorate(amount, period, cut),
-        prorate(amount, period, cut) - prorate(amount, period, second_cut),
-        prorate(amount, period, second_cut),
-    ]
-    assert abs(sum(pieces) - amount) <= len(pieces)
+    total = (period.end - period.start) // timedelta(seconds=1)
+    # Each piece is what the time [a, b) is worth: what is unused at a minus what is unused at b.
+    bounds = [period.start, cut, second_cut, period.end]
+    pieces = []
+    for a, b in itertools.pairwise(bounds):
+        piece = prorate(amount, period, a) - prorate(amount, period, b)
+        pieces.append(piece)
+        exact = Fraction(amount * ((b - a) // timedelta(seconds=1)), total)
+        # Two roundings of half a unit at most each: a piece is within one unit of its share.
+        assert abs(piece - exact) <= 1, (a, b, piece, exact)
+    assert sum(pieces) == amount  # the whole period is worth the whole amount, exactly
+    # And prorate itself is the exact unused share rounded once, half to even.
+    unused = Fraction(amount * ((period.end - cut) // timedelta(seconds=1)), total)
+    assert abs(prorate(amount, period, cut) - unused) <= Fraction(1, 2)
 
 
 def test_money_never_passes_through_float() -> None:
