@@ -3,7 +3,10 @@ nothing (SPEC §6: no input, however malformed, produces a 500)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+import httpx
 
 from seatledger.domain.events import EVENT_TYPES
 from seatledger.services.runtime import Runtime
@@ -12,6 +15,14 @@ from tests.e2e.api import Api, problem, row_counts
 
 def fields_of(response: Any) -> list[str]:
     return [error["field"] for error in response.json()["errors"]]
+
+
+async def send(api: Api, method: str, path: str, body: Any) -> httpx.Response:
+    """``body`` as JSON with every non-ASCII character escaped (lone surrogates included)."""
+    content = json.dumps(body).encode()
+    return await api.call(
+        method, path, content=content, headers={"Content-Type": "application/json"}
+    )
 
 
 # -- webhook endpoints --------------------------------------------------------------------------
@@ -57,3 +68,94 @@ async def test_webhook_endpoint_urls_must_be_http_or_https(api: Api, runtime: Ru
         response = await api.call("POST", "/v1/webhook-endpoints", json={"url": url})
         problem(response, 422, "validation_error", "url")
     assert await row_counts(runtime) == counts
+
+
+# -- text people read -----------------------------------------------------------------------------
+
+HOSTILE_TEXT = [
+    "Acme\u202eexe.pdf",  # right-to-left override: shows as "Acmefdp.exe"
+    "Acme \u2066isolated\u2069",
+    "\x1b[31mred\x1b[0m",  # ANSI escape
+    "bell\x07",
+    "nul\x00",
+    "del\x7f",
+    "c1\x9b31m",
+    "zero\u200bwidth",
+    "\ufeffbom",
+    "soft\u00adhyphen",
+    "tag\U000e0041",
+    "line\u2028separator",
+    "tab\there",
+    "cr\rhere",
+    "\ud800",
+]
+FRIENDLY_TEXT = ["Acme GmbH & Co. KG", "東京\u3000支社", "Équipe 👩\u200d💻", "می\u200cخواهم"]
+
+
+async def test_names_refuse_control_and_formatting_characters(api: Api, runtime: Runtime) -> None:
+    company = await api.company()
+    price = {"currency": "usd", "interval": "month", "tiers": [{"up_to": None, "unit_amount": 1}]}
+    manager = {"email": "boss@other.test"}
+    targets: list[tuple[str, str, Any, str]] = [
+        ("POST", "/v1/products", lambda v: {"name": v, "prices": [price]}, "name"),
+        (
+            "POST",
+            "/v1/products",
+            lambda v: {"name": "x", "description": v, "prices": [price]},
+            "description",
+        ),
+        (
+            "POST",
+            "/v1/benefits",
+            lambda v: {"type": "custom", "description": v, "properties": {"note": "n"}},
+            "description",
+        ),
+        ("POST", "/v1/companies", lambda v: {"name": v, "billing_manager": manager}, "name"),
+        (
+            "POST",
+            "/v1/companies",
+            lambda v: {"name": "x", "external_id": v, "billing_manager": manager},
+            "external_id",
+        ),
+        (
+            "POST",
+            "/v1/companies",
+            lambda v: {"name": "x", "billing_manager": {**manager, "name": v}},
+            "billing_manager.name",
+        ),
+        ("PATCH", f"/v1/companies/{company['id']}", lambda v: {"name": v}, "name"),
+        (
+            "POST",
+            f"/v1/companies/{company['id']}/members",
+            lambda v: {"email": "ann@acme.test", "name": v},
+            "name",
+        ),
+        (
+            "POST",
+            f"/v1/companies/{company['id']}/members",
+            lambda v: {"email": "ann@acme.test", "external_id": v},
+            "external_id",
+        ),
+    ]
+    counts = await row_counts(runtime)
+    for method, path, body, field in targets:
+        for value in HOSTILE_TEXT:
+            response = await send(api, method, path, body(value))
+            problem(response, 422, "validation_error", field)
+        one_line = field not in ("description", "properties.note")
+        response = await api.call(method, path, json=body("two\nlines"))
+        if one_line:
+            problem(response, 422, "validation_error", field)
+        else:
+            assert response.status_code == 201, response.text
+    # Only the multi-line texts above were taken (two\nlines): a product, a benefit.
+    after = await row_counts(runtime)
+    assert (after["products"], after["benefits"]) == (counts["products"] + 1, 1)
+    assert after["companies"] == counts["companies"]
+    assert after["members"] == counts["members"]
+
+    for i, value in enumerate(FRIENDLY_TEXT):
+        created = await api.company(email=f"boss{i}@friendly.test", name=value)
+        assert created["name"] == value
+        product = await api.product({"name": value, "description": f"{value}\r\n{value}"})
+        assert product["name"] == value

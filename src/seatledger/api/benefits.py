@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends
 from seatledger.api.auth import MerchantReader, MerchantWriter
 from seatledger.api.common import (
     ApiModel,
+    Description,
     JsonObject,
     OutModel,
     RuntimeDep,
-    Text,
     check_id,
     idempotency_key_header,
 )
@@ -40,7 +40,7 @@ class BenefitIn(ApiModel):
     }
 
     type: BenefitType
-    description: Text
+    description: Description
     properties: JsonObject | None = None
 
 

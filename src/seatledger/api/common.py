@@ -3,7 +3,9 @@
 Schemas forbid unknown fields (a typo is a 422, never silently ignored) and take JSON types
 strictly (``"5"`` is not a number, ``1`` is not a boolean). Strings are refused when they hold
 a NUL character or an unpaired surrogate: neither database stores them, and refusing them here
-keeps every such input a 422 rather than a failure deep down.
+keeps every such input a 422 rather than a failure deep down. Text people read (``Name``,
+``Description``) is refused when it holds control or invisible formatting characters
+(``seatledger.domain.text``); only a description may span lines.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, St
 from pydantic_core import PydanticCustomError
 
 from seatledger.domain.errors import NotFound, ValidationFailed
+from seatledger.domain.text import text_problem
 from seatledger.pricing import MAX_SEATS
 from seatledger.services.pages import DEFAULT_LIMIT, MAX_LIMIT, Page
 from seatledger.services.runtime import Runtime
@@ -50,6 +53,18 @@ def _clean(value: str) -> str:
     return value
 
 
+def _one_line(value: str) -> str:
+    if (problem := text_problem(value)) is not None:
+        raise PydanticCustomError("text", problem)
+    return value
+
+
+def _lines(value: str) -> str:
+    if (problem := text_problem(value, multiline=True)) is not None:
+        raise PydanticCustomError("text", problem)
+    return value
+
+
 def _clean_json(value: Any) -> Any:
     """Every string (keys included) of a free-form JSON value is clean."""
     if isinstance(value, str):
@@ -79,6 +94,9 @@ def _aware(value: datetime) -> datetime:
 
 
 Text = Annotated[StrictStr, AfterValidator(_clean)]
+# Text people read: a name on one line; a description, which may span lines.
+Name = Annotated[StrictStr, AfterValidator(_one_line)]
+Description = Annotated[StrictStr, AfterValidator(_lines)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(_clean_json)]
 # A seat count: what the engine stores is bounded (``pricing.MAX_SEATS``); beyond it, or below
 # one, is ``seats_out_of_range`` like any other count a price refuses.

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from seatledger.api.auth import MerchantWriter, Reader, Writer
 from seatledger.api.common import (
     ApiModel,
+    Name,
     OutModel,
     RuntimeDep,
     Text,
@@ -26,7 +27,7 @@ router = APIRouter(tags=["companies"])
 
 class BillingManagerIn(ApiModel):
     email: Text
-    name: Text | None = None
+    name: Name | None = None
 
 
 class CompanyIn(ApiModel):
@@ -36,13 +37,13 @@ class CompanyIn(ApiModel):
         }
     }
 
-    name: Text
-    external_id: Text | None = None
+    name: Name
+    external_id: Name | None = None
     billing_manager: BillingManagerIn
 
 
 class CompanyPatch(ApiModel):
-    name: Text | None = None
+    name: Name | None = None
     billing_manager_member_id: Text | None = None
 
 

@@ -13,6 +13,7 @@ from seatledger.api.common import (
     CursorParam,
     Limit,
     ListOut,
+    Name,
     OutModel,
     RuntimeDep,
     Text,
@@ -35,8 +36,8 @@ class MemberIn(ApiModel):
     }
 
     email: Text
-    name: Text | None = None
-    external_id: Text | None = None
+    name: Name | None = None
+    external_id: Name | None = None
 
 
 class MemberOut(OutModel):

@@ -12,8 +12,10 @@ from seatledger.api.auth import MerchantReader, MerchantWriter
 from seatledger.api.common import (
     ApiModel,
     CursorParam,
+    Description,
     Limit,
     ListOut,
+    Name,
     OutModel,
     RuntimeDep,
     Text,
@@ -68,8 +70,8 @@ class ProductIn(ApiModel):
         "json_schema_extra": {"examples": [{"name": "Team plan", "prices": [PRICE_EXAMPLE]}]}
     }
 
-    name: Text
-    description: Text | None = None
+    name: Name
+    description: Description | None = None
     prices: list[PriceIn]
     benefit_ids: list[Text] | None = None
     proration_defaults: ProrationDefaults | None = None

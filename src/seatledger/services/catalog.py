@@ -44,6 +44,7 @@ from seatledger.domain.grant import (
     MIN_LICENSE_KEY_LENGTH,
 )
 from seatledger.domain.ids import new_id
+from seatledger.domain.text import text_problem
 from seatledger.pricing import InvalidPrice, SeatPrice
 from seatledger.services.pages import Page, check_limit, page_of, paginate
 from seatledger.services.runtime import Runtime
@@ -158,7 +159,7 @@ async def create_product(
     """A product with its first price versions (1..n) and its benefits, in the order given."""
     name = _text(name, "name", MAX_NAME)
     if description is not None:
-        description = _text(description, "description", MAX_PRODUCT_DESCRIPTION)
+        description = _text(description, "description", MAX_PRODUCT_DESCRIPTION, multiline=True)
     seat_prices = _seat_prices(prices)
     proration = _proration_defaults(proration_defaults)
     wanted = _benefit_ids(benefit_ids)
@@ -352,7 +353,7 @@ async def create_benefit(
     """A benefit, its properties checked for its type (see ``_benefit_properties``)."""
     if not isinstance(type, str) or type not in BENEFIT_TYPES:
         raise ValidationFailed.field("type", f"must be one of {', '.join(BENEFIT_TYPES)}")
-    description = _text(description, "description", MAX_BENEFIT_DESCRIPTION)
+    description = _text(description, "description", MAX_BENEFIT_DESCRIPTION, multiline=True)
     checked = _benefit_properties(type, {} if properties is None else properties)
     now = rt.clock.now()
     benefit = Benefit(new_id("ben"), cast(BenefitType, type), description, checked, now)
@@ -415,7 +416,7 @@ def _benefit_properties(benefit_type: str, properties: object) -> dict[str, Any]
             raise NotFound("file", field="properties.file_id")
         return {"file_id": file_id}
     if benefit_type == "custom":
-        return {"note": _text(properties.get("note"), "properties.note", MAX_NOTE)}
+        return {"note": _text(properties.get("note"), "properties.note", MAX_NOTE, multiline=True)}
     return _license_key_properties(properties)
 
 
@@ -537,11 +538,15 @@ async def get_file(rt: Runtime, file_id: str) -> StoredFile:
 # -- input checks -------------------------------------------------------------------------------
 
 
-def _text(value: object, field: str, maximum: int) -> str:
+def _text(value: object, field: str, maximum: int, *, multiline: bool = False) -> str:
+    """Text people read: required, at most ``maximum`` characters, without control or formatting
+    characters (line breaks only where ``multiline``)."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationFailed.field(field, "is required")
     if len(value) > maximum:
         raise ValidationFailed.field(field, f"must be at most {maximum} characters")
+    if (problem := text_problem(value, multiline=multiline)) is not None:
+        raise ValidationFailed.field(field, problem)
     return value
 
 
