@@ -7,7 +7,10 @@ import json
 from typing import Any
 
 import httpx
+from sqlalchemy import update
 
+from seatledger.adapters.db import tables as t
+from seatledger.api.app import create_app
 from seatledger.domain.events import EVENT_TYPES
 from seatledger.services.runtime import Runtime
 from tests.e2e.api import Api, problem, row_counts
@@ -110,6 +113,12 @@ async def test_names_refuse_control_and_formatting_characters(api: Api, runtime:
             lambda v: {"type": "custom", "description": v, "properties": {"note": "n"}},
             "description",
         ),
+        (
+            "POST",
+            "/v1/benefits",
+            lambda v: {"type": "custom", "description": "x", "properties": {"note": v}},
+            "properties.note",
+        ),
         ("POST", "/v1/companies", lambda v: {"name": v, "billing_manager": manager}, "name"),
         (
             "POST",
@@ -148,9 +157,9 @@ async def test_names_refuse_control_and_formatting_characters(api: Api, runtime:
             problem(response, 422, "validation_error", field)
         else:
             assert response.status_code == 201, response.text
-    # Only the multi-line texts above were taken (two\nlines): a product, a benefit.
+    # Only the multi-line texts above were taken (two\nlines): a product, two benefits.
     after = await row_counts(runtime)
-    assert (after["products"], after["benefits"]) == (counts["products"] + 1, 1)
+    assert (after["products"], after["benefits"]) == (counts["products"] + 1, 2)
     assert after["companies"] == counts["companies"]
     assert after["members"] == counts["members"]
 
@@ -159,3 +168,68 @@ async def test_names_refuse_control_and_formatting_characters(api: Api, runtime:
         assert created["name"] == value
         product = await api.product({"name": value, "description": f"{value}\r\n{value}"})
         assert product["name"] == value
+
+
+# -- free-form JSON -------------------------------------------------------------------------------
+
+
+def nested(levels: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(levels - 1):
+        value = {"a": value}
+    return value
+
+
+async def test_deep_or_large_free_form_json_is_refused_and_creates_nothing(
+    api: Api, runtime: Runtime
+) -> None:
+    subscription_id, _ = await api.subscription(seats=3)
+    counts = await row_counts(runtime)
+    access = {"type": "access_grant", "description": "Access"}
+    seat = {"subscription_id": subscription_id, "email": "ann@acme.test"}
+    for path, body, field in [
+        ("/v1/benefits", {**access, "properties": nested(900)}, "properties"),
+        ("/v1/benefits", {**access, "properties": nested(33)}, "properties"),
+        ("/v1/benefits", {**access, "properties": {"a": [[[[]]], nested(40)]}}, "properties"),
+        ("/v1/benefits", {**access, "properties": {"k": "x" * 17_000}}, "properties"),
+        ("/v1/benefits", {**access, "properties": {"r": [1, 1e400]}}, "properties.r[1]"),
+        ("/v1/benefits", {**access, "properties": {"n": {"m": 2**64}}}, "properties.n.m"),
+        ("/v1/benefits", {**access, "properties": {"s": "nul\x00"}}, "properties.s"),
+        ("/v1/seats", {**seat, "metadata": nested(900)}, "metadata"),
+        ("/v1/seats", {**seat, "metadata": {"team": "\ud800"}}, "metadata.team"),
+    ]:
+        response = await send(api, "POST", path, body)
+        problem(response, 422, "validation_error", field)
+    assert await row_counts(runtime) == counts
+    fits = await api.post("/v1/benefits", {**access, "properties": nested(32)})
+    assert fits["properties"] == nested(32)
+
+
+async def test_a_claim_is_not_spent_on_stored_properties_it_cannot_answer(
+    api: Api, runtime: Runtime
+) -> None:
+    """Properties stored before the bounds existed (or by hand) and too deep to answer stop the
+    claim before it commits: the token still works, nothing is granted, no session opens."""
+    benefit = await api.post(
+        "/v1/benefits", {"type": "access_grant", "description": "Access", "properties": {}}
+    )
+    product = await api.product({"benefit_ids": [benefit["id"]]})
+    company = await api.company()
+    done = await api.buy(product["prices"][0]["id"], company["id"], 3)
+    seat = await api.assign({"subscription_id": done["subscription_id"]}, "ann@acme.test")
+    async with runtime.engine.begin() as connection:
+        await connection.execute(
+            update(t.benefits)
+            .where(t.benefits.c.id == benefit["id"])
+            .values(properties=nested(300))
+        )
+    token = seat["invitation"]["token"]
+    counts = await row_counts(runtime)
+    transport = httpx.ASGITransport(app=create_app(runtime), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://seatledger.test") as client:
+        body = problem(await client.post(f"/v1/claims/{token}"), 500, "internal_error")
+        assert "benefit" not in body["detail"]
+        looked_up = await client.get(f"/v1/claims/{token}")
+    assert looked_up.status_code == 200, looked_up.text
+    assert looked_up.json()["seat"]["status"] == "pending"
+    assert await row_counts(runtime) == counts

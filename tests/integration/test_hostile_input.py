@@ -98,3 +98,21 @@ async def test_descriptions_and_notes_may_span_lines(runtime: Runtime) -> None:
     )
     assert (product.description, benefit.description) == ("One.\r\nTwo.\n", "A\nB")
     assert benefit.properties == {"note": "Hello,\nworld"}
+
+
+async def test_access_grant_properties_are_bounded_free_form_json(runtime: Runtime) -> None:
+    deep: dict[str, Any] = {}
+    for _ in range(899):
+        deep = {"a": deep}
+    counts = await _counts(runtime)
+    for properties, field in [
+        (deep, "properties"),
+        ({"list": [1, 2, {"n": 2**60}]}, "properties.list[2].n"),
+        ({"blob": "x" * 17_000}, "properties"),
+    ]:
+        with pytest.raises(ValidationFailed) as caught:
+            await catalog.create_benefit(
+                runtime, type="access_grant", description="Access", properties=properties
+            )
+        assert _fields(caught.value) == [field]
+    assert await _counts(runtime) == counts

@@ -28,8 +28,8 @@ BenefitType = Literal["file_download", "license_key", "access_grant", "custom"]
 
 class BenefitIn(ApiModel):
     """Properties by type: `file_download` `{file_id}` (from `POST /v1/files`); `license_key`
-    `{prefix?, length?}`; `access_grant` any JSON object (≤ 20 keys, 16 KiB); `custom`
-    `{note}`."""
+    `{prefix?, length?}`; `access_grant` any JSON object (≤ 20 keys, 32 levels, 16 KiB);
+    `custom` `{note}`."""
 
     model_config = ApiModel.model_config | {
         "json_schema_extra": {
