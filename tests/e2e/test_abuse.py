@@ -3,14 +3,20 @@ nothing (SPEC §6: no input, however malformed, produces a 500)."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
+from types import ModuleType
 from typing import Any
 
 import httpx
+from fastapi import APIRouter
 from sqlalchemy import update
 
+import seatledger.api
 from seatledger.adapters.db import tables as t
 from seatledger.api.app import create_app
+from seatledger.api.json_body import JsonRoute
 from seatledger.domain.events import EVENT_TYPES
 from seatledger.services.runtime import Runtime
 from tests.e2e.api import Api, problem, row_counts
@@ -21,8 +27,9 @@ def fields_of(response: Any) -> list[str]:
 
 
 async def send(api: Api, method: str, path: str, body: Any) -> httpx.Response:
-    """``body`` as JSON with every non-ASCII character escaped (lone surrogates included)."""
-    content = json.dumps(body).encode()
+    """``body`` as JSON with every non-ASCII character escaped (lone surrogates included); a
+    string is sent as it is."""
+    content = (body if isinstance(body, str) else json.dumps(body)).encode()
     return await api.call(
         method, path, content=content, headers={"Content-Type": "application/json"}
     )
@@ -192,7 +199,11 @@ async def test_deep_or_large_free_form_json_is_refused_and_creates_nothing(
         ("/v1/benefits", {**access, "properties": nested(33)}, "properties"),
         ("/v1/benefits", {**access, "properties": {"a": [[[[]]], nested(40)]}}, "properties"),
         ("/v1/benefits", {**access, "properties": {"k": "x" * 17_000}}, "properties"),
-        ("/v1/benefits", {**access, "properties": {"r": [1, 1e400]}}, "properties.r[1]"),
+        (
+            "/v1/benefits",
+            '{"type": "access_grant", "description": "x", "properties": {"r": [1, 1e400]}}',
+            "properties.r[1]",
+        ),
         ("/v1/benefits", {**access, "properties": {"n": {"m": 2**64}}}, "properties.n.m"),
         ("/v1/benefits", {**access, "properties": {"s": "nul\x00"}}, "properties.s"),
         ("/v1/seats", {**seat, "metadata": nested(900)}, "metadata"),
@@ -233,3 +244,109 @@ async def test_a_claim_is_not_spent_on_stored_properties_it_cannot_answer(
     assert looked_up.status_code == 200, looked_up.text
     assert looked_up.json()["seat"]["status"] == "pending"
     assert await row_counts(runtime) == counts
+
+
+# -- numbers --------------------------------------------------------------------------------------
+
+HUGE = "9" * 5000  # beyond CPython's int-str conversion limit (4,300 digits)
+
+
+async def test_integers_too_long_to_read_name_their_field(api: Api, runtime: Runtime) -> None:
+    subscription_id, company = await api.subscription(seats=3)
+    price_id = await api.price()
+    checkout = await api.checkout(price_id, 2, company_id=company["id"])
+    counts = await row_counts(runtime)
+    tier = '{"currency": "usd", "interval": "month", "tiers": [{"up_to": null, "unit_amount": %s}]}'
+    cases: list[tuple[str, str, str, str, str]] = [
+        (
+            "POST",
+            "/v1/checkouts",
+            f'{{"price_id": "{price_id}", "seats": {HUGE}}}',
+            "seats_out_of_range",
+            "seats",
+        ),
+        (
+            "POST",
+            "/v1/checkouts",
+            f'{{"price_id": "{price_id}", "seats": -{HUGE}}}',
+            "seats_out_of_range",
+            "seats",
+        ),
+        (
+            "PATCH",
+            f"/v1/checkouts/{checkout['id']}",
+            f'{{"seats": {HUGE}}}',
+            "seats_out_of_range",
+            "seats",
+        ),
+        (
+            "PATCH",
+            f"/v1/subscriptions/{subscription_id}",
+            f'{{"seats": {HUGE}}}',
+            "seats_out_of_range",
+            "seats",
+        ),
+        (
+            "POST",
+            f"/v1/subscriptions/{subscription_id}/preview",
+            f'{{"seats": {HUGE}}}',
+            "seats_out_of_range",
+            "seats",
+        ),
+        (
+            "POST",
+            "/v1/products",
+            '{"name": "x", "prices": [%s]}' % (tier % HUGE),
+            "validation_error",
+            "prices[0].tiers[0].unit_amount",
+        ),
+        (
+            "POST",
+            f"/v1/products/{(await api.product())['id']}/prices",
+            tier % f"-{HUGE}",
+            "validation_error",
+            "tiers[0].unit_amount",
+        ),
+        (
+            "POST",
+            "/v1/seats",
+            f'{{"subscription_id": "{subscription_id}", "email": "a@b.test",'
+            f' "metadata": {{"n": {HUGE}}}}}',
+            "validation_error",
+            "metadata.n",
+        ),
+        (
+            "POST",
+            "/v1/benefits",
+            f'{{"type": "access_grant", "description": "x", "properties": {{"l": [1, {HUGE}]}}}}',
+            "validation_error",
+            "properties.l[1]",
+        ),
+        (
+            "POST",
+            f"/v1/subscriptions/{subscription_id}/cancel",
+            f'{{"at_period_end": {HUGE}}}',
+            "validation_error",
+            "at_period_end",
+        ),
+    ]
+    counts = await row_counts(runtime)
+    for method, path, body, code, field in cases:
+        response = await api.call(
+            method, path, content=body.encode(), headers={"Content-Type": "application/json"}
+        )
+        problem(response, 422, code, field)
+    assert await row_counts(runtime) == counts
+
+
+def test_every_route_reads_json_by_the_api_rules() -> None:
+    routers = [
+        module.router
+        for info in pkgutil.iter_modules(seatledger.api.__path__)
+        if isinstance(module := importlib.import_module(f"seatledger.api.{info.name}"), ModuleType)
+        and isinstance(getattr(module, "router", None), APIRouter)
+    ]
+    routes = [route for router in routers for route in router.routes]
+    assert len(routers) >= 14
+    assert len(routes) > 30
+    assert all(isinstance(route, JsonRoute) for route in routes)

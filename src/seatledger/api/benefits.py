@@ -17,11 +17,12 @@ from seatledger.api.common import (
     check_id,
     idempotency_key_header,
 )
+from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.catalog import Benefit
 from seatledger.services import catalog
 
-router = APIRouter(tags=["benefits"])
+router = APIRouter(tags=["benefits"], route_class=JsonRoute)
 
 BenefitType = Literal["file_download", "license_key", "access_grant", "custom"]
 

@@ -17,12 +17,13 @@ from seatledger.api.common import (
     idempotency_key_header,
     optional_id,
 )
+from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.company import Company
 from seatledger.services import companies, credit, entitlements
 from seatledger.services.entitlements import SeatCounts
 
-router = APIRouter(tags=["companies"])
+router = APIRouter(tags=["companies"], route_class=JsonRoute)
 
 
 class BillingManagerIn(ApiModel):

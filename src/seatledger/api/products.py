@@ -24,11 +24,12 @@ from seatledger.api.common import (
     idempotency_key_header,
     list_of,
 )
+from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.catalog import Price, Product, ProrationBehavior
 from seatledger.services import catalog
 
-router = APIRouter(tags=["products"])
+router = APIRouter(tags=["products"], route_class=JsonRoute)
 
 PRICE_EXAMPLE: dict[str, Any] = {
     "currency": "usd",

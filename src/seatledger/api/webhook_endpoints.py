@@ -10,11 +10,12 @@ from pydantic import Field
 
 from seatledger.api.auth import MerchantWriter
 from seatledger.api.common import ApiModel, OutModel, RuntimeDep, Text, idempotency_key_header
+from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.events import ALL_EVENTS, EventType
 from seatledger.services import webhook_endpoints
 
-router = APIRouter(tags=["webhook endpoints"])
+router = APIRouter(tags=["webhook endpoints"], route_class=JsonRoute)
 
 # The closed catalogue (SPEC §10), or "*" for all of it. Checked by the service, which names
 # every unknown entry (`event_types[i]`); the enum here documents it in /openapi.json.
