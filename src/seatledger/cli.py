@@ -69,10 +69,15 @@ def keys_create(
     read_only: Annotated[bool, typer.Option(help="Allow reads only.")] = False,
 ) -> None:
     """Create an API key. The key is printed once, as the last line."""
+    from seatledger.domain.errors import ValidationFailed
     from seatledger.services import api_keys
 
     scopes = ("read",) if read_only else ("read", "write")
-    key, plain = _with_runtime(lambda rt: api_keys.create_api_key(rt, name=name, scopes=scopes))
+    try:
+        key, plain = _with_runtime(lambda rt: api_keys.create_api_key(rt, name=name, scopes=scopes))
+    except ValidationFailed as error:
+        typer.echo(f"error: {error.detail}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(f"created {key.id} ({key.name}, {' '.join(key.scopes)}); store it now:")
     typer.echo(plain)
 

@@ -34,7 +34,9 @@ BAD_BODIES: list[tuple[bytes, str | None, int, str]] = [
     (b'{"name": "\\u0000", "prices": [], "seats": 1}', "application/json", 422, "validation_error"),
     (b'{"name": "\\ud800", "email": "\\udfff"}', "application/json", 422, "validation_error"),
     (b'{"name": 1e400}', "application/json", 422, "validation_error"),
-    (b'{"name": ' + b"9" * 5000 + b"}", "application/json", 400, "invalid_json"),
+    (b'{"name": ' + b"9" * 5000 + b"}", "application/json", 422, "validation_error"),
+    (b'{"name": NaN}', "application/json", 400, "invalid_json"),
+    (b'{"name": -Infinity}', "application/json", 400, "invalid_json"),
 ]
 
 

@@ -388,8 +388,8 @@ async def test_create_benefits_of_every_type(runtime: Runtime, clock: FixedClock
         ("license_key", "Key", {"seats": 3}, "properties.seats"),
         ("access_grant", "Access", {f"k{i}": i for i in range(21)}, "properties"),
         ("access_grant", "Access", {"big": "x" * 20_000}, "properties"),
-        ("access_grant", "Access", {"when": object()}, "properties"),
-        ("access_grant", "Access", {"ratio": float("nan")}, "properties"),
+        ("access_grant", "Access", {"when": object()}, "properties.when"),
+        ("access_grant", "Access", {"ratio": float("nan")}, "properties.ratio"),
         ("access_grant", "Access", {1: "numeric key"}, "properties"),
     ],
 )

@@ -36,8 +36,12 @@ def test_migrate_then_keys_create_list_revoke(env: dict[str, str]) -> None:
     key = created.stdout.strip().splitlines()[-1]
     assert key.startswith("sl_")
     assert len(key) > 30
+    refused = run(env, "keys", "create", "--name", "evil\x1b[2J\u202e")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error: name: must not contain control characters")
     listed = run(env, "keys", "list")
     assert "backend" in listed.stdout
+    assert "evil" not in listed.stdout
     assert key not in listed.stdout
     key_id = listed.stdout.split()[0]
     revoked = run(env, "keys", "revoke", key_id)

@@ -10,26 +10,27 @@ from fastapi import APIRouter, Depends
 from seatledger.api.auth import MerchantReader, MerchantWriter
 from seatledger.api.common import (
     ApiModel,
+    Description,
     JsonObject,
     OutModel,
     RuntimeDep,
-    Text,
     check_id,
     idempotency_key_header,
 )
+from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.catalog import Benefit
 from seatledger.services import catalog
 
-router = APIRouter(tags=["benefits"])
+router = APIRouter(tags=["benefits"], route_class=JsonRoute)
 
 BenefitType = Literal["file_download", "license_key", "access_grant", "custom"]
 
 
 class BenefitIn(ApiModel):
     """Properties by type: `file_download` `{file_id}` (from `POST /v1/files`); `license_key`
-    `{prefix?, length?}`; `access_grant` any JSON object (≤ 20 keys, 16 KiB); `custom`
-    `{note}`."""
+    `{prefix?, length?}`; `access_grant` any JSON object (≤ 20 keys, 32 levels, 16 KiB);
+    `custom` `{note}`."""
 
     model_config = ApiModel.model_config | {
         "json_schema_extra": {
@@ -40,7 +41,7 @@ class BenefitIn(ApiModel):
     }
 
     type: BenefitType
-    description: Text
+    description: Description
     properties: JsonObject | None = None
 
 

@@ -18,13 +18,14 @@ from seatledger.api.common import (
     idempotency_key_header,
     optional_id,
 )
+from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.errors import Forbidden
 from seatledger.domain.purchase import Checkout
 from seatledger.services import checkouts
 from seatledger.services.runtime import Runtime
 
-router = APIRouter(tags=["checkouts"])
+router = APIRouter(tags=["checkouts"], route_class=JsonRoute)
 
 
 class CheckoutIn(ApiModel):

@@ -7,12 +7,13 @@ from datetime import datetime
 from fastapi import APIRouter, Depends
 
 from seatledger.api.common import OutModel, RuntimeDep, idempotency_key_header
+from seatledger.api.json_body import JsonRoute
 from seatledger.api.members import GrantOut, grant_out
 from seatledger.api.problems import responses
 from seatledger.api.seats import SeatOut, seat_out
 from seatledger.services import seats
 
-router = APIRouter(tags=["claims"])
+router = APIRouter(tags=["claims"], route_class=JsonRoute)
 
 
 class InvitationViewOut(OutModel):

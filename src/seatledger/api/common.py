@@ -3,7 +3,10 @@
 Schemas forbid unknown fields (a typo is a 422, never silently ignored) and take JSON types
 strictly (``"5"`` is not a number, ``1`` is not a boolean). Strings are refused when they hold
 a NUL character or an unpaired surrogate: neither database stores them, and refusing them here
-keeps every such input a 422 rather than a failure deep down.
+keeps every such input a 422 rather than a failure deep down. Text people read (``Name``,
+``Description``) is refused when it holds control or invisible formatting characters
+(``seatledger.domain.text``); only a description may span lines. Free-form JSON (``JsonObject``)
+is bounded in depth and size (``seatledger.domain.json_value``).
 """
 
 from __future__ import annotations
@@ -13,10 +16,20 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Header, Query, Request
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from seatledger.domain.errors import NotFound, ValidationFailed
+from seatledger.domain.json_value import json_problem
+from seatledger.domain.text import text_problem
 from seatledger.pricing import MAX_SEATS
 from seatledger.services.pages import DEFAULT_LIMIT, MAX_LIMIT, Page
 from seatledger.services.runtime import Runtime
@@ -50,17 +63,28 @@ def _clean(value: str) -> str:
     return value
 
 
-def _clean_json(value: Any) -> Any:
-    """Every string (keys included) of a free-form JSON value is clean."""
-    if isinstance(value, str):
-        _clean(value)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _clean(key)
-            _clean_json(item)
-    elif isinstance(value, list):
-        for item in value:
-            _clean_json(item)
+def _one_line(value: str) -> str:
+    if (problem := text_problem(value)) is not None:
+        raise PydanticCustomError("text", problem)
+    return value
+
+
+def _lines(value: str) -> str:
+    if (problem := text_problem(value, multiline=True)) is not None:
+        raise PydanticCustomError("text", problem)
+    return value
+
+
+def _free_json(value: dict[str, Any]) -> dict[str, Any]:
+    """Free-form JSON within the engine's bounds (``seatledger.domain.json_value``); a problem
+    deep inside is named where it is (``metadata.roles[0]``)."""
+    found = json_problem(value)
+    if found is not None:
+        where, problem = found
+        error = InitErrorDetails(
+            type=PydanticCustomError("json_value", problem), loc=where, input=None
+        )
+        raise ValidationError.from_exception_data("json_value", [error])
     return value
 
 
@@ -79,7 +103,10 @@ def _aware(value: datetime) -> datetime:
 
 
 Text = Annotated[StrictStr, AfterValidator(_clean)]
-JsonObject = Annotated[dict[str, Any], AfterValidator(_clean_json)]
+# Text people read: a name on one line; a description, which may span lines.
+Name = Annotated[StrictStr, AfterValidator(_one_line)]
+Description = Annotated[StrictStr, AfterValidator(_lines)]
+JsonObject = Annotated[dict[str, Any], AfterValidator(_free_json)]
 # A seat count: what the engine stores is bounded (``pricing.MAX_SEATS``); beyond it, or below
 # one, is ``seats_out_of_range`` like any other count a price refuses.
 Seats = Annotated[

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from seatledger.api.auth import MerchantWriter, Reader, Writer
 from seatledger.api.common import (
     ApiModel,
+    Name,
     OutModel,
     RuntimeDep,
     Text,
@@ -16,17 +17,18 @@ from seatledger.api.common import (
     idempotency_key_header,
     optional_id,
 )
+from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.company import Company
 from seatledger.services import companies, credit, entitlements
 from seatledger.services.entitlements import SeatCounts
 
-router = APIRouter(tags=["companies"])
+router = APIRouter(tags=["companies"], route_class=JsonRoute)
 
 
 class BillingManagerIn(ApiModel):
     email: Text
-    name: Text | None = None
+    name: Name | None = None
 
 
 class CompanyIn(ApiModel):
@@ -36,13 +38,13 @@ class CompanyIn(ApiModel):
         }
     }
 
-    name: Text
-    external_id: Text | None = None
+    name: Name
+    external_id: Name | None = None
     billing_manager: BillingManagerIn
 
 
 class CompanyPatch(ApiModel):
-    name: Text | None = None
+    name: Name | None = None
     billing_manager_member_id: Text | None = None
 
 

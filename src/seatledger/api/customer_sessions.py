@@ -15,10 +15,11 @@ from seatledger.api.common import (
     check_id,
     idempotency_key_header,
 )
+from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.services import customer_sessions
 
-router = APIRouter(tags=["customer sessions"])
+router = APIRouter(tags=["customer sessions"], route_class=JsonRoute)
 
 
 class CustomerSessionIn(ApiModel):

@@ -12,12 +12,13 @@ from fastapi.responses import Response
 
 from seatledger.api.auth import MerchantWriter
 from seatledger.api.common import OutModel, RuntimeDep, check_id, idempotency_key_header
+from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.catalog import StoredFile
 from seatledger.domain.errors import ValidationFailed
 from seatledger.services import catalog, grants
 
-router = APIRouter(tags=["files"])
+router = APIRouter(tags=["files"], route_class=JsonRoute)
 
 
 class FileOut(OutModel):

@@ -22,11 +22,12 @@ from seatledger.api.common import (
     list_of,
     optional_id,
 )
+from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.invoice import Invoice, InvoiceLine
 from seatledger.services import collection, invoicing
 
-router = APIRouter(tags=["invoices"])
+router = APIRouter(tags=["invoices"], route_class=JsonRoute)
 
 
 class LineOut(OutModel):

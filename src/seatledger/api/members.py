@@ -13,6 +13,7 @@ from seatledger.api.common import (
     CursorParam,
     Limit,
     ListOut,
+    Name,
     OutModel,
     RuntimeDep,
     Text,
@@ -21,12 +22,13 @@ from seatledger.api.common import (
     idempotency_key_header,
     list_of,
 )
+from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.company import Member
 from seatledger.domain.grant import BenefitGrant
 from seatledger.services import companies, grants
 
-router = APIRouter(tags=["members"])
+router = APIRouter(tags=["members"], route_class=JsonRoute)
 
 
 class MemberIn(ApiModel):
@@ -35,8 +37,8 @@ class MemberIn(ApiModel):
     }
 
     email: Text
-    name: Text | None = None
-    external_id: Text | None = None
+    name: Name | None = None
+    external_id: Name | None = None
 
 
 class MemberOut(OutModel):

@@ -19,11 +19,12 @@ from seatledger.api.common import (
     idempotency_key_header,
     list_of,
 )
+from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.purchase import Order
 from seatledger.services import purchases
 
-router = APIRouter(tags=["orders"])
+router = APIRouter(tags=["orders"], route_class=JsonRoute)
 
 
 class OrderOut(OutModel):

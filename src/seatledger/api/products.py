@@ -12,8 +12,10 @@ from seatledger.api.auth import MerchantReader, MerchantWriter
 from seatledger.api.common import (
     ApiModel,
     CursorParam,
+    Description,
     Limit,
     ListOut,
+    Name,
     OutModel,
     RuntimeDep,
     Text,
@@ -22,11 +24,12 @@ from seatledger.api.common import (
     idempotency_key_header,
     list_of,
 )
+from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.catalog import Price, Product, ProrationBehavior
 from seatledger.services import catalog
 
-router = APIRouter(tags=["products"])
+router = APIRouter(tags=["products"], route_class=JsonRoute)
 
 PRICE_EXAMPLE: dict[str, Any] = {
     "currency": "usd",
@@ -68,8 +71,8 @@ class ProductIn(ApiModel):
         "json_schema_extra": {"examples": [{"name": "Team plan", "prices": [PRICE_EXAMPLE]}]}
     }
 
-    name: Text
-    description: Text | None = None
+    name: Name
+    description: Description | None = None
     prices: list[PriceIn]
     benefit_ids: list[Text] | None = None
     proration_defaults: ProrationDefaults | None = None

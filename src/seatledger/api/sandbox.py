@@ -10,10 +10,11 @@ from pydantic_core import PydanticCustomError
 
 from seatledger.api.auth import MerchantReader, MerchantWriter
 from seatledger.api.common import ApiModel, OutModel, RuntimeDep, Timestamp, idempotency_key_header
+from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.services import sandbox
 
-router = APIRouter(tags=["sandbox"])
+router = APIRouter(tags=["sandbox"], route_class=JsonRoute)
 
 
 # Far enough for any test of renewals; well short of where date arithmetic runs out (9999).

@@ -22,13 +22,14 @@ from seatledger.api.common import (
     idempotency_key_header,
     optional_id,
 )
+from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.errors import Forbidden, NotFound, ValidationFailed
 from seatledger.domain.seat import Invitation, Seat
 from seatledger.services import companies, purchases, seats
 from seatledger.services.runtime import Runtime
 
-router = APIRouter(tags=["seats"])
+router = APIRouter(tags=["seats"], route_class=JsonRoute)
 
 
 class SeatIn(ApiModel):

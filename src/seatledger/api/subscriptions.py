@@ -27,13 +27,14 @@ from seatledger.api.common import (
     optional_id,
 )
 from seatledger.api.invoices import LineOut, line_out
+from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.catalog import ProrationBehavior
 from seatledger.domain.purchase import PendingChange, Subscription
 from seatledger.services import cancellation, purchases, subscriptions
 from seatledger.services.runtime import Runtime
 
-router = APIRouter(tags=["subscriptions"])
+router = APIRouter(tags=["subscriptions"], route_class=JsonRoute)
 
 
 class PendingChangeOut(OutModel):

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Literal
 
 from seatledger.domain.errors import ValidationFailed
+from seatledger.domain.text import text_problem
 
 Role = Literal["billing_manager", "member"]
 
@@ -41,12 +42,15 @@ class Member:
 
 
 def check_name(value: object, *, field: str = "name") -> str:
-    """A required display name: a non-blank string of at most 200 characters, trimmed."""
+    """A required display name: a non-blank line of at most 200 characters (no control or
+    formatting characters, ``seatledger.domain.text``), trimmed."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationFailed.field(field, "must be a non-empty string")
     name = value.strip()
     if len(name) > MAX_NAME_LENGTH:
         raise ValidationFailed.field(field, f"must be at most {MAX_NAME_LENGTH} characters")
+    if (problem := text_problem(name)) is not None:
+        raise ValidationFailed.field(field, problem)
     return name
 
 
@@ -55,11 +59,14 @@ def check_optional_name(value: object, *, field: str = "name") -> str | None:
 
 
 def check_external_id(value: object, *, field: str = "external_id") -> str | None:
-    """The merchant's own id for a company or member: absent, or 1 to 200 characters."""
+    """The merchant's own id for a company or member: absent, or 1 to 200 characters on one
+    line (no control or formatting characters)."""
     if value is None:
         return None
     if not isinstance(value, str) or not value or len(value) > MAX_EXTERNAL_ID_LENGTH:
         raise ValidationFailed.field(
             field, f"must be a string of 1 to {MAX_EXTERNAL_ID_LENGTH} characters"
         )
+    if (problem := text_problem(value)) is not None:
+        raise ValidationFailed.field(field, problem)
     return value

@@ -15,6 +15,10 @@
 
 Pricing rule violations are ``seatledger.pricing.PricingError`` (``validation_error`` and
 ``seats_out_of_range``); they carry the same ``code``/``errors`` shape.
+
+``CorruptData`` is not a domain error: stored data that the engine's own rules refuse (written
+before the rule existed, or by hand). The use case stops before it commits; the API answers a
+bare 500 and logs it.
 """
 
 from __future__ import annotations
@@ -66,3 +70,7 @@ class PaymentFailed(DomainError):
 
 class Forbidden(DomainError):
     code = "forbidden"
+
+
+class CorruptData(Exception):
+    """Stored data breaks a rule the engine enforces on input; nothing was committed."""

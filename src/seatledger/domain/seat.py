@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from seatledger.domain.errors import ValidationFailed
+from seatledger.domain.json_value import check_json
 
 SeatStatus = Literal["pending", "claimed", "revoked"]
 
@@ -64,6 +65,7 @@ def check_metadata(metadata: object, *, field: str = "metadata") -> dict[str, An
         return {}
     if not isinstance(metadata, dict):
         raise ValidationFailed.field(field, "must be an object")
+    check_json(metadata, field)
     if len(metadata) > MAX_METADATA_KEYS:
         raise ValidationFailed.field(field, f"must have at most {MAX_METADATA_KEYS} keys")
     for key, value in metadata.items():
@@ -79,8 +81,7 @@ def check_metadata(metadata: object, *, field: str = "metadata") -> dict[str, An
         elif isinstance(value, bool) or value is None:
             continue
         elif isinstance(value, int):
-            if abs(value) > 2**53:
-                raise ValidationFailed.field(f"{field}.{key}", "is too large")
+            continue  # within ±2^53 (check_json)
         else:
             raise ValidationFailed.field(
                 f"{field}.{key}", "must be a string, an integer, a boolean or null"

@@ -30,6 +30,7 @@ from sqlalchemy import Engine, insert, select, update
 from seatledger.adapters.db import tables as t
 from seatledger.domain.errors import NotFound, ValidationFailed
 from seatledger.domain.ids import new_id
+from seatledger.domain.text import text_problem
 from seatledger.services.runtime import Runtime
 
 SCOPES: tuple[str, ...] = ("read", "write")
@@ -88,6 +89,8 @@ async def create_api_key(
     """A new key and its plain value, which is shown this once and never stored."""
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
         raise ValidationFailed.field("name", f"must be 1 to {MAX_NAME} characters")
+    if (problem := text_problem(name.strip())) is not None:
+        raise ValidationFailed.field("name", problem)
     checked = _check_scopes(scopes)
     plain = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(

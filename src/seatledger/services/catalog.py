@@ -44,6 +44,8 @@ from seatledger.domain.grant import (
     MIN_LICENSE_KEY_LENGTH,
 )
 from seatledger.domain.ids import new_id
+from seatledger.domain.json_value import check_json
+from seatledger.domain.text import text_problem
 from seatledger.pricing import InvalidPrice, SeatPrice
 from seatledger.services.pages import Page, check_limit, page_of, paginate
 from seatledger.services.runtime import Runtime
@@ -55,7 +57,6 @@ MAX_BENEFITS_PER_PRODUCT = 50
 MAX_BENEFIT_DESCRIPTION = 500
 MAX_NOTE = 2000
 MAX_ACCESS_KEYS = 20
-MAX_ACCESS_PROPERTIES_BYTES = 16 * 1024
 MAX_FILE_SIZE = 25 * 1024 * 1024
 MAX_FILE_NAME = 255
 DEFAULT_PRORATION: dict[str, ProrationBehavior] = {"increase": "invoice", "decrease": "prorate"}
@@ -158,7 +159,7 @@ async def create_product(
     """A product with its first price versions (1..n) and its benefits, in the order given."""
     name = _text(name, "name", MAX_NAME)
     if description is not None:
-        description = _text(description, "description", MAX_PRODUCT_DESCRIPTION)
+        description = _text(description, "description", MAX_PRODUCT_DESCRIPTION, multiline=True)
     seat_prices = _seat_prices(prices)
     proration = _proration_defaults(proration_defaults)
     wanted = _benefit_ids(benefit_ids)
@@ -352,7 +353,7 @@ async def create_benefit(
     """A benefit, its properties checked for its type (see ``_benefit_properties``)."""
     if not isinstance(type, str) or type not in BENEFIT_TYPES:
         raise ValidationFailed.field("type", f"must be one of {', '.join(BENEFIT_TYPES)}")
-    description = _text(description, "description", MAX_BENEFIT_DESCRIPTION)
+    description = _text(description, "description", MAX_BENEFIT_DESCRIPTION, multiline=True)
     checked = _benefit_properties(type, {} if properties is None else properties)
     now = rt.clock.now()
     benefit = Benefit(new_id("ben"), cast(BenefitType, type), description, checked, now)
@@ -390,7 +391,8 @@ def _benefit_properties(benefit_type: str, properties: object) -> dict[str, Any]
     * ``file_download``: ``{file_id}`` (an uploaded file; checked against the database later);
     * ``license_key``: ``{prefix?, length?}``: a prefix of 1–20 letters, digits and inner dashes;
       ``length`` random characters (a multiple of 4, 12–32, default 16), in groups of four;
-    * ``access_grant``: any JSON object of at most 20 keys (16 KiB), handed to the merchant;
+    * ``access_grant``: any JSON object of at most 20 keys, 32 levels and 16 KiB (the bounds of
+      ``domain.json_value``), handed to the merchant;
     * ``custom``: ``{note}``: 1–2000 characters shown to the holder.
     """
     if not isinstance(properties, Mapping):
@@ -415,7 +417,7 @@ def _benefit_properties(benefit_type: str, properties: object) -> dict[str, Any]
             raise NotFound("file", field="properties.file_id")
         return {"file_id": file_id}
     if benefit_type == "custom":
-        return {"note": _text(properties.get("note"), "properties.note", MAX_NOTE)}
+        return {"note": _text(properties.get("note"), "properties.note", MAX_NOTE, multiline=True)}
     return _license_key_properties(properties)
 
 
@@ -450,15 +452,9 @@ def _access_properties(properties: Mapping[str, Any]) -> dict[str, Any]:
     for key in properties:
         if not isinstance(key, str) or not key:
             raise ValidationFailed.field("properties", "keys must be non-empty strings")
-    try:
-        encoded = json.dumps(dict(properties), allow_nan=False)
-    except (TypeError, ValueError):
-        raise ValidationFailed.field("properties", "must be plain JSON") from None
-    if len(encoded.encode()) > MAX_ACCESS_PROPERTIES_BYTES:
-        raise ValidationFailed.field(
-            "properties", f"must be at most {MAX_ACCESS_PROPERTIES_BYTES // 1024} KiB as JSON"
-        )
-    checked: dict[str, Any] = json.loads(encoded)  # a deep copy, in plain JSON types
+    copied = dict(properties)
+    check_json(copied, "properties")  # depth, size, plain JSON (domain.json_value)
+    checked: dict[str, Any] = json.loads(json.dumps(copied))  # a deep copy, in plain JSON types
     return checked
 
 
@@ -537,11 +533,15 @@ async def get_file(rt: Runtime, file_id: str) -> StoredFile:
 # -- input checks -------------------------------------------------------------------------------
 
 
-def _text(value: object, field: str, maximum: int) -> str:
+def _text(value: object, field: str, maximum: int, *, multiline: bool = False) -> str:
+    """Text people read: required, at most ``maximum`` characters, without control or formatting
+    characters (line breaks only where ``multiline``)."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationFailed.field(field, "is required")
     if len(value) > maximum:
         raise ValidationFailed.field(field, f"must be at most {maximum} characters")
+    if (problem := text_problem(value, multiline=multiline)) is not None:
+        raise ValidationFailed.field(field, problem)
     return value
 
 

@@ -22,9 +22,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.emails import normalize_email
-from seatledger.domain.errors import Conflict, InvalidToken, NotFound, ValidationFailed
+from seatledger.domain.errors import (
+    Conflict,
+    CorruptData,
+    InvalidToken,
+    NotFound,
+    ValidationFailed,
+)
 from seatledger.domain.grant import BenefitGrant
 from seatledger.domain.ids import new_id
+from seatledger.domain.json_value import MAX_DEPTH, json_depth
 from seatledger.domain.seat import Invitation, Seat, check_metadata, hash_token, new_token
 from seatledger.services import customer_sessions, grants
 from seatledger.services.customer_sessions import NewSession
@@ -348,12 +355,24 @@ async def claim_seat(rt: Runtime, token: str, *, open_session: bool = False) -> 
             raise InvalidToken()
         price_id = await _price_of_pool(connection, _pool_of_seat(row))
         seat, granted = await _claim(uow, rt, row, price_id, now)
+        _check_answerable(granted)
         session = None
         if open_session:
             assert seat.member_id is not None  # a claimed seat has its holder
             session = await customer_sessions.open_session(uow, rt, seat.member_id)
         await uow.commit()
     return Claim(seat=seat, grants=tuple(granted), session=session)
+
+
+def _check_answerable(granted: list[BenefitGrant]) -> None:
+    """The claim's answer shows its grants, so it is checked before the commit: properties
+    nested deeper than free-form JSON may be (stored before that bound, or by hand) could not be
+    answered, and the token would be spent on a claim its holder never saw."""
+    for grant in granted:
+        if json_depth(grant.properties) > MAX_DEPTH:
+            raise CorruptData(
+                f"benefit {grant.benefit_id}: properties nested deeper than {MAX_DEPTH} levels"
+            )
 
 
 async def _member_for(uow: UnitOfWork, rt: Runtime, company_id: str, email: str) -> str:

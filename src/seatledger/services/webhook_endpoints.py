@@ -5,7 +5,8 @@ Standard Webhooks with the endpoint's secret, retried) are later work.
 
 * ``url``: an absolute ``https://`` URL (``http://`` is accepted for the sandbox and for
   ``localhost``-style hosts), at most 2000 characters;
-* ``event_types``: event type names (``seat.claimed``) or ``*`` for every event (the default);
+* ``event_types``: types of the closed catalogue (``seatledger.domain.events``, SPEC §10) or
+  ``*`` for every event (the default); every unknown one is named (``event_types[2]``);
 * ``secret``: ``whsec_`` and 24 random bytes in base64, as Standard Webhooks has it; shown in
   the answer to the creation only.
 """
@@ -13,7 +14,6 @@ Standard Webhooks with the endpoint's secret, retried) are later work.
 from __future__ import annotations
 
 import base64
-import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,13 +24,12 @@ from sqlalchemy import insert
 
 from seatledger.adapters.db import tables as t
 from seatledger.domain.errors import ValidationFailed
+from seatledger.domain.events import ALL_EVENTS, EventType, unknown_event_types
 from seatledger.domain.ids import new_id
 from seatledger.services.runtime import Runtime
 
 MAX_URL = 2000
 MAX_EVENT_TYPES = 100
-ALL_EVENTS = "*"
-_EVENT_TYPE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
@@ -66,15 +65,15 @@ def _check_event_types(event_types: Sequence[str] | None) -> tuple[str, ...]:
         raise ValidationFailed.field(
             "event_types", f"must be a list of 1 to {MAX_EVENT_TYPES} event types"
         )
+    unknown = unknown_event_types(list(event_types))
+    if unknown:
+        message = "is not an event type of the catalogue (such as 'seat.claimed'), nor '*'"
+        raise ValidationFailed(
+            "Unknown event types; the catalogue: " + ", ".join(EventType) + ".",
+            errors=[(f"event_types[{i}]", message) for i, _ in unknown],
+        )
     checked: list[str] = []
-    for i, event_type in enumerate(event_types):
-        if not isinstance(event_type, str) or not (
-            event_type == ALL_EVENTS
-            or (len(event_type) <= 60 and _EVENT_TYPE.fullmatch(event_type))
-        ):
-            raise ValidationFailed.field(
-                f"event_types[{i}]", "must be an event type such as 'seat.claimed', or '*'"
-            )
+    for event_type in event_types:
         if event_type not in checked:
             checked.append(event_type)
     return tuple(checked)

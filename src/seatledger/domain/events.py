@@ -1,0 +1,52 @@
+"""The events a merchant can hear of (SPEC §10): a closed catalogue.
+
+These are the types of ``GET /v1/events``, of outgoing webhooks and of a webhook endpoint's
+``event_types`` (where ``*`` stands for all of them). The outbox also carries internal records
+(``invitation.email``, ``product.created``, …) that are not part of the catalogue and are never
+offered to endpoints.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    CHECKOUT_COMPLETED = "checkout.completed"
+    SUBSCRIPTION_CREATED = "subscription.created"
+    SUBSCRIPTION_UPDATED = "subscription.updated"
+    SUBSCRIPTION_RENEWED = "subscription.renewed"
+    SUBSCRIPTION_PAST_DUE = "subscription.past_due"
+    SUBSCRIPTION_CANCELED = "subscription.canceled"
+    SUBSCRIPTION_SEATS_DRIFT_DETECTED = "subscription.seats_drift_detected"
+    ORDER_PAID = "order.paid"
+    INVOICE_PAID = "invoice.paid"
+    INVOICE_PAYMENT_FAILED = "invoice.payment_failed"
+    SEAT_ASSIGNED = "seat.assigned"
+    SEAT_INVITATION_RESENT = "seat.invitation_resent"
+    SEAT_CLAIMED = "seat.claimed"
+    SEAT_REVOKED = "seat.revoked"
+    BENEFIT_GRANT_CREATED = "benefit_grant.created"
+    BENEFIT_GRANT_REVOKED = "benefit_grant.revoked"
+    MEMBER_ADDED = "member.added"
+    MEMBER_REMOVED = "member.removed"
+    COMPANY_CREATED = "company.created"
+    COMPANY_UPDATED = "company.updated"
+
+
+EVENT_TYPES: frozenset[str] = frozenset(EventType)
+ALL_EVENTS = "*"  # in an endpoint's ``event_types``: every type of the catalogue
+
+
+def unknown_event_types(event_types: object) -> list[tuple[int, object]]:
+    """The ``(index, value)`` of every entry that is neither a catalogued type nor ``*``."""
+    if not isinstance(event_types, list | tuple):
+        return []
+    return [
+        (i, value)
+        for i, value in enumerate(event_types)
+        if not (isinstance(value, str) and (value == ALL_EVENTS or value in EVENT_TYPES))
+    ]
+
+
+__all__ = ["ALL_EVENTS", "EVENT_TYPES", "EventType", "unknown_event_types"]
