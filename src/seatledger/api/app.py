@@ -76,6 +76,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.runtime = runtime
     app.state.route_methods = []
@@ -105,6 +106,12 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.add_middleware(IdempotencyMiddleware, runtime=runtime)
     _document_problems(app)
     return app
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's ``operationId`` is its function's name (``assign_seat``, ``list_seats``): short
+    and stable, so generated clients read well. ``tests/e2e/test_openapi.py`` pins them."""
+    return route.name
 
 
 def _document_problems(app: FastAPI) -> None:

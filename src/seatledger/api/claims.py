@@ -34,7 +34,7 @@ class ClaimOut(OutModel):
     summary="Look an invitation up",
     responses=responses(400),
 )
-async def lookup_invitation(token: str, rt: RuntimeDep) -> InvitationViewOut:
+async def lookup_claim(token: str, rt: RuntimeDep) -> InvitationViewOut:
     """Read-only (mail scanners prefetch links): the token stays usable. 400 `invalid_token`
     for a used, expired, revoked or unknown token."""
     view = await seats.lookup_invitation(rt, token)

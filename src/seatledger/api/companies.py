@@ -153,7 +153,7 @@ async def update_company(
     summary="A company's seat entitlements",
     responses=responses(401, 403, 404),
 )
-async def company_entitlements(company_id: str, rt: RuntimeDep, who: Reader) -> EntitlementsOut:
+async def get_company_entitlements(company_id: str, rt: RuntimeDep, who: Reader) -> EntitlementsOut:
     """Seat `limit` (null: unlimited; 0 when nothing is bought), `used` (pending + claimed) and
     `available`, over paid orders and subscriptions that are not canceled; per product too."""
     company_id = check_id(company_id, "company")
@@ -173,7 +173,7 @@ async def company_entitlements(company_id: str, rt: RuntimeDep, who: Reader) -> 
     summary="A company's credit balance",
     responses=responses(401, 403, 404),
 )
-async def company_balance(company_id: str, rt: RuntimeDep, who: Reader) -> BalancesOut:
+async def get_company_balance(company_id: str, rt: RuntimeDep, who: Reader) -> BalancesOut:
     """Credit per currency (a positive amount); currencies without credit are left out."""
     company_id = check_id(company_id, "company")
     who.manager_of(company_id)

@@ -152,7 +152,9 @@ async def remove_member(company_id: str, member_id: str, rt: RuntimeDep, who: Wr
     summary="What a member holds",
     responses=responses(401, 403, 404),
 )
-async def member_entitlements(member_id: str, rt: RuntimeDep, who: Reader) -> MemberEntitlementsOut:
+async def get_member_entitlements(
+    member_id: str, rt: RuntimeDep, who: Reader
+) -> MemberEntitlementsOut:
     """The products a member holds through claimed seats, with their live benefit grants; file
     downloads carry a signed link valid for one hour. A member's own session may read it, and so
     may their company's billing manager."""

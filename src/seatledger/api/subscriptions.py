@@ -188,7 +188,7 @@ async def change_subscription(
     dependencies=[Depends(idempotency_key_header)],
     responses=responses(400, 401, 403, 404, 409, 422),
 )
-async def preview_change(
+async def preview_subscription_change(
     subscription_id: str, body: ChangeIn, rt: RuntimeDep, who: Reader
 ) -> PreviewOut:
     """The lines and amounts the same `PATCH` would bill now (`invoice_now`) or at the next
