@@ -114,3 +114,48 @@ async def test_operation_ids_are_unique_short_snake_case_names(client: httpx.Asy
         assert re.fullmatch(r"[a-z]+(_[a-z]+)*", operation_id), operation_id
         assert len(operation_id) <= 30, operation_id
         assert not {"v1", "get", "post", "patch", "delete"} & set(operation_id.split("_")[1:])
+
+
+async def test_every_answer_has_a_schema(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            for status, answer in operation["responses"].items():
+                if status == "204":
+                    assert "content" not in answer, (method, path)
+                    continue
+                assert answer.get("content"), (method, path, status)
+                for media_type, content in answer["content"].items():
+                    assert content.get("schema"), (method, path, status, media_type)
+
+
+async def test_grants_are_typed_per_benefit_type(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    components = schema["components"]["schemas"]
+    grants = components["ClaimOut"]["properties"]["grants"]["items"]
+    mapping = grants["discriminator"]["mapping"]
+    assert grants["discriminator"]["propertyName"] == "type"
+    assert set(mapping) == {"file_download", "license_key", "access_grant", "custom"}
+    held = components["HeldProductOut"]["properties"]["benefits"]["items"]
+    assert held == grants
+
+    def properties_of(kind: str) -> dict[str, object]:
+        grant = components[mapping[kind].rsplit("/", 1)[-1]]
+        assert grant["properties"]["type"]["const"] == kind
+        reference = grant["properties"]["properties"].get("$ref")
+        return {} if reference is None else components[reference.rsplit("/", 1)[-1]]
+
+    assert properties_of("license_key")["required"] == ["license_key"]
+    assert properties_of("custom")["required"] == ["note"]
+    assert {"file_id", "name", "download_url", "download_expires_at"} <= set(
+        properties_of("file_download")["properties"]  # type: ignore[arg-type]
+    )
+    assert properties_of("access_grant") == {}  # the merchant's own object
+
+
+async def test_a_download_is_described_as_binary(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    answer = schema["paths"]["/v1/files/{file_id}/download"]["get"]["responses"]["200"]
+    assert answer["content"] == {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+    }

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Depends
 
 from seatledger.api.common import OutModel, RuntimeDep, idempotency_key_header
-from seatledger.api.members import GrantOut, grant_out
+from seatledger.api.grants import GrantOut, grant_out
 from seatledger.api.problems import responses
 from seatledger.api.seats import SeatOut, seat_out
 from seatledger.services import seats
