@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -14,6 +13,7 @@ from seatledger.api.common import (
     OutModel,
     RuntimeDep,
     Text,
+    Timestamp,
     check_id,
     idempotency_key_header,
 )
@@ -49,7 +49,7 @@ class BenefitOut(OutModel):
     type: BenefitType
     description: str
     properties: dict[str, Any]
-    created_at: datetime
+    created_at: Timestamp
 
 
 def benefit_out(benefit: Benefit) -> BenefitOut:

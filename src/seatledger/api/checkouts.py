@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends
@@ -14,6 +13,7 @@ from seatledger.api.common import (
     RuntimeDep,
     Seats,
     Text,
+    Timestamp,
     check_id,
     idempotency_key_header,
     optional_id,
@@ -54,7 +54,7 @@ class CheckoutOut(OutModel):
     price_id: str
     company_id: str | None
     customer_email: str | None
-    expires_at: datetime
+    expires_at: Timestamp
     subscription_id: str | None
     order_id: str | None
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends
 
-from seatledger.api.common import OutModel, RuntimeDep, idempotency_key_header
+from seatledger.api.common import OutModel, RuntimeDep, Timestamp, idempotency_key_header
 from seatledger.api.grants import GrantOut, grant_out
 from seatledger.api.problems import responses
 from seatledger.api.seats import SeatOut, seat_out
@@ -20,7 +18,7 @@ class InvitationViewOut(OutModel):
     company_name: str
     product_id: str
     product_name: str
-    expires_at: datetime
+    expires_at: Timestamp
 
 
 class ClaimOut(OutModel):

@@ -9,11 +9,20 @@ keeps every such input a 422 rather than a failure deep down.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Header, Query, Request
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from seatledger.domain.errors import NotFound, ValidationFailed
@@ -72,10 +81,16 @@ def _seat_count(value: int) -> int:
     return value
 
 
-def _aware(value: datetime) -> datetime:
+def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise PydanticCustomError("timezone", "must carry a time zone (UTC: ...Z)")
-    return value
+    return value.astimezone(UTC)
+
+
+def format_timestamp(value: datetime) -> str:
+    """``2031-01-16T12:00:00Z``: UTC, whole seconds (a fraction is dropped, as a change made
+    during second X counts from second X), no offset."""
+    return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 Text = Annotated[StrictStr, AfterValidator(_clean)]
@@ -87,7 +102,14 @@ Seats = Annotated[
     AfterValidator(_seat_count),
     Field(json_schema_extra={"minimum": 1, "maximum": MAX_SEATS}),
 ]
-Timestamp = Annotated[datetime, AfterValidator(_aware)]
+# Every time the API reads or answers: ISO 8601 in UTC, one format everywhere (SPEC §6). Read
+# with any offset (a time zone is required) and answered as ``format_timestamp`` writes it.
+Timestamp = Annotated[
+    datetime,
+    AfterValidator(_utc),
+    PlainSerializer(format_timestamp, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2031-01-16T12:00:00Z"]}),
+]
 
 
 class AttachIn(ApiModel):

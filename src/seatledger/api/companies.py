@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends
 
 from seatledger.api.auth import MerchantWriter, Reader, Writer
@@ -12,6 +10,7 @@ from seatledger.api.common import (
     OutModel,
     RuntimeDep,
     Text,
+    Timestamp,
     check_id,
     idempotency_key_header,
     optional_id,
@@ -51,7 +50,7 @@ class CompanyOut(OutModel):
     name: str
     external_id: str | None
     billing_manager_member_id: str
-    created_at: datetime
+    created_at: Timestamp
 
 
 class SeatCountsOut(OutModel):

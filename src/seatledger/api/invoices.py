@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends
@@ -16,6 +15,7 @@ from seatledger.api.common import (
     OutModel,
     RuntimeDep,
     Text,
+    Timestamp,
     check_id,
     cursor_of,
     idempotency_key_header,
@@ -34,8 +34,8 @@ class LineOut(OutModel):
     quantity: int
     unit_amount: int
     amount: int
-    period_start: datetime | None
-    period_end: datetime | None
+    period_start: Timestamp | None
+    period_end: Timestamp | None
     kind: Literal["base", "seats", "proration", "credit"]
 
 
@@ -52,10 +52,10 @@ class InvoiceOut(OutModel):
     subscription_id: str | None
     order_id: str | None
     reason: str
-    period_start: datetime | None
-    period_end: datetime | None
-    created_at: datetime
-    paid_at: datetime | None
+    period_start: Timestamp | None
+    period_end: Timestamp | None
+    created_at: Timestamp
+    paid_at: Timestamp | None
 
 
 class PayIn(ApiModel):

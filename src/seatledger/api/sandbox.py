@@ -36,11 +36,11 @@ class ClockIn(ApiModel):
 
 
 class ClockOut(OutModel):
-    now: datetime
+    now: Timestamp
 
 
 class AdvancedClockOut(OutModel):
-    now: datetime
+    now: Timestamp
     renewed: list[str]
 
 

@@ -3,7 +3,6 @@ cancel, attach (SPEC §3, §6)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends
@@ -20,6 +19,7 @@ from seatledger.api.common import (
     RuntimeDep,
     Seats,
     Text,
+    Timestamp,
     check_id,
     cursor_of,
     idempotency_key_header,
@@ -39,7 +39,7 @@ router = APIRouter(tags=["subscriptions"])
 class PendingChangeOut(OutModel):
     seats: int
     price_id: str
-    effective_at: datetime
+    effective_at: Timestamp
 
 
 class SubscriptionOut(OutModel):
@@ -50,8 +50,8 @@ class SubscriptionOut(OutModel):
     seats: int
     assigned_seats: int
     available_seats: int
-    current_period_start: datetime
-    current_period_end: datetime
+    current_period_start: Timestamp
+    current_period_end: Timestamp
     cancel_at_period_end: bool
     pending_change: PendingChangeOut | None
 
@@ -85,10 +85,10 @@ class PreviewOut(OutModel):
     invoice_now: bool
     seats: int
     price_id: str
-    current_period_start: datetime
-    current_period_end: datetime
+    current_period_start: Timestamp
+    current_period_end: Timestamp
     pending_change: PendingChangeOut | None
-    effective_at: datetime
+    effective_at: Timestamp
 
 
 def pending_out(change: PendingChange | None) -> PendingChangeOut | None:

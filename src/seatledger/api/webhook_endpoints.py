@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends
 
 from seatledger.api.auth import MerchantWriter
-from seatledger.api.common import ApiModel, OutModel, RuntimeDep, Text, idempotency_key_header
+from seatledger.api.common import (
+    ApiModel,
+    OutModel,
+    RuntimeDep,
+    Text,
+    Timestamp,
+    idempotency_key_header,
+)
 from seatledger.api.problems import responses
 from seatledger.services import webhook_endpoints
 
@@ -30,7 +35,7 @@ class WebhookEndpointOut(OutModel):
     url: str
     secret: str
     event_types: list[str]
-    created_at: datetime
+    created_at: Timestamp
 
 
 @router.post(
