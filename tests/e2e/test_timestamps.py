@@ -112,6 +112,10 @@ async def test_every_answer_of_a_full_flow_writes_times_one_way(
     await api.get(f"/v1/subscriptions?company_id={company['id']}")
     await api.post("/v1/webhook-endpoints", {"url": "https://example.test/hooks"})
     await api.post(f"/v1/subscriptions/{subscription_id}/cancel", {"at_period_end": True}, 200)
+    for listed in ("companies", "benefits", "checkouts", "webhook-endpoints", "invoices"):
+        await api.get(f"/v1/{listed}")
+    await api.get("/v1/subscriptions")
+    await api.get(f"/v1/files/{upload.json()['id']}/download", expect=404)  # a problem document
 
     checked = [
         (request, key, value) for request, body in answers for key, value in _timestamps(body)

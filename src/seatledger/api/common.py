@@ -93,7 +93,13 @@ def format_timestamp(value: datetime) -> str:
     return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
+def _clean_optional(value: str | None) -> str | None:
+    return None if value is None else _clean(value)
+
+
 Text = Annotated[StrictStr, AfterValidator(_clean)]
+# Free text in a query string (a list's filter), refused like ``Text`` when unclean.
+QueryText = Annotated[str | None, AfterValidator(_clean_optional)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(_clean_json)]
 # A seat count: what the engine stores is bounded (``pricing.MAX_SEATS``); beyond it, or below
 # one, is ``seats_out_of_range`` like any other count a price refuses.

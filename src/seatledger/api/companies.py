@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
 
 from seatledger.api.auth import MerchantWriter, Reader, Writer
 from seatledger.api.common import (
     ApiModel,
+    CursorParam,
+    Limit,
+    ListOut,
     OutModel,
+    QueryText,
     RuntimeDep,
     Text,
     Timestamp,
     check_id,
+    cursor_of,
     idempotency_key_header,
+    list_of,
     optional_id,
 )
 from seatledger.api.problems import responses
@@ -111,6 +119,41 @@ async def create_company(body: CompanyIn, rt: RuntimeDep, _: MerchantWriter) -> 
         billing_manager_name=body.billing_manager.name,
     )
     return company_out(company)
+
+
+@router.get(
+    "/v1/companies",
+    summary="List companies",
+    responses=responses(401, 403, 422),
+)
+async def list_companies(
+    rt: RuntimeDep,
+    who: Reader,
+    external_id: Annotated[
+        QueryText, Query(max_length=200, description="The company with this `external_id`.")
+    ] = None,
+    email: Annotated[
+        QueryText,
+        Query(
+            max_length=254,
+            description="Companies where a current member has this email (any case).",
+        ),
+    ] = None,
+    limit: Limit = None,
+    cursor: CursorParam = None,
+) -> ListOut[CompanyOut]:
+    """Newest first; the filters given must all hold. A billing manager's session lists its
+    own company alone."""
+    who.require_manager()
+    page = await companies.list_companies(
+        rt,
+        external_id=external_id,
+        email=email,
+        limit=limit,
+        cursor=cursor_of(cursor),
+        scope_company_id=who.company_scope,
+    )
+    return ListOut[CompanyOut](**list_of(page, company_out))
 
 
 @router.get(

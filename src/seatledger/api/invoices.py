@@ -109,8 +109,9 @@ async def list_invoices(
     limit: Limit = None,
     cursor: CursorParam = None,
 ) -> ListOut[InvoiceOut]:
-    """The invoices of one company, subscription or order (exactly one of them), oldest first.
-    A customer session may leave all three out for its own company's."""
+    """The invoices of one company, subscription or order (at most one of them), oldest first.
+    A customer session that leaves all three out lists its own company's; an API key, every
+    invoice, newest first."""
     if who.session is not None and company_id is subscription_id is order_id is None:
         company_id = who.session.company_id
     page = await invoicing.list_invoices(

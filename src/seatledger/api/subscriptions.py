@@ -123,7 +123,7 @@ async def _manager_for(rt: Runtime, who: Writer, subscription_id: str) -> None:
 
 @router.get(
     "/v1/subscriptions",
-    summary="List a company's subscriptions",
+    summary="List subscriptions",
     responses=responses(401, 403, 404, 422),
 )
 async def list_subscriptions(
@@ -133,8 +133,9 @@ async def list_subscriptions(
     limit: Limit = None,
     cursor: CursorParam = None,
 ) -> ListOut[SubscriptionOut]:
-    """Oldest first, canceled ones included. `company_id` is required with an API key; a
-    customer session's defaults to its own company."""
+    """A company's subscriptions, oldest first, canceled ones included; a customer session's
+    defaults to its own company. An API key that names no company lists every subscription,
+    newest first."""
     company_id = who.listed_company(company_id)
     page = await purchases.list_subscriptions(
         rt, company_id=company_id, limit=limit, cursor=cursor_of(cursor)
