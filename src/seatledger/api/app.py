@@ -21,7 +21,9 @@ from seatledger.api import (
     claims,
     companies,
     customer_sessions,
+    docs,
     files,
+    health,
     invoices,
     members,
     orders,
@@ -74,14 +76,14 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # seatledger.api.docs serves /docs and /redoc, offline
         redoc_url=None,
         generate_unique_id_function=operation_id,
     )
     app.state.runtime = runtime
-    app.state.route_methods = []
     install(app)
     routers = [
+        health,
         products,
         benefits,
         files,
@@ -100,9 +102,14 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         routers.append(sandbox)
     for module in routers:
         app.include_router(module.router)
-        for route in module.router.routes:
-            if isinstance(route, APIRoute):
-                app.state.route_methods.append((route.path_regex, set(route.methods or ())))
+    docs.install(app)
+    # Which methods each path takes, for 405's Allow (the app's own routes are included lazily).
+    app.state.route_methods = [
+        (route.path_regex, set(route.methods or ()))
+        for router in [*(module.router for module in routers), docs.router]
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    ]
     app.add_middleware(IdempotencyMiddleware, runtime=runtime)
     _document_problems(app)
     return app
