@@ -162,9 +162,12 @@ async def test_grants_are_typed_per_benefit_type(client: httpx.AsyncClient) -> N
     assert properties_of("access_grant") == {}  # the merchant's own object
 
 
-async def test_a_download_is_described_as_binary(client: httpx.AsyncClient) -> None:
+async def test_an_upload_and_a_download_are_described_as_binary(client: httpx.AsyncClient) -> None:
     schema = (await client.get("/openapi.json")).json()
     answer = schema["paths"]["/v1/files/{file_id}/download"]["get"]["responses"]["200"]
     assert answer["content"] == {
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
     }
+    body = schema["paths"]["/v1/files"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    form = schema["components"]["schemas"][body["schema"]["$ref"].rsplit("/", 1)[-1]]
+    assert form["properties"]["file"]["format"] == "binary"

@@ -144,7 +144,17 @@ def _document_problems(app: FastAPI) -> None:
             ref_template="#/components/schemas/{model}"
         )
         components["Problem"].pop("$defs", None)
+        _mark_uploads_binary(components)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _mark_uploads_binary(components: dict[str, Any]) -> None:
+    """An uploaded file is a string of bytes: OpenAPI 3.1 says so with ``contentMediaType``
+    alone, as FastAPI writes it, but client generators read the 3.0 ``format: binary``."""
+    for component in components.values():
+        for field in component.get("properties", {}).values():
+            if field.get("type") == "string" and "contentMediaType" in field:
+                field["format"] = "binary"
