@@ -84,7 +84,10 @@ def _seat_count(value: int) -> int:
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise PydanticCustomError("timezone", "must carry a time zone (UTC: ...Z)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first representable time
+        raise PydanticCustomError("timestamp", "is out of range") from None
 
 
 def format_timestamp(value: datetime) -> str:
