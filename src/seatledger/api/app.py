@@ -50,7 +50,14 @@ session token (`cs_…`, from `POST /v1/customer-sessions` or a claim) confined 
 **Retries.** Every POST takes an `Idempotency-Key` header (kept 24 h).
 
 **Lists** take `limit` (1–100, default 20) and `cursor`, and answer
-`{data, has_more, next_cursor}`.
+`{data, has_more, next_cursor}`. A company's, a pool's or the catalog's run oldest first;
+lists across every company (companies, checkouts, and subscriptions, orders or invoices
+without a filter) run newest first.
+
+**Times** are ISO 8601 in UTC, whole seconds, one format everywhere: `2031-01-16T12:00:00Z`.
+
+**Probes**: `GET /healthz` (the process is up) and `GET /readyz` (the database answers and its
+schema is current), without credentials.
 """
 
 
