@@ -230,8 +230,8 @@ def _flow(api: Any, public: Any, authenticated: Any, base: str) -> None:
     assert (rights.seats.limit, rights.seats.used, rights.seats.available) == (3, 1, 2)
     with authenticated(base_url=base, token=claim.session_token) as ann:
         held = _module("api.members.get_member_entitlements").sync(claim.seat.member_id, client=ann)
-    held_grant, held_file = held.products[0].benefits
-    assert isinstance(held_grant, m.LicenseKeyGrantOut)
+    by_type = {type(item): item for item in held.products[0].benefits}  # in any order
+    held_grant, held_file = by_type[m.LicenseKeyGrantOut], by_type[m.FileDownloadGrantOut]
     assert held_grant.properties.license_key == grant.properties.license_key
     link = urlsplit(held_file.properties.download_url)
     assert held_file.properties.download_expires_at > invoices.data[0].created_at

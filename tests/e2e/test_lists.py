@@ -11,6 +11,11 @@ from seatledger.domain.clock import FixedClock
 from tests.e2e.api import ONE_TIME, Api, problem
 
 
+def _newest_first(*objects: dict[str, Any]) -> list[str]:
+    """Ids are time-ordered (to the millisecond; objects made within one are in id order)."""
+    return sorted((item["id"] for item in objects), reverse=True)
+
+
 async def _all(api: Api, path: str, limit: int = 2) -> list[str]:
     """The ids of every page of a list, following its cursors; pages hold ``limit`` items."""
     ids: list[str] = []
@@ -39,14 +44,14 @@ async def test_companies_newest_first_by_external_id_or_a_members_email(api: Api
     gone = await api.post(f"/v1/companies/{initech['id']}/members", {"email": "ann@shared.test"})
     await api.call("DELETE", f"/v1/companies/{initech['id']}/members/{gone['id']}", 204)
 
-    newest_first = [initech["id"], globex["id"], acme["id"]]
+    newest_first = _newest_first(initech, globex, acme)
     assert await _all(api, "/v1/companies") == newest_first
     assert await _all(api, "/v1/companies", limit=1) == newest_first
     assert await _all(api, "/v1/companies?external_id=crm-1") == [acme["id"]]
     assert (await api.get("/v1/companies?external_id=crm-1"))["data"] == [acme]
     assert await _all(api, "/v1/companies?external_id=crm-9") == []
     # A current member's email, in any case: the removed member no longer counts.
-    assert await _all(api, "/v1/companies?email=ANN@shared.test") == [globex["id"], acme["id"]]
+    assert await _all(api, "/v1/companies?email=ANN@shared.test") == _newest_first(globex, acme)
     assert await _all(api, "/v1/companies?email=peter@initech.test") == [initech["id"]]
     both = "/v1/companies?email=ann@shared.test&external_id=crm-1"
     assert await _all(api, both) == [acme["id"]]
@@ -70,17 +75,18 @@ async def test_benefits_and_webhook_endpoints_oldest_first(api: Api) -> None:
         )
         for i in range(3)
     ]
-    assert await _all(api, "/v1/benefits") == [b["id"] for b in benefits]
-    assert (await api.get("/v1/benefits"))["data"] == benefits
+    assert await _all(api, "/v1/benefits") == _newest_first(*benefits)[::-1]
+    assert (await api.get("/v1/benefits"))["data"] == sorted(benefits, key=lambda b: b["id"])
 
     created = [
         await api.post("/v1/webhook-endpoints", {"url": f"https://example.test/hooks/{i}"})
         for i in range(3)
     ]
     assert all(endpoint["secret"].startswith("whsec_") for endpoint in created)
-    assert await _all(api, "/v1/webhook-endpoints") == [e["id"] for e in created]
+    assert await _all(api, "/v1/webhook-endpoints") == _newest_first(*created)[::-1]
     listed = (await api.get("/v1/webhook-endpoints"))["data"]
-    assert listed == [{k: v for k, v in e.items() if k != "secret"} for e in created]
+    in_order = sorted(created, key=lambda endpoint: endpoint["id"])
+    assert listed == [{k: v for k, v in e.items() if k != "secret"} for e in in_order]
 
 
 async def test_checkouts_newest_first_by_status(api: Api, clock: FixedClock) -> None:
@@ -98,9 +104,9 @@ async def test_checkouts_newest_first_by_status(api: Api, clock: FixedClock) -> 
     problem(failed, 402, "payment_failed")
     fresh = await api.checkout(price_id, 4, customer_email="late@buyer.test")
 
-    everything = [fresh["id"], declined["id"], done["id"], stale["id"]]
+    everything = _newest_first(fresh, declined, done, stale)
     assert await _all(api, "/v1/checkouts") == everything
-    assert await _all(api, "/v1/checkouts?status=open") == [fresh["id"], declined["id"]]
+    assert await _all(api, "/v1/checkouts?status=open") == _newest_first(fresh, declined)
     assert await _all(api, "/v1/checkouts?status=completed") == [done["id"]]
     assert await _all(api, "/v1/checkouts?status=expired") == [stale["id"]]
     [expired] = (await api.get("/v1/checkouts?status=expired"))["data"]
@@ -127,8 +133,8 @@ async def test_every_subscription_order_and_invoice_newest_first(api: Api) -> No
     )
     subscriptions = [b["subscription_id"] for b in bought if b["subscription_id"]]
     orders = [b["order_id"] for b in bought if b["order_id"]]
-    assert await _all(api, "/v1/subscriptions") == subscriptions[::-1]
-    assert await _all(api, "/v1/orders") == orders[::-1]
+    assert await _all(api, "/v1/subscriptions") == sorted(subscriptions, reverse=True)
+    assert await _all(api, "/v1/orders") == sorted(orders, reverse=True)
     invoices = await _all(api, "/v1/invoices")
     assert len(invoices) == 5
     assert invoices == sorted(invoices, reverse=True)
