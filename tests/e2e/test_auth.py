@@ -36,8 +36,13 @@ async def test_every_route_but_the_public_ones_needs_a_credential(
     app: FastAPI, client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
     operations = _operations(app)
-    public = {path.split("/")[2] for _, path, secured in operations if not secured}
-    assert public == {"claims", "files"}  # claims, and the signed download link
+    public = {
+        path.split("/")[2] if path.startswith("/v1/") else path
+        for _, path, secured in operations
+        if not secured
+    }
+    # Claims, the signed download link, and the probes.
+    assert public == {"claims", "files", "/healthz", "/readyz"}
     key, plain = await api_keys.create_api_key(runtime, name="to revoke")
     await api_keys.revoke_api_key(runtime, key.id)
     for method, path, secured in operations:
@@ -127,6 +132,9 @@ async def test_the_billing_manager_reads_and_runs_their_company(
     await api.get(f"/v1/companies/{acme['id']}/balance", token=token)
     await api.get(f"/v1/members/{world['ann']}/entitlements", token=token)
     await api.get("/v1/orders", token=token)
+    assert [c["id"] for c in (await api.get("/v1/companies", token=token))["data"]] == [acme["id"]]
+    globex_email = "/v1/companies?email=boss@globex.test"
+    assert (await api.get(globex_email, token=token))["data"] == []
 
     pool = {"subscription_id": world["acme_sub"]}
     carl = await api.post("/v1/seats", {**pool, "email": "carl@acme.test"}, token=token)
@@ -136,6 +144,10 @@ async def test_the_billing_manager_reads_and_runs_their_company(
         "/v1/checkouts", {"price_id": world["price_id"], "seats": 2}, token=token
     )
     assert checkout["company_id"] == acme["id"]
+    await api.checkout(world["price_id"], 1, company_id=world["globex"]["id"])  # the merchant's
+    listed = (await api.get("/v1/checkouts", token=token))["data"]
+    assert listed[0]["id"] == checkout["id"]  # newest first, then the fixture's own
+    assert [c["company_id"] for c in listed] == [acme["id"], acme["id"]]
     await api.call("PATCH", f"/v1/checkouts/{checkout['id']}", 200, json={"seats": 4}, token=token)
     await api.post(
         f"/v1/checkouts/{checkout['id']}/confirm",
@@ -159,6 +171,8 @@ async def test_the_billing_manager_may_not_do_the_merchants_work(
     token, acme = world["manager"], world["acme"]
     for method, path, body in [
         ("GET", "/v1/products", None),
+        ("GET", "/v1/benefits", None),
+        ("GET", "/v1/webhook-endpoints", None),
         ("POST", "/v1/products", {"name": "x", "prices": []}),
         ("POST", "/v1/companies", {"name": "x", "billing_manager": {"email": "x@x.test"}}),
         ("PATCH", f"/v1/companies/{acme['id']}", {"name": "Renamed"}),
@@ -247,6 +261,10 @@ async def test_a_plain_member_reads_only_their_own_seats_and_entitlements(
         ("GET", f"/v1/subscriptions/{world['acme_sub']}", None),
         ("GET", "/v1/subscriptions", None),
         ("GET", "/v1/orders", None),
+        ("GET", "/v1/companies", None),
+        ("GET", "/v1/checkouts", None),
+        ("GET", "/v1/benefits", None),
+        ("GET", "/v1/webhook-endpoints", None),
         ("GET", f"/v1/invoices/{world['acme_invoice']}", None),
         ("GET", "/v1/invoices", None),
         ("GET", f"/v1/members/{acme['billing_manager_member_id']}/entitlements", None),

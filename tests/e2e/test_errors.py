@@ -255,7 +255,11 @@ async def test_wrong_types_and_huge_numbers_name_their_field(api: Api, runtime: 
 
 async def test_unknown_routes_wrong_methods_and_malformed_ids(api: Api) -> None:
     problem(await api.call("GET", "/v1/nothing-here"), 404, "not_found")
-    problem(await api.call("GET", "/"), 404, "not_found")
+    problem(await api.call("GET", "/nothing-here"), 404, "not_found")
+    problem(await api.call("GET", "/docs-assets/nothing.js"), 404, "not_found")
+    home = await api.call("POST", "/")
+    problem(home, 405, "method_not_allowed")
+    assert home.headers["allow"] == "GET"
     wrong = await api.call("PUT", "/v1/products")
     problem(wrong, 405, "method_not_allowed")
     assert wrong.headers["allow"] == "GET, POST"

@@ -212,14 +212,14 @@ async def test_an_order_and_its_invoice(api: Api) -> None:
     ]
     assert await api.get(f"/v1/invoices/{invoice['id']}") == invoice
     problem(await api.call("GET", f"/v1/orders/{new_id('ord')}"), 404, "not_found")
-    problem(await api.call("GET", "/v1/orders"), 422, "validation_error", "company_id")
+    assert [o["id"] for o in (await api.get("/v1/orders"))["data"]] == [order["id"]]
     problem(
         await api.call("GET", f"/v1/orders?company_id={new_id('co')}"),
         404,
         "not_found",
         "company_id",
     )
-    problem(await api.call("GET", "/v1/invoices"), 422, "validation_error", "company_id")
+    assert [i["id"] for i in (await api.get("/v1/invoices"))["data"]] == [invoice["id"]]
     problem(await api.call("GET", f"/v1/invoices/{new_id('inv')}"), 404, "not_found")
     pay = await api.call(
         "POST", f"/v1/invoices/{invoice['id']}/pay", json={"payment_method": "pm_card_ok"}
@@ -356,7 +356,8 @@ async def test_changing_previewing_and_cancelling_a_subscription(
         "not_found",
     )
     problem(await api.call("GET", f"/v1/subscriptions/{new_id('sub')}"), 404, "not_found")
-    problem(await api.call("GET", "/v1/subscriptions"), 422, "validation_error", "company_id")
+    listed = await api.get("/v1/subscriptions")
+    assert [s["id"] for s in listed["data"]] == [subscription_id]
 
 
 async def test_a_declined_change_changes_nothing(api: Api, runtime: Runtime) -> None:

@@ -22,6 +22,9 @@ async def test_the_clock_is_read_and_moved_forward(api: Api) -> None:
     assert await api.get("/v1/sandbox/clock") == {"now": "2027-01-15T10:00:00Z"}
     past = await api.call("POST", "/v1/sandbox/clock", json={"now": "2027-01-01T00:00:00Z"})
     problem(past, 422, "validation_error", "now")
+    for wrong in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "2027-02-01T00:00"):
+        response = await api.call("POST", "/v1/sandbox/clock", json={"now": wrong})
+        problem(response, 422, "validation_error", "now")
 
 
 async def test_moving_the_clock_renews_what_falls_due(api: Api) -> None:

@@ -353,7 +353,7 @@ async def test_impossible_invoices_are_programming_errors(
     assert await _rows(runtime.engine, t.invoices) == []
 
 
-async def test_invoice_lists_take_exactly_one_known_filter(
+async def test_invoice_lists_take_at_most_one_known_filter(
     runtime: Runtime, prices: dict[str, str]
 ) -> None:
     company = await companies.create_company(
@@ -364,10 +364,9 @@ async def test_invoice_lists_take_exactly_one_known_filter(
     )
     sub_id = await _buy(runtime, prices["monthly"], company_id=company.id)
     order_id = await _buy(runtime, prices["once"], company_id=company.id)
-    for where in ({}, {"company_id": company.id, "subscription_id": sub_id}):
-        with pytest.raises(ValidationFailed) as caught:
-            await invoicing.list_invoices(runtime, **where)
-        assert [f for f, _ in caught.value.errors] == ["company_id"]
+    with pytest.raises(ValidationFailed) as caught:
+        await invoicing.list_invoices(runtime, company_id=company.id, subscription_id=sub_id)
+    assert [f for f, _ in caught.value.errors] == ["company_id"]
     for field, value in (
         ("company_id", "co_nope"),
         ("subscription_id", "sub_nope"),

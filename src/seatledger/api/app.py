@@ -21,7 +21,9 @@ from seatledger.api import (
     claims,
     companies,
     customer_sessions,
+    docs,
     files,
+    health,
     invoices,
     members,
     orders,
@@ -48,7 +50,14 @@ session token (`cs_…`, from `POST /v1/customer-sessions` or a claim) confined 
 **Retries.** Every POST takes an `Idempotency-Key` header (kept 24 h).
 
 **Lists** take `limit` (1–100, default 20) and `cursor`, and answer
-`{data, has_more, next_cursor}`.
+`{data, has_more, next_cursor}`. A company's, a pool's or the catalog's run oldest first;
+lists across every company (companies, checkouts, and subscriptions, orders or invoices
+without a filter) run newest first.
+
+**Times** are ISO 8601 in UTC, whole seconds, one format everywhere: `2031-01-16T12:00:00Z`.
+
+**Probes**: `GET /healthz` (the process is up) and `GET /readyz` (the database answers and its
+schema is current), without credentials.
 """
 
 
@@ -74,13 +83,14 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # seatledger.api.docs serves /docs and /redoc, offline
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.runtime = runtime
-    app.state.route_methods = []
     install(app)
     routers = [
+        health,
         products,
         benefits,
         files,
@@ -99,12 +109,23 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         routers.append(sandbox)
     for module in routers:
         app.include_router(module.router)
-        for route in module.router.routes:
-            if isinstance(route, APIRoute):
-                app.state.route_methods.append((route.path_regex, set(route.methods or ())))
+    docs.install(app)
+    # Which methods each path takes, for 405's Allow (the app's own routes are included lazily).
+    app.state.route_methods = [
+        (route.path_regex, set(route.methods or ()))
+        for router in [*(module.router for module in routers), docs.router]
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    ]
     app.add_middleware(IdempotencyMiddleware, runtime=runtime)
     _document_problems(app)
     return app
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's ``operationId`` is its function's name (``assign_seat``, ``list_seats``): short
+    and stable, so generated clients read well. ``tests/e2e/test_openapi.py`` pins them."""
+    return route.name
 
 
 def _document_problems(app: FastAPI) -> None:
@@ -130,7 +151,17 @@ def _document_problems(app: FastAPI) -> None:
             ref_template="#/components/schemas/{model}"
         )
         components["Problem"].pop("$defs", None)
+        _mark_uploads_binary(components)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _mark_uploads_binary(components: dict[str, Any]) -> None:
+    """An uploaded file is a string of bytes: OpenAPI 3.1 says so with ``contentMediaType``
+    alone, as FastAPI writes it, but client generators read the 3.0 ``format: binary``."""
+    for component in components.values():
+        for field in component.get("properties", {}).values():
+            if field.get("type") == "string" and "contentMediaType" in field:
+                field["format"] = "binary"

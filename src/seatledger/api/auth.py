@@ -23,7 +23,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from seatledger.api.common import check_id
-from seatledger.domain.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from seatledger.domain.errors import DomainError, Forbidden, NotFound
 from seatledger.services import api_keys, customer_sessions
 from seatledger.services.api_keys import ApiKey
 from seatledger.services.customer_sessions import SessionMember
@@ -87,12 +87,12 @@ class Caller:
         if self.is_plain_member:
             raise _forbidden("Only the company's billing manager may do this.")
 
-    def listed_company(self, company_id: str | None) -> str:
-        """The company a list is for, checked like ``manager_of``: required with an API key,
-        a customer session's own company when omitted."""
+    def listed_company(self, company_id: str | None) -> str | None:
+        """The company a list is for, checked like ``manager_of``: a customer session's own
+        when omitted; None (every company) for an API key that names none."""
         if company_id is None:
             if self.session is None:
-                raise ValidationFailed.field("company_id", "is required")
+                return None
             company_id = self.session.company_id
         company_id = check_id(company_id, "company", field="company_id")
         self.manager_of(company_id, field="company_id")

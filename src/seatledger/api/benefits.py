@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -10,12 +9,18 @@ from fastapi import APIRouter, Depends
 from seatledger.api.auth import MerchantReader, MerchantWriter
 from seatledger.api.common import (
     ApiModel,
+    CursorParam,
     Description,
     JsonObject,
+    Limit,
+    ListOut,
     OutModel,
     RuntimeDep,
+    Timestamp,
     check_id,
+    cursor_of,
     idempotency_key_header,
+    list_of,
 )
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
@@ -50,7 +55,7 @@ class BenefitOut(OutModel):
     type: BenefitType
     description: str
     properties: dict[str, Any]
-    created_at: datetime
+    created_at: Timestamp
 
 
 def benefit_out(benefit: Benefit) -> BenefitOut:
@@ -81,6 +86,19 @@ async def create_benefit(body: BenefitIn, rt: RuntimeDep, _: MerchantWriter) -> 
         rt, type=body.type, description=body.description, properties=properties
     )
     return benefit_out(benefit)
+
+
+@router.get(
+    "/v1/benefits",
+    summary="List benefits",
+    responses=responses(401, 403, 422),
+)
+async def list_benefits(
+    rt: RuntimeDep, _: MerchantReader, limit: Limit = None, cursor: CursorParam = None
+) -> ListOut[BenefitOut]:
+    """Oldest first."""
+    page = await catalog.list_benefits(rt, limit=limit, cursor=cursor_of(cursor))
+    return ListOut[BenefitOut](**list_of(page, benefit_out))
 
 
 @router.get(

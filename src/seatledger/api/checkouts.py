@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends
@@ -10,12 +9,18 @@ from fastapi import APIRouter, Depends
 from seatledger.api.auth import Reader, Writer
 from seatledger.api.common import (
     ApiModel,
+    CursorParam,
+    Limit,
+    ListOut,
     OutModel,
     RuntimeDep,
     Seats,
     Text,
+    Timestamp,
     check_id,
+    cursor_of,
     idempotency_key_header,
+    list_of,
     optional_id,
 )
 from seatledger.api.json_body import JsonRoute
@@ -26,6 +31,8 @@ from seatledger.services import checkouts
 from seatledger.services.runtime import Runtime
 
 router = APIRouter(tags=["checkouts"], route_class=JsonRoute)
+
+CheckoutStatus = Literal["open", "completed", "expired"]
 
 
 class CheckoutIn(ApiModel):
@@ -47,7 +54,7 @@ class ConfirmIn(ApiModel):
 
 class CheckoutOut(OutModel):
     id: str
-    status: Literal["open", "completed", "expired"]
+    status: CheckoutStatus
     seats: int
     amount_due: int
     currency: str
@@ -55,7 +62,7 @@ class CheckoutOut(OutModel):
     price_id: str
     company_id: str | None
     customer_email: str | None
-    expires_at: datetime
+    expires_at: Timestamp
     subscription_id: str | None
     order_id: str | None
 
@@ -110,6 +117,31 @@ async def _manager_for(rt: Runtime, who: Writer, checkout_id: str) -> None:
     await who.manager_for(
         lambda: checkouts.get_checkout(rt, checkout_id, scope_company_id=who.company_scope)
     )
+
+
+@router.get(
+    "/v1/checkouts",
+    summary="List checkouts",
+    responses=responses(401, 403, 422),
+)
+async def list_checkouts(
+    rt: RuntimeDep,
+    who: Reader,
+    status: CheckoutStatus | None = None,
+    limit: Limit = None,
+    cursor: CursorParam = None,
+) -> ListOut[CheckoutOut]:
+    """Newest first; `status` keeps those that read so now (an open checkout past its 24 hours
+    is `expired`). A billing manager's session lists its own company's."""
+    who.require_manager()
+    page = await checkouts.list_checkouts(
+        rt,
+        status=status,
+        limit=limit,
+        cursor=cursor_of(cursor),
+        scope_company_id=who.company_scope,
+    )
+    return ListOut[CheckoutOut](**list_of(page, lambda checkout: checkout_out(rt, checkout)))
 
 
 @router.get(

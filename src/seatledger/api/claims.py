@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends
 
-from seatledger.api.common import OutModel, RuntimeDep, idempotency_key_header
+from seatledger.api.common import OutModel, RuntimeDep, Timestamp, idempotency_key_header
+from seatledger.api.grants import GrantOut, grant_out
 from seatledger.api.json_body import JsonRoute
-from seatledger.api.members import GrantOut, grant_out
 from seatledger.api.problems import responses
 from seatledger.api.seats import SeatOut, seat_out
 from seatledger.services import seats
@@ -21,7 +19,7 @@ class InvitationViewOut(OutModel):
     company_name: str
     product_id: str
     product_name: str
-    expires_at: datetime
+    expires_at: Timestamp
 
 
 class ClaimOut(OutModel):
@@ -35,7 +33,7 @@ class ClaimOut(OutModel):
     summary="Look an invitation up",
     responses=responses(400),
 )
-async def lookup_invitation(token: str, rt: RuntimeDep) -> InvitationViewOut:
+async def lookup_claim(token: str, rt: RuntimeDep) -> InvitationViewOut:
     """Read-only (mail scanners prefetch links): the token stays usable. 400 `invalid_token`
     for a used, expired, revoked or unknown token."""
     view = await seats.lookup_invitation(rt, token)

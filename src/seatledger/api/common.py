@@ -12,7 +12,7 @@ is bounded in depth and size (``seatledger.domain.json_value``).
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Header, Query, Request
@@ -21,9 +21,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
     StrictInt,
     StrictStr,
     ValidationError,
+    WithJsonSchema,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
@@ -96,16 +98,31 @@ def _seat_count(value: int) -> int:
     return value
 
 
-def _aware(value: datetime) -> datetime:
+def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise PydanticCustomError("timezone", "must carry a time zone (UTC: ...Z)")
-    return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first representable time
+        raise PydanticCustomError("timestamp", "is out of range") from None
+
+
+def format_timestamp(value: datetime) -> str:
+    """``2031-01-16T12:00:00Z``: UTC, whole seconds (a fraction is dropped, as a change made
+    during second X counts from second X), no offset."""
+    return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+
+
+def _clean_optional(value: str | None) -> str | None:
+    return None if value is None else _clean(value)
 
 
 Text = Annotated[StrictStr, AfterValidator(_clean)]
 # Text people read: a name on one line; a description, which may span lines.
 Name = Annotated[StrictStr, AfterValidator(_one_line)]
 Description = Annotated[StrictStr, AfterValidator(_lines)]
+# Free text in a query string (a list's filter), refused like ``Text`` when unclean.
+QueryText = Annotated[str | None, AfterValidator(_clean_optional)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(_free_json)]
 # A seat count: what the engine stores is bounded (``pricing.MAX_SEATS``); beyond it, or below
 # one, is ``seats_out_of_range`` like any other count a price refuses.
@@ -114,7 +131,14 @@ Seats = Annotated[
     AfterValidator(_seat_count),
     Field(json_schema_extra={"minimum": 1, "maximum": MAX_SEATS}),
 ]
-Timestamp = Annotated[datetime, AfterValidator(_aware)]
+# Every time the API reads or answers: ISO 8601 in UTC, one format everywhere (SPEC §6). Read
+# with any offset (a time zone is required) and answered as ``format_timestamp`` writes it.
+Timestamp = Annotated[
+    datetime,
+    AfterValidator(_utc),
+    PlainSerializer(format_timestamp, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2031-01-16T12:00:00Z"]}),
+]
 
 
 class AttachIn(ApiModel):

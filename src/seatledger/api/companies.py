@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from seatledger.api.auth import MerchantWriter, Reader, Writer
 from seatledger.api.common import (
     ApiModel,
+    CursorParam,
+    Limit,
+    ListOut,
     Name,
     OutModel,
+    QueryText,
     RuntimeDep,
     Text,
+    Timestamp,
     check_id,
+    cursor_of,
     idempotency_key_header,
+    list_of,
     optional_id,
 )
 from seatledger.api.json_body import JsonRoute
@@ -53,7 +60,7 @@ class CompanyOut(OutModel):
     name: str
     external_id: str | None
     billing_manager_member_id: str
-    created_at: datetime
+    created_at: Timestamp
 
 
 class SeatCountsOut(OutModel):
@@ -117,6 +124,41 @@ async def create_company(body: CompanyIn, rt: RuntimeDep, _: MerchantWriter) -> 
 
 
 @router.get(
+    "/v1/companies",
+    summary="List companies",
+    responses=responses(401, 403, 422),
+)
+async def list_companies(
+    rt: RuntimeDep,
+    who: Reader,
+    external_id: Annotated[
+        QueryText, Query(max_length=200, description="The company with this `external_id`.")
+    ] = None,
+    email: Annotated[
+        QueryText,
+        Query(
+            max_length=254,
+            description="Companies where a current member has this email (any case).",
+        ),
+    ] = None,
+    limit: Limit = None,
+    cursor: CursorParam = None,
+) -> ListOut[CompanyOut]:
+    """Newest first; the filters given must all hold. A billing manager's session lists its
+    own company alone."""
+    who.require_manager()
+    page = await companies.list_companies(
+        rt,
+        external_id=external_id,
+        email=email,
+        limit=limit,
+        cursor=cursor_of(cursor),
+        scope_company_id=who.company_scope,
+    )
+    return ListOut[CompanyOut](**list_of(page, company_out))
+
+
+@router.get(
     "/v1/companies/{company_id}",
     summary="Get a company",
     responses=responses(401, 403, 404),
@@ -155,7 +197,7 @@ async def update_company(
     summary="A company's seat entitlements",
     responses=responses(401, 403, 404),
 )
-async def company_entitlements(company_id: str, rt: RuntimeDep, who: Reader) -> EntitlementsOut:
+async def get_company_entitlements(company_id: str, rt: RuntimeDep, who: Reader) -> EntitlementsOut:
     """Seat `limit` (null: unlimited; 0 when nothing is bought), `used` (pending + claimed) and
     `available`, over paid orders and subscriptions that are not canceled; per product too."""
     company_id = check_id(company_id, "company")
@@ -175,7 +217,7 @@ async def company_entitlements(company_id: str, rt: RuntimeDep, who: Reader) -> 
     summary="A company's credit balance",
     responses=responses(401, 403, 404),
 )
-async def company_balance(company_id: str, rt: RuntimeDep, who: Reader) -> BalancesOut:
+async def get_company_balance(company_id: str, rt: RuntimeDep, who: Reader) -> BalancesOut:
     """Credit per currency (a positive amount); currencies without credit are left out."""
     company_id = check_id(company_id, "company")
     who.manager_of(company_id)

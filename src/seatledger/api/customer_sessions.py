@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends
 
 from seatledger.api.auth import MerchantWriter
@@ -12,6 +10,7 @@ from seatledger.api.common import (
     OutModel,
     RuntimeDep,
     Text,
+    Timestamp,
     check_id,
     idempotency_key_header,
 )
@@ -32,7 +31,7 @@ class CustomerSessionOut(OutModel):
     company_id: str
     token: str
     portal_url: str
-    expires_at: datetime
+    expires_at: Timestamp
 
 
 @router.post(

@@ -3,7 +3,6 @@ links that only live grants can produce (SPEC §5, §6)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
@@ -11,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import Response
 
 from seatledger.api.auth import MerchantWriter
-from seatledger.api.common import OutModel, RuntimeDep, check_id, idempotency_key_header
+from seatledger.api.common import OutModel, RuntimeDep, Timestamp, check_id, idempotency_key_header
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.catalog import StoredFile
@@ -27,7 +26,7 @@ class FileOut(OutModel):
     content_type: str
     size: int
     sha256: str
-    created_at: datetime
+    created_at: Timestamp
 
 
 def file_out(stored: StoredFile) -> FileOut:
@@ -74,7 +73,12 @@ async def upload_file(
     summary="Download a file through a signed link",
     response_class=Response,
     responses={
-        200: {"description": "The file's bytes.", "content": {"application/octet-stream": {}}},
+        200: {
+            "description": "The file's bytes (`Content-Type` is the type it was uploaded with).",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        },
         **responses(404),
     },
 )

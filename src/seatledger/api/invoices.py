@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends
@@ -16,6 +15,7 @@ from seatledger.api.common import (
     OutModel,
     RuntimeDep,
     Text,
+    Timestamp,
     check_id,
     cursor_of,
     idempotency_key_header,
@@ -35,8 +35,8 @@ class LineOut(OutModel):
     quantity: int
     unit_amount: int
     amount: int
-    period_start: datetime | None
-    period_end: datetime | None
+    period_start: Timestamp | None
+    period_end: Timestamp | None
     kind: Literal["base", "seats", "proration", "credit"]
 
 
@@ -53,10 +53,10 @@ class InvoiceOut(OutModel):
     subscription_id: str | None
     order_id: str | None
     reason: str
-    period_start: datetime | None
-    period_end: datetime | None
-    created_at: datetime
-    paid_at: datetime | None
+    period_start: Timestamp | None
+    period_end: Timestamp | None
+    created_at: Timestamp
+    paid_at: Timestamp | None
 
 
 class PayIn(ApiModel):
@@ -110,8 +110,9 @@ async def list_invoices(
     limit: Limit = None,
     cursor: CursorParam = None,
 ) -> ListOut[InvoiceOut]:
-    """The invoices of one company, subscription or order (exactly one of them), oldest first.
-    A customer session may leave all three out for its own company's."""
+    """The invoices of one company, subscription or order (at most one of them), oldest first.
+    A customer session that leaves all three out lists its own company's; an API key, every
+    invoice, newest first."""
     if who.session is not None and company_id is subscription_id is order_id is None:
         company_id = who.session.company_id
     page = await invoicing.list_invoices(

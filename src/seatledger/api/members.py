@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Response
 
@@ -22,10 +21,10 @@ from seatledger.api.common import (
     idempotency_key_header,
     list_of,
 )
+from seatledger.api.grants import GrantOut, grant_out
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.company import Member
-from seatledger.domain.grant import BenefitGrant
 from seatledger.services import companies, grants
 
 router = APIRouter(tags=["members"], route_class=JsonRoute)
@@ -50,16 +49,6 @@ class MemberOut(OutModel):
     role: Literal["billing_manager", "member"]
 
 
-class GrantOut(OutModel):
-    id: str
-    benefit_id: str
-    type: str
-    status: Literal["granted", "revoked"]
-    properties: dict[str, Any]
-    granted_at: datetime
-    revoked_at: datetime | None
-
-
 class HeldProductOut(OutModel):
     product_id: str
     name: str
@@ -81,18 +70,6 @@ def member_out(member: Member) -> MemberOut:
         name=member.name,
         external_id=member.external_id,
         role=member.role,
-    )
-
-
-def grant_out(grant: BenefitGrant) -> GrantOut:
-    return GrantOut(
-        id=grant.id,
-        benefit_id=grant.benefit_id,
-        type=grant.benefit_type,
-        status=grant.status,
-        properties=grant.properties,
-        granted_at=grant.granted_at,
-        revoked_at=grant.revoked_at,
     )
 
 
@@ -154,7 +131,9 @@ async def remove_member(company_id: str, member_id: str, rt: RuntimeDep, who: Wr
     summary="What a member holds",
     responses=responses(401, 403, 404),
 )
-async def member_entitlements(member_id: str, rt: RuntimeDep, who: Reader) -> MemberEntitlementsOut:
+async def get_member_entitlements(
+    member_id: str, rt: RuntimeDep, who: Reader
+) -> MemberEntitlementsOut:
     """The products a member holds through claimed seats, with their live benefit grants; file
     downloads carry a signed link valid for one hour. A member's own session may read it, and so
     may their company's billing manager."""

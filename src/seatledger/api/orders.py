@@ -55,7 +55,7 @@ def order_out(order: Order) -> OrderOut:
 
 @router.get(
     "/v1/orders",
-    summary="List a company's orders",
+    summary="List orders",
     responses=responses(401, 403, 404, 422),
 )
 async def list_orders(
@@ -65,8 +65,8 @@ async def list_orders(
     limit: Limit = None,
     cursor: CursorParam = None,
 ) -> ListOut[OrderOut]:
-    """Oldest first. `company_id` is required with an API key; a customer session's defaults to
-    its own company."""
+    """A company's orders, oldest first; a customer session's defaults to its own company. An
+    API key that names no company lists every order, newest first."""
     company_id = who.listed_company(company_id)
     page = await purchases.list_orders(
         rt, company_id=company_id, limit=limit, cursor=cursor_of(cursor)

@@ -7,8 +7,9 @@ error codes to HTTP statuses.
 
 Statuses: 400 ``invalid_json`` / ``invalid_token``, 401 ``unauthenticated``, 402
 ``payment_failed``, 403 ``forbidden``, 404 ``not_found``, 405 ``method_not_allowed``, 409 every
-conflict (its code says which), 422 ``validation_error`` / ``seats_out_of_range``. Anything
-unforeseen is logged and answered 500 ``internal_error`` without details.
+conflict (its code says which), 422 ``validation_error`` / ``seats_out_of_range``, 503
+``not_ready`` (``/readyz`` only). Anything unforeseen is logged and answered 500
+``internal_error`` without details.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from seatledger.domain.errors import (
     Forbidden,
     InvalidToken,
     NotFound,
+    NotReady,
     PaymentFailed,
     ValidationFailed,
 )
@@ -51,6 +53,7 @@ STATUS: dict[str, int] = {
     "validation_error": 422,
     "seats_out_of_range": 422,
     "internal_error": 500,
+    "not_ready": 503,
 }
 TITLES: dict[int, str] = {
     400: "Bad request",
@@ -63,6 +66,7 @@ TITLES: dict[int, str] = {
     413: "Payload too large",
     422: "Unprocessable content",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 
 
@@ -116,6 +120,7 @@ def status_of(error: DomainError | PricingError) -> int:
         (InvalidToken, 400),
         (PaymentFailed, 402),
         (Forbidden, 403),
+        (NotReady, 503),
         (PricingError, 422),
     ):
         if isinstance(error, kind):
@@ -251,6 +256,7 @@ _DESCRIPTIONS = {
     404: "Unknown, not yours, or a malformed id (`not_found`); `errors` names a body's field.",
     409: "The state forbids it; `code` says why.",
     422: "Invalid input (`validation_error`, `seats_out_of_range`); `errors` names the fields.",
+    503: "Not ready (`not_ready`): `detail` says what to do.",
 }
 
 

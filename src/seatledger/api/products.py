@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -19,6 +18,7 @@ from seatledger.api.common import (
     OutModel,
     RuntimeDep,
     Text,
+    Timestamp,
     check_id,
     cursor_of,
     idempotency_key_header,
@@ -98,8 +98,8 @@ class PriceOut(OutModel):
     maximum_seats: int | None
     seat_sync: Literal["manual", "members"]
     archived: bool
-    archived_at: datetime | None
-    created_at: datetime
+    archived_at: Timestamp | None
+    created_at: Timestamp
 
 
 class ProrationDefaultsOut(OutModel):
@@ -114,7 +114,7 @@ class ProductOut(OutModel):
     prices: list[PriceOut]
     benefit_ids: list[str]
     proration_defaults: ProrationDefaultsOut
-    created_at: datetime
+    created_at: Timestamp
 
 
 def price_out(price: Price) -> PriceOut:

@@ -37,11 +37,11 @@ class ClockIn(ApiModel):
 
 
 class ClockOut(OutModel):
-    now: datetime
+    now: Timestamp
 
 
 class AdvancedClockOut(OutModel):
-    now: datetime
+    now: Timestamp
     renewed: list[str]
 
 
@@ -50,7 +50,7 @@ class AdvancedClockOut(OutModel):
     summary="Read the sandbox clock",
     responses=responses(401, 403),
 )
-async def read_clock(rt: RuntimeDep, _: MerchantReader) -> ClockOut:
+async def get_sandbox_clock(rt: RuntimeDep, _: MerchantReader) -> ClockOut:
     return ClockOut(now=await sandbox.read_clock(rt))
 
 
@@ -60,7 +60,9 @@ async def read_clock(rt: RuntimeDep, _: MerchantReader) -> ClockOut:
     dependencies=[Depends(idempotency_key_header)],
     responses=responses(400, 401, 403, 422),
 )
-async def advance_clock(body: ClockIn, rt: RuntimeDep, _: MerchantWriter) -> AdvancedClockOut:
+async def advance_sandbox_clock(
+    body: ClockIn, rt: RuntimeDep, _: MerchantWriter
+) -> AdvancedClockOut:
     """Runs every renewal, payment retry and scheduled cancellation that falls due on the way,
     synchronously, and answers the subscriptions renewed. A time in the past is a 422."""
     now, renewed = await sandbox.advance_clock(rt, body.now)

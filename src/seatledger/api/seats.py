@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -17,6 +16,7 @@ from seatledger.api.common import (
     OutModel,
     RuntimeDep,
     Text,
+    Timestamp,
     check_id,
     cursor_of,
     idempotency_key_header,
@@ -51,7 +51,7 @@ class ResendIn(ApiModel):
 class InvitationOut(OutModel):
     url: str
     token: str
-    expires_at: datetime
+    expires_at: Timestamp
 
 
 class SeatOut(OutModel):
@@ -61,8 +61,8 @@ class SeatOut(OutModel):
     order_id: str | None
     member_id: str | None
     email: str
-    claimed_at: datetime | None
-    revoked_at: datetime | None
+    claimed_at: Timestamp | None
+    revoked_at: Timestamp | None
     metadata: dict[str, Any]
 
 

@@ -3,7 +3,6 @@ cancel, attach (SPEC §3, §6)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends
@@ -20,6 +19,7 @@ from seatledger.api.common import (
     RuntimeDep,
     Seats,
     Text,
+    Timestamp,
     check_id,
     cursor_of,
     idempotency_key_header,
@@ -40,7 +40,7 @@ router = APIRouter(tags=["subscriptions"], route_class=JsonRoute)
 class PendingChangeOut(OutModel):
     seats: int
     price_id: str
-    effective_at: datetime
+    effective_at: Timestamp
 
 
 class SubscriptionOut(OutModel):
@@ -51,8 +51,8 @@ class SubscriptionOut(OutModel):
     seats: int
     assigned_seats: int
     available_seats: int
-    current_period_start: datetime
-    current_period_end: datetime
+    current_period_start: Timestamp
+    current_period_end: Timestamp
     cancel_at_period_end: bool
     pending_change: PendingChangeOut | None
 
@@ -86,10 +86,10 @@ class PreviewOut(OutModel):
     invoice_now: bool
     seats: int
     price_id: str
-    current_period_start: datetime
-    current_period_end: datetime
+    current_period_start: Timestamp
+    current_period_end: Timestamp
     pending_change: PendingChangeOut | None
-    effective_at: datetime
+    effective_at: Timestamp
 
 
 def pending_out(change: PendingChange | None) -> PendingChangeOut | None:
@@ -124,7 +124,7 @@ async def _manager_for(rt: Runtime, who: Writer, subscription_id: str) -> None:
 
 @router.get(
     "/v1/subscriptions",
-    summary="List a company's subscriptions",
+    summary="List subscriptions",
     responses=responses(401, 403, 404, 422),
 )
 async def list_subscriptions(
@@ -134,8 +134,9 @@ async def list_subscriptions(
     limit: Limit = None,
     cursor: CursorParam = None,
 ) -> ListOut[SubscriptionOut]:
-    """Oldest first, canceled ones included. `company_id` is required with an API key; a
-    customer session's defaults to its own company."""
+    """A company's subscriptions, oldest first, canceled ones included; a customer session's
+    defaults to its own company. An API key that names no company lists every subscription,
+    newest first."""
     company_id = who.listed_company(company_id)
     page = await purchases.list_subscriptions(
         rt, company_id=company_id, limit=limit, cursor=cursor_of(cursor)
@@ -189,7 +190,7 @@ async def change_subscription(
     dependencies=[Depends(idempotency_key_header)],
     responses=responses(400, 401, 403, 404, 409, 422),
 )
-async def preview_change(
+async def preview_subscription_change(
     subscription_id: str, body: ChangeIn, rt: RuntimeDep, who: Reader
 ) -> PreviewOut:
     """The lines and amounts the same `PATCH` would bill now (`invoice_now`) or at the next

@@ -11,7 +11,9 @@
     │                            seats_below_assigned, subscription_not_active, ...
     ├── InvalidToken             a used, expired, revoked or unknown invitation (``invalid_token``)
     ├── PaymentFailed            the payment provider declined (``payment_failed``)
-    └── Forbidden                authenticated but not allowed (``forbidden``)
+    ├── Forbidden                authenticated but not allowed (``forbidden``)
+    └── NotReady                 the database does not answer, or its schema is not the one this
+                                 code needs (``not_ready``)
 
 Pricing rule violations are ``seatledger.pricing.PricingError`` (``validation_error`` and
 ``seats_out_of_range``); they carry the same ``code``/``errors`` shape.
@@ -70,6 +72,10 @@ class PaymentFailed(DomainError):
 
 class Forbidden(DomainError):
     code = "forbidden"
+
+
+class NotReady(DomainError):
+    code = "not_ready"
 
 
 class CorruptData(Exception):

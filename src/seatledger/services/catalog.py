@@ -385,6 +385,17 @@ async def get_benefit(rt: Runtime, benefit_id: str) -> Benefit:
     return benefit_from_row(row)
 
 
+async def list_benefits(
+    rt: Runtime, *, limit: int | None = None, cursor: str | None = None
+) -> Page[Benefit]:
+    """Benefits, oldest first."""
+    size = check_limit(limit)
+    async with rt.transaction() as uow:
+        query = paginate(select(t.benefits), t.benefits.c.id, cursor, size)
+        rows = (await uow.connection.execute(query)).all()
+    return page_of([benefit_from_row(row) for row in rows], [row.id for row in rows], size)
+
+
 def _benefit_properties(benefit_type: str, properties: object) -> dict[str, Any]:
     """Properties by type:
 

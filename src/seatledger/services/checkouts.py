@@ -37,6 +37,7 @@ from seatledger.domain.purchase import CHECKOUT_TTL, Checkout, check_payment_met
 from seatledger.pricing import add_intervals
 from seatledger.services.catalog import load_price
 from seatledger.services.invoicing import create_invoice
+from seatledger.services.pages import Page, check_limit, page_of, paginate
 from seatledger.services.purchases import (
     order_event,
     order_from_row,
@@ -210,6 +211,37 @@ async def get_checkout(
     async with rt.transaction() as uow:
         row = await _checkout_row(uow.connection, checkout_id, scope_company_id)
     return checkout_from_row(row, rt.clock.now())
+
+
+async def list_checkouts(
+    rt: Runtime,
+    *,
+    status: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    scope_company_id: str | None = None,
+) -> Page[Checkout]:
+    """Checkouts, newest first; with ``status``, those that read so now (an open checkout past
+    its expiry is ``expired``); with ``scope_company_id``, that company's only."""
+    size = check_limit(limit)
+    now = rt.clock.now()
+    checkouts = t.checkouts
+    query = select(checkouts)
+    past_expiry = (checkouts.c.status == "open") & (checkouts.c.expires_at <= now)
+    if status == "open":
+        query = query.where(checkouts.c.status == "open", checkouts.c.expires_at > now)
+    elif status == "expired":
+        query = query.where((checkouts.c.status == "expired") | past_expiry)
+    elif status == "completed":
+        query = query.where(checkouts.c.status == "completed")
+    elif status is not None:
+        raise ValidationFailed.field("status", "must be open, completed or expired")
+    if scope_company_id is not None:
+        query = query.where(checkouts.c.company_id == scope_company_id)
+    async with rt.transaction() as uow:
+        page = paginate(query, checkouts.c.id, cursor, size, newest_first=True)
+        rows = (await uow.connection.execute(page)).all()
+    return page_of([checkout_from_row(row, now) for row in rows], [row.id for row in rows], size)
 
 
 async def update_checkout(
@@ -501,5 +533,6 @@ __all__ = [
     "confirm_checkout",
     "create_checkout",
     "get_checkout",
+    "list_checkouts",
     "update_checkout",
 ]

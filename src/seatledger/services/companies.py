@@ -64,6 +64,13 @@ def _company_event(company: Company) -> dict[str, Any]:
     }
 
 
+# Companies with their billing manager's id.
+_companies = select(t.companies, t.members.c.id.label("billing_manager_member_id")).join(
+    t.members,
+    (t.members.c.company_id == t.companies.c.id) & (t.members.c.role == "billing_manager"),
+)
+
+
 async def _company(
     connection: AsyncConnection, company_id: object, *, lock: bool = False
 ) -> Company:
@@ -74,21 +81,21 @@ async def _company(
             await connection.execute(
                 select(t.companies.c.id).where(t.companies.c.id == company_id).with_for_update()
             )
-        query = (
-            select(t.companies, t.members.c.id.label("billing_manager_member_id"))
-            .join(t.members, t.members.c.company_id == t.companies.c.id)
-            .where(t.companies.c.id == company_id, t.members.c.role == "billing_manager")
-        )
+        query = _companies.where(t.companies.c.id == company_id)
         row = (await connection.execute(query)).first()
         if row is not None:
-            return Company(
-                id=row.id,
-                name=row.name,
-                external_id=row.external_id,
-                billing_manager_member_id=row.billing_manager_member_id,
-                created_at=row.created_at,
-            )
+            return _company_from_row(row)
     raise NotFound("company")
+
+
+def _company_from_row(row: Any) -> Company:
+    return Company(
+        id=row.id,
+        name=row.name,
+        external_id=row.external_id,
+        billing_manager_member_id=row.billing_manager_member_id,
+        created_at=row.created_at,
+    )
 
 
 async def _current_member(
@@ -182,6 +189,40 @@ def _external_id_taken() -> Conflict:
 async def get_company(rt: Runtime, company_id: str) -> Company:
     async with rt.transaction() as uow:
         return await _company(uow.connection, company_id)
+
+
+async def list_companies(
+    rt: Runtime,
+    *,
+    external_id: str | None = None,
+    email: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    scope_company_id: str | None = None,
+) -> Page[Company]:
+    """Companies, newest first: the one with ``external_id``, those where a current member has
+    ``email`` (case-insensitively); with ``scope_company_id``, that company alone."""
+    size = check_limit(limit)
+    query = _companies
+    if external_id is not None:
+        query = query.where(t.companies.c.external_id == external_id)
+    if email is not None:
+        member = t.members.alias("member")
+        query = query.where(
+            select(member.c.id)
+            .where(
+                member.c.company_id == t.companies.c.id,
+                member.c.email == normalize_email(email),
+                member.c.removed_at.is_(None),
+            )
+            .exists()
+        )
+    if scope_company_id is not None:
+        query = query.where(t.companies.c.id == scope_company_id)
+    async with rt.transaction() as uow:
+        page = paginate(query, t.companies.c.id, cursor, size, newest_first=True)
+        rows = (await uow.connection.execute(page)).all()
+    return page_of([_company_from_row(row) for row in rows], [row.id for row in rows], size)
 
 
 async def update_company(
@@ -418,6 +459,7 @@ __all__ = [
     "create_company",
     "get_company",
     "get_member",
+    "list_companies",
     "list_members",
     "member_from_row",
     "member_seats",

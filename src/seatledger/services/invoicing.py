@@ -308,7 +308,8 @@ async def list_invoices(
     cursor: str | None = None,
     scope_company_id: str | None = None,
 ) -> Page[Invoice]:
-    """The invoices of one company, subscription or order (exactly one filter), oldest first."""
+    """The invoices of one company, subscription or order (at most one filter), oldest first;
+    without a filter, every invoice (of ``scope_company_id`` when given), newest first."""
     filters = [
         (field, table, noun, value)
         for field, table, noun, value in (
@@ -318,17 +319,22 @@ async def list_invoices(
         )
         if value is not None
     ]
-    if len(filters) != 1:
+    if len(filters) > 1:
         raise ValidationFailed.field(
-            "company_id", "give exactly one of company_id, subscription_id or order_id"
+            "company_id", "give at most one of company_id, subscription_id or order_id"
         )
     size = check_limit(limit)
-    ((field, table, noun, value),) = filters
     async with rt.transaction() as uow:
         connection = uow.connection
-        await _require(connection, table, noun, field, value, scope_company_id)
-        query = select(t.invoices).where(t.invoices.c[field] == value)
-        rows = (await connection.execute(paginate(query, t.invoices.c.id, cursor, size))).all()
+        query = select(t.invoices)
+        if filters:
+            ((field, table, noun, value),) = filters
+            await _require(connection, table, noun, field, value, scope_company_id)
+            query = query.where(t.invoices.c[field] == value)
+        elif scope_company_id is not None:
+            query = query.where(t.invoices.c.company_id == scope_company_id)
+        page = paginate(query, t.invoices.c.id, cursor, size, newest_first=not filters)
+        rows = (await connection.execute(page)).all()
         invoices = await with_lines(connection, rows)
     return page_of(invoices, [invoice.id for invoice in invoices], size)
 

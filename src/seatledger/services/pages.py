@@ -1,4 +1,9 @@
-"""Cursor pagination: ids are time-ordered, so ``id > cursor ORDER BY id`` pages stably."""
+"""Cursor pagination: ids are time-ordered, so ``id > cursor ORDER BY id`` pages stably (and
+``id < cursor ORDER BY id DESC``, newest first).
+
+Lists of one parent's objects (a company's subscriptions, a pool's seats) and of the catalog run
+oldest first; lists across the whole instance of what keeps coming (companies, checkouts, all
+subscriptions, orders or invoices) run newest first."""
 
 from __future__ import annotations
 
@@ -31,9 +36,18 @@ def check_limit(limit: int | None) -> int:
 
 
 def paginate(
-    query: Select[Any], id_column: ColumnElement[str], cursor: str | None, limit: int
+    query: Select[Any],
+    id_column: ColumnElement[str],
+    cursor: str | None,
+    limit: int,
+    *,
+    newest_first: bool = False,
 ) -> Select[Any]:
     """``query`` restricted to the page after ``cursor``; one extra row tells ``has_more``."""
+    if newest_first:
+        if cursor:
+            query = query.where(id_column < cursor)
+        return query.order_by(id_column.desc()).limit(limit + 1)
     if cursor:
         query = query.where(id_column > cursor)
     return query.order_by(id_column).limit(limit + 1)

@@ -164,11 +164,15 @@ async def _list(
     limit: int | None,
     cursor: str | None,
 ) -> Page[P]:
+    """A company's purchases oldest first; without a company, every purchase newest first."""
     size = check_limit(limit)
     async with rt.transaction() as uow:
-        company = await require_company(uow.connection, company_id, field="company_id")
-        query = select(table).where(table.c.company_id == company)
-        rows = (await uow.connection.execute(paginate(query, table.c.id, cursor, size))).all()
+        query = select(table)
+        if company_id is not None:
+            company = await require_company(uow.connection, company_id, field="company_id")
+            query = query.where(table.c.company_id == company)
+        page = paginate(query, table.c.id, cursor, size, newest_first=company_id is None)
+        rows = (await uow.connection.execute(page)).all()
     items = [from_row(row) for row in rows]
     return page_of(items, [row.id for row in rows], size)
 
@@ -187,9 +191,14 @@ async def get_subscription(
 
 
 async def list_subscriptions(
-    rt: Runtime, *, company_id: str, limit: int | None = None, cursor: str | None = None
+    rt: Runtime,
+    *,
+    company_id: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
 ) -> Page[Subscription]:
-    """A company's subscriptions, oldest first (canceled ones included)."""
+    """A company's subscriptions, oldest first (canceled ones included); without
+    ``company_id``, every subscription, newest first (owner-scoped ones included)."""
     return await _list(rt, t.subscriptions, subscription_from_row, company_id, limit, cursor)
 
 
@@ -198,9 +207,13 @@ async def get_order(rt: Runtime, order_id: str, *, scope_company_id: str | None 
 
 
 async def list_orders(
-    rt: Runtime, *, company_id: str, limit: int | None = None, cursor: str | None = None
+    rt: Runtime,
+    *,
+    company_id: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
 ) -> Page[Order]:
-    """A company's orders, oldest first."""
+    """A company's orders, oldest first; without ``company_id``, every order, newest first."""
     return await _list(rt, t.orders, order_from_row, company_id, limit, cursor)
 
 

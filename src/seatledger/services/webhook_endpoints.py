@@ -18,14 +18,16 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from seatledger.adapters.db import tables as t
 from seatledger.domain.errors import ValidationFailed
 from seatledger.domain.events import ALL_EVENTS, EventType, unknown_event_types
 from seatledger.domain.ids import new_id
+from seatledger.services.pages import Page, check_limit, page_of, paginate
 from seatledger.services.runtime import Runtime
 
 MAX_URL = 2000
@@ -112,4 +114,22 @@ async def create_webhook_endpoint(
     return endpoint
 
 
-__all__ = ["ALL_EVENTS", "WebhookEndpoint", "create_webhook_endpoint"]
+def _endpoint_from_row(row: Any) -> WebhookEndpoint:
+    return WebhookEndpoint(
+        id=row.id, url=row.url, event_types=tuple(row.event_types), created_at=row.created_at
+    )
+
+
+async def list_webhook_endpoints(
+    rt: Runtime, *, limit: int | None = None, cursor: str | None = None
+) -> Page[WebhookEndpoint]:
+    """The endpoints, oldest first, without their secrets."""
+    size = check_limit(limit)
+    columns = [column for column in t.webhook_endpoints.c if column.name != "secret"]
+    async with rt.transaction() as uow:
+        query = paginate(select(*columns), t.webhook_endpoints.c.id, cursor, size)
+        rows = (await uow.connection.execute(query)).all()
+    return page_of([_endpoint_from_row(row) for row in rows], [row.id for row in rows], size)
+
+
+__all__ = ["ALL_EVENTS", "WebhookEndpoint", "create_webhook_endpoint", "list_webhook_endpoints"]
