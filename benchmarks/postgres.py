@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import psycopg
 from sqlalchemy.engine import URL, make_url
@@ -26,7 +27,7 @@ def libpq(url: str) -> tuple[URL, dict[str, str]]:
     return parsed, env
 
 
-def connect(url: str, database: str | None = None) -> psycopg.Connection[tuple[object, ...]]:
+def connect(url: str, database: str | None = None) -> psycopg.Connection[tuple[Any, ...]]:
     """A plain connection to the server of ``url`` (to ``database`` instead of its own)."""
     parsed, _ = libpq(url)
     return psycopg.connect(
