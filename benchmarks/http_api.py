@@ -598,7 +598,7 @@ def get_with_wrk(server: Server, path: str, *, seconds: float, clients: int = CL
 # connection is busy (up to MAX_CONNECTIONS, then it waits for one), so a slow answer does not
 # hold back the next request; and its latency is counted from when it was due, not from when it
 # was sent. A request still unanswered GRACE_SECONDS after the last one was due counts with the
-# latency it had reached by then. At 1,000 requests/s the client takes a few per cent of one
+# latency it had reached by then. At 1,000 requests/s the client takes about a tenth of one
 # core; `late` reports how late the client itself started requests (its timer can wake up to a
 # millisecond late, more on a busy machine), which the latencies include.
 
