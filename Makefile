@@ -25,7 +25,11 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# The HTTP benchmarks load the API with wrk (Debian's package, installed here when absent) and
+# compare with pgbench (it comes with PostgreSQL); without PostgreSQL they are skipped.
 bench: $(STAMP)
+	command -v wrk >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m benchmarks
 
 # Serve the API on 127.0.0.1:8000 with the sandbox on; SQLite in var/ unless
