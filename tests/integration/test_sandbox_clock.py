@@ -49,7 +49,7 @@ async def test_reading_and_moving_the_clock(sandboxed: Runtime) -> None:
 
 
 async def test_the_sandbox_is_off_outside_sandbox_mode(runtime: Runtime) -> None:
-    off = replace(runtime, settings=replace(runtime.settings, sandbox=False))
+    off = replace(runtime, settings=runtime.settings.model_copy(update={"sandbox": False}))
     with pytest.raises(NotFound):
         await sandbox.read_clock(off)
     with pytest.raises(NotFound):
