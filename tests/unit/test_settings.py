@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from seatledger.bootstrap import build_runtime, check_payment_provider
 from seatledger.config import Settings, StartupError, address_url
 
 
@@ -85,3 +86,12 @@ def test_links_follow_the_served_address_unless_a_public_url_is_set(
     assert given.for_address("127.0.0.1", 8765).public_url == "https://billing.example"
     environment.setenv("SEATLEDGER_PUBLIC_URL", "https://billing.example")
     assert Settings.from_env().for_address("127.0.0.1", 1).public_url == "https://billing.example"
+
+
+def test_the_local_gateway_runs_in_the_sandbox_only(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    with pytest.raises(StartupError, match="SEATLEDGER_SANDBOX=1"):
+        build_runtime(Settings(database_url=url, sandbox=False))
+    with pytest.raises(StartupError, match="not built yet"):
+        check_payment_provider(Settings(database_url=url, sandbox=True, payment_provider="stripe"))
+    check_payment_provider(Settings(database_url=url, sandbox=True))
