@@ -373,13 +373,15 @@ async def pay_invoice(
     """Pay an open invoice now with ``payment_method``.
 
     A declined card is ``PaymentFailed`` (the attempt is recorded, the invoice stays open); a
-    paid or void invoice is ``invoice_not_open``. When the subscription's last open invoice is
-    paid, a ``past_due`` subscription is ``active`` again and its retries stop; the card becomes
-    the subscription's payment method for later renewals (a canceled subscription stays
-    canceled). The charge's idempotency key counts the invoice's payment attempts, so a retry
-    after a crash sends the same key and is never charged twice.
+    method the provider does not know is ``ValidationFailed`` (``payment_method``), and nothing
+    is written; a paid or void invoice is ``invoice_not_open``. When the subscription's last
+    open invoice is paid, a ``past_due`` subscription is ``active`` again and its retries stop;
+    the card becomes the subscription's payment method for later renewals (a canceled
+    subscription stays canceled). The charge's idempotency key counts the invoice's payment
+    attempts, so a retry after a crash sends the same key and is never charged twice.
     """
     method = check_payment_method(payment_method)
+    rt.gateway.check_payment_method(method)  # a typo is not a decline: nothing happens
     async with rt.transaction() as uow:
         connection = uow.connection
         row = await _invoice_row(connection, invoice_id, scope_company_id)
