@@ -105,16 +105,18 @@ async def charge(rt: Runtime, attempts: Sequence[Attempt]) -> list[PaymentResult
     return list(await asyncio.gather(*(one(a) for a in attempts), return_exceptions=True))
 
 
-async def collect(rt: Runtime, attempts: Sequence[Attempt]) -> None:
-    """Charge, then record the outcomes. A provider error (not a decline) is raised after the
-    other outcomes are recorded; its attempt is retried once its lease expires."""
+async def collect(rt: Runtime, attempts: Sequence[Attempt]) -> list[PaymentResult]:
+    """Charge, then record the outcomes; answers the provider's answers. A provider error (not
+    a decline) is raised after the other outcomes are recorded; its attempt is retried once its
+    lease expires."""
     if not attempts:
-        return
+        return []
     results = await charge(rt, attempts)
     await record(rt, attempts, results)
     for result in results:
         if isinstance(result, BaseException):
             raise result
+    return [result for result in results if isinstance(result, PaymentResult)]
 
 
 def _payment_row(
