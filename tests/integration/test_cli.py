@@ -19,15 +19,14 @@ from seatledger.domain.clock import FixedClock
 from seatledger.services import cancellation
 from seatledger.services.runtime import Runtime
 from tests.integration import shop
-from tests.integration.processes import clean_environment, run, serving
+from tests.integration.processes import clean_environment, migrate, run, serving
 from tests.integration.shop import utc
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return clean_environment(
-        tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}", SANDBOX="1"
-    )
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.chdir(tmp_path)  # commands read the .env of the current folder: none
+    return clean_environment(DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}", SANDBOX="1")
 
 
 def test_migrate_then_keys_create_list_revoke(env: dict[str, str]) -> None:
@@ -57,7 +56,7 @@ def test_migrate_then_keys_create_list_revoke(env: dict[str, str]) -> None:
 
 def test_a_kept_key_is_printed_again_while_it_works(env: dict[str, str], tmp_path: Path) -> None:
     """What ``make run`` does: the key made the first time is printed at every start."""
-    assert run(env, "migrate").returncode == 0
+    migrate(env)
     kept = tmp_path / "var" / "make-run.key"
     args = ("keys", "create", "--name", "make run", "--reuse-file", str(kept))
     first = run(env, *args)
@@ -82,14 +81,14 @@ def test_a_kept_key_is_printed_again_while_it_works(env: dict[str, str], tmp_pat
     renewed = run(env, *args).stdout.strip().splitlines()[-1]
     assert renewed not in (key, read_only)
     other = {**env, "SEATLEDGER_DATABASE_URL": f"sqlite:///{tmp_path / 'other.sqlite3'}"}
-    assert run(other, "migrate").returncode == 0
+    migrate(other)
     elsewhere = run(other, *args)
     assert "created" in elsewhere.stdout
     assert elsewhere.stdout.strip().splitlines()[-1] != renewed
 
 
 def test_worker_once_says_nothing_is_due(env: dict[str, str]) -> None:
-    assert run(env, "migrate").returncode == 0
+    migrate(env)
     result = run(env, "worker", "--once")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "nothing due"
@@ -105,7 +104,7 @@ async def _move_sandbox_clock(url: str, *moment: int) -> None:
 
 
 async def test_worker_once_says_what_it_did(env: dict[str, str], tmp_path: Path) -> None:
-    assert run(env, "migrate").returncode == 0
+    migrate(env)
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
     engine = create_engine(url)
     clock = FixedClock(utc(2030, 1, 1))
@@ -147,7 +146,7 @@ def test_demo_tells_the_story_with_amounts(env: dict[str, str]) -> None:
 
 
 def test_serve_answers_as_a_real_process(env: dict[str, str], tmp_path: Path) -> None:
-    assert run(env, "migrate").returncode == 0
+    migrate(env)
     key = run(env, "keys", "create", "--name", "smoke").stdout.strip().splitlines()[-1]
     with serving(env, tmp_path) as server:
         base = server.base

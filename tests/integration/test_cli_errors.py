@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from seatledger.adapters.db import migrations
-from tests.integration.processes import assert_fails_in_one_line, clean_environment, run
+from tests.integration.processes import (
+    assert_fails_in_one_line,
+    clean_environment,
+    migrate,
+    run,
+)
 
 NOT_MIGRATED = "the database is not migrated: run `seatledger migrate`"
 
@@ -19,15 +24,16 @@ def database(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def env(tmp_path: Path, database: Path) -> dict[str, str]:
-    return clean_environment(tmp_path, DATABASE_URL=f"sqlite:///{database}", SANDBOX="1")
+def env(tmp_path: Path, database: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.chdir(tmp_path)  # commands read the .env of the current folder: none
+    return clean_environment(DATABASE_URL=f"sqlite:///{database}", SANDBOX="1")
 
 
 def test_a_fresh_folder_is_migrated_and_served_a_key_with_the_default_database(
     tmp_path: Path,
 ) -> None:
     """A fresh clone: var/ does not exist yet; the first command that opens it makes it."""
-    env = clean_environment(tmp_path, SANDBOX="1")
+    env = clean_environment(SANDBOX="1")
     not_yet = run(env, "keys", "list", cwd=tmp_path)
     assert_fails_in_one_line(not_yet, NOT_MIGRATED)
     assert not (tmp_path / "var" / "seatledger.sqlite3").exists()  # not created by the check
@@ -112,25 +118,25 @@ def test_the_local_gateway_refuses_to_take_payments_outside_the_sandbox(
 
 def test_the_stripe_gateway_is_refused_while_it_is_not_built(env: dict[str, str]) -> None:
     env["SEATLEDGER_PAYMENT_PROVIDER"] = "stripe"
-    assert run(env, "migrate").returncode == 0
+    migrate(env)
     for command in (["serve"], ["worker", "--once"]):
         assert_fails_in_one_line(run(env, *command), "stripe", "not built yet")
 
 
 def test_keys_revoke_of_an_unknown_id_says_so(env: dict[str, str]) -> None:
-    assert run(env, "migrate").returncode == 0
+    migrate(env)
     assert_fails_in_one_line(run(env, "keys", "revoke", "key_nope"), "no API key", "key_nope")
 
 
 def test_keys_create_with_a_blank_name_says_so(env: dict[str, str]) -> None:
-    assert run(env, "migrate").returncode == 0
+    migrate(env)
     assert_fails_in_one_line(run(env, "keys", "create", "--name", "  "), "--name must be")
 
 
 def test_a_key_file_that_cannot_be_written_fails_before_a_key_is_made(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    assert run(env, "migrate").returncode == 0
+    migrate(env)
     folder = tmp_path / "a-folder"
     folder.mkdir()
     result = run(env, "keys", "create", "--name", "x", "--reuse-file", str(folder))

@@ -10,17 +10,16 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.integration.processes import clean_environment, run, serving
+from tests.integration.processes import clean_environment, migrate, run, serving
 
 PRICE = {"currency": "usd", "interval": "month", "tiers": [{"up_to": None, "unit_amount": 1000}]}
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    env = clean_environment(
-        tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'serve.sqlite3'}", SANDBOX="1"
-    )
-    assert run(env, "migrate").returncode == 0
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.chdir(tmp_path)  # commands read the .env of the current folder: none
+    env = clean_environment(DATABASE_URL=f"sqlite:///{tmp_path / 'serve.sqlite3'}", SANDBOX="1")
+    migrate(env)
     return env
 
 
