@@ -32,12 +32,13 @@ bench: $(STAMP)
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m benchmarks
 
-# Serve the API on 127.0.0.1:8000 with the sandbox on; SQLite in var/ unless
-# SEATLEDGER_DATABASE_URL says otherwise. A fresh API key is printed before the server starts.
+# Serve the API on 127.0.0.1:8000 (PORT=… to change) with the sandbox on; SQLite in var/ unless
+# SEATLEDGER_DATABASE_URL says otherwise. An API key is printed before the server starts: the
+# one kept in var/make-run.key while it still works on this database, else a new one kept there.
 run: export SEATLEDGER_SANDBOX ?= 1
 run: $(STAMP)
 	$(BIN)/seatledger migrate
-	@$(BIN)/seatledger keys create --name "make run"
+	@$(BIN)/seatledger keys create --name "make run" --reuse-file var/make-run.key
 	$(BIN)/seatledger serve --host 127.0.0.1 --port $(or $(PORT),8000)
 
 demo: $(STAMP)

@@ -1,22 +1,51 @@
-"""Wiring: settings in, a ready ``Runtime`` out. The one place that picks concrete adapters."""
+"""Wiring: settings in, a ready ``Runtime`` out. The one place that picks concrete adapters.
+
+A runtime that takes payments needs a payment provider that may run with these settings: the
+``local`` gateway takes test cards only, so it runs in the sandbox and nowhere else (SPEC §7);
+``stripe`` is not built yet. Otherwise ``StartupError`` says what to set. Commands that never
+charge (``seatledger keys``) build their runtime with ``payments=False``.
+"""
 
 from __future__ import annotations
 
 from seatledger.adapters.db.engine import create_engine
 from seatledger.adapters.payments.local import LocalGateway
-from seatledger.config import Settings
+from seatledger.config import Settings, StartupError
 from seatledger.domain.clock import Clock, SandboxClock, SystemClock
-from seatledger.domain.payments import PaymentGateway
+from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
 from seatledger.services.runtime import Runtime
 from seatledger.services.sandbox import load_sandbox_time
 
 
+def check_payment_provider(settings: Settings) -> None:
+    """``StartupError`` unless the configured payment provider may take payments."""
+    if settings.payment_provider == "stripe":
+        raise StartupError(
+            "SEATLEDGER_PAYMENT_PROVIDER=stripe: the Stripe gateway is not built yet;"
+            " use local, with SEATLEDGER_SANDBOX=1"
+        )
+    if not settings.sandbox:
+        raise StartupError(
+            "SEATLEDGER_PAYMENT_PROVIDER=local takes test cards only and runs only in the"
+            " sandbox: set SEATLEDGER_SANDBOX=1"
+        )
+
+
 def payment_gateway(settings: Settings) -> PaymentGateway:
-    if settings.payment_provider == "local":
-        return LocalGateway()
-    raise ValueError(
-        f"SEATLEDGER_PAYMENT_PROVIDER={settings.payment_provider!r} is not available: use 'local'"
-    )
+    check_payment_provider(settings)
+    return LocalGateway()
+
+
+class _NoPayments:
+    """The gateway of a runtime built not to take payments: it never charges."""
+
+    name = "none"
+
+    def check_payment_method(self, payment_method: str) -> None:
+        raise RuntimeError("this runtime takes no payments")
+
+    async def charge(self, request: PaymentRequest) -> PaymentResult:
+        raise RuntimeError("this runtime takes no payments")
 
 
 def default_clock(settings: Settings) -> Clock:
@@ -27,11 +56,16 @@ def default_clock(settings: Settings) -> Clock:
     return SystemClock()
 
 
-def build_runtime(settings: Settings | None = None, *, clock: Clock | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings | None = None, *, clock: Clock | None = None, payments: bool = True
+) -> Runtime:
+    """The runtime of ``settings`` (the environment's when None). ``StartupError`` when it
+    should take payments and its provider may not run."""
     settings = settings or Settings.from_env()
+    gateway = payment_gateway(settings) if payments else _NoPayments()
     return Runtime(
         engine=create_engine(settings.database_url),
         clock=clock or default_clock(settings),
         settings=settings,
-        gateway=payment_gateway(settings),
+        gateway=gateway,
     )

@@ -1,32 +1,93 @@
 """The ``seatledger`` command: serve, migrate, keys, worker, demo (SPEC §8).
 
-Settings come from the environment (``seatledger.config``); every command that touches the
-database uses ``SEATLEDGER_DATABASE_URL``.
+Every command reads its settings once (``Settings.from_env``) and checks what it needs before
+it starts: the settings themselves, the payment provider (``serve`` and ``worker`` take
+payments), a reachable database whose schema is current. A failure is one line on stderr that
+says what is wrong and what to do, and a non-zero exit; an unexpected error too, unless
+``--traceback`` asks for the whole story.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
+import os
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from seatledger.config import Settings
+from seatledger.config import Settings, StartupError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+
+def _unwrapped(text: str) -> str:
+    """Paragraphs as single lines: the help screen wraps them to the terminal itself."""
+    return "\n\n".join(" ".join(paragraph.split()) for paragraph in text.split("\n\n"))
+
+
+HELP = _unwrapped(
+    """\
+seatledger, a seat-based billing engine: its HTTP API, database and worker.
+
+Settings come from SEATLEDGER_* environment variables and from a .env file in the current
+folder: SEATLEDGER_DATABASE_URL (default: a SQLite file in var/), SEATLEDGER_SANDBOX,
+SEATLEDGER_PAYMENT_PROVIDER, SEATLEDGER_PUBLIC_URL, SEATLEDGER_INVITATION_TTL_DAYS,
+SEATLEDGER_SECRET_KEY.
+
+A command that cannot run says why in one line and exits with status 1.
+"""
+)
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help=HELP,
+    pretty_exceptions_enable=False,
+)
 keys = typer.Typer(no_args_is_help=True, help="Merchant API keys: create, list, revoke.")
 app.add_typer(keys, name="keys")
 
 T = TypeVar("T")
 
 
-def _with_runtime(work: Callable[..., Awaitable[T]]) -> T:
+class _Options:
+    traceback = False
+
+
+@app.callback()
+def _root(
+    traceback: Annotated[
+        bool, typer.Option("--traceback", help="Show the whole traceback of an unexpected error.")
+    ] = False,
+) -> None:
+    _Options.traceback = traceback
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(1)
+
+
+def _ready(*, payments: bool) -> Settings:
+    """The environment's settings, once everything a command needs is in place."""
+    from seatledger.adapters.db import migrations
+    from seatledger.bootstrap import check_payment_provider
+
+    settings = Settings.from_env()
+    if payments:
+        check_payment_provider(settings)
+    migrations.check_schema(settings.database_url)
+    return settings
+
+
+def _with_runtime(work: Callable[..., Awaitable[T]], *, payments: bool = False) -> T:
     """Run ``work(runtime)`` on a runtime built from the environment, then close it."""
     from seatledger.bootstrap import build_runtime
 
+    runtime = build_runtime(_ready(payments=payments), payments=payments)
+
     async def run() -> T:
-        runtime = build_runtime(Settings.from_env())
         try:
             return await work(runtime)
         finally:
@@ -37,11 +98,12 @@ def _with_runtime(work: Callable[..., Awaitable[T]]) -> T:
 
 @app.command()
 def migrate() -> None:
-    """Bring the database schema up to date."""
+    """Bring the database schema up to date (a SQLite file and its folder are created)."""
     from seatledger.adapters.db import migrations
 
-    migrations.upgrade(Settings.from_env().database_url)
-    typer.echo("database is up to date")
+    settings = Settings.from_env()
+    migrations.upgrade(settings.database_url)
+    typer.echo(f"database is up to date (revision {migrations.head_revision()})")
 
 
 @app.command()
@@ -50,9 +112,21 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Server processes (PostgreSQL only).")] = 1,
 ) -> None:
-    """Serve the HTTP API (run `seatledger migrate` first)."""
+    """Serve the HTTP API (the database must be migrated).
+
+    Links it hands out (checkouts, invitations, downloads) point at this address by default.
+
+    SEATLEDGER_PUBLIC_URL sets another base for them, such as https://billing.example.
+
+    One line per request is logged, with tokens and signed links left out.
+    """
     import uvicorn
 
+    settings = _ready(payments=True)
+    public_url = settings.for_address(host, port).public_url
+    # The application is built from the environment, in each server process: tell it there.
+    os.environ["SEATLEDGER_PUBLIC_URL"] = public_url
+    typer.echo(f"links point at {public_url}")
     uvicorn.run(
         "seatledger.api.app:create_app",
         factory=True,
@@ -60,56 +134,168 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        access_log=False,  # replaced by seatledger's own, which keeps tokens out of it
+        log_config=_log_config(),
     )
+
+
+def _log_config() -> dict[str, Any]:
+    """The server's logging, plus seatledger's access log on stdout."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["requests"] = {
+        "()": "uvicorn.logging.DefaultFormatter",
+        "fmt": "%(levelprefix)s %(message)s",
+        "use_colors": None,
+    }
+    config["handlers"]["requests"] = {
+        "formatter": "requests",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stdout",
+    }
+    config["loggers"]["seatledger.access"] = {
+        "handlers": ["requests"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    return config
 
 
 @keys.command("create")
 def keys_create(
     name: Annotated[str, typer.Option(help="What the key is for.")],
     read_only: Annotated[bool, typer.Option(help="Allow reads only.")] = False,
+    reuse_file: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Keep the key in FILE (readable by you only). When FILE already holds a key "
+            "that still works on this database, with the same access, print that one again "
+            "instead of creating another.",
+        ),
+    ] = None,
 ) -> None:
-    """Create an API key. The key is printed once, as the last line."""
+    """Create an API key and print it once, as the last line."""
     from seatledger.domain.errors import ValidationFailed
     from seatledger.services import api_keys
+    from seatledger.services.runtime import Runtime
 
     scopes = ("read",) if read_only else ("read", "write")
+    keeper = _KeyFile(reuse_file) if reuse_file is not None else None
+
+    async def create(rt: Runtime) -> tuple[api_keys.ApiKey, str, bool]:
+        kept = keeper.read() if keeper is not None else None
+        if kept is not None:
+            key = await api_keys.authenticate_api_key(rt, kept)
+            if key is not None and key.scopes == scopes:
+                return key, kept, True
+        key, plain = await api_keys.create_api_key(rt, name=name, scopes=scopes)
+        return key, plain, False
+
+    if keeper is not None:
+        keeper.check_writable()
     try:
-        key, plain = _with_runtime(lambda rt: api_keys.create_api_key(rt, name=name, scopes=scopes))
+        key, plain, reused = _with_runtime(create)
     except ValidationFailed as error:
-        typer.echo(f"error: {error.detail}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(f"created {key.id} ({key.name}, {' '.join(key.scopes)}); store it now:")
+        _fail(f"--name {error.errors[0][1] if error.errors else error.detail}")
+    what = f"{key.id} ({key.name}, {' '.join(key.scopes)})"
+    if keeper is None:
+        typer.echo(f"created {what}; store it now, it is not shown again:")
+    elif reused:
+        typer.echo(f"reusing {what}, kept in {keeper.path}:")
+    else:
+        keeper.write(plain)
+        typer.echo(f"created {what}, kept in {keeper.path}:")
     typer.echo(plain)
+
+
+class _KeyFile:
+    """A file holding one plain API key, readable by its owner only (mode 0600)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> str | None:
+        try:
+            text = self.path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return text or None
+
+    def check_writable(self) -> None:
+        """Fail before a key is made that could not be kept."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            _fail(f"cannot create the folder of {self.path} ({error.strerror}): pick another FILE")
+        if self.path.is_dir() or not os.access(self.path.parent, os.W_OK):
+            _fail(f"cannot write {self.path}: pick another FILE")
+
+    def write(self, plain: str) -> None:
+        # Written beside it and renamed: never a half-written key, never readable by others.
+        partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(plain + "\n")
+        os.replace(partial, self.path)
 
 
 @keys.command("list")
 def keys_list() -> None:
-    """List API keys (never the keys themselves)."""
+    """List API keys with their state (never the keys themselves)."""
     from seatledger.services import api_keys
 
+    rows = [("ID", "KEY", "NAME", "SCOPES", "CREATED", "STATE")]
     for key in _with_runtime(api_keys.list_api_keys):
-        state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
-        typer.echo(f"{key.id}  {key.prefix}…  {key.name}  {' '.join(key.scopes)}  {state}")
+        rows.append(
+            (
+                key.id,
+                f"{key.prefix}…",
+                key.name,
+                " ".join(key.scopes),
+                f"{key.created_at:%Y-%m-%d}",
+                f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active",
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        typer.echo("  ".join([*cells, row[-1]]))
+    if len(rows) == 1:
+        typer.echo("no API keys yet: create one with seatledger keys create --name NAME")
 
 
 @keys.command("revoke")
-def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id.")]) -> None:
-    """Revoke an API key at once."""
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_…).")]) -> None:
+    """Revoke an API key: it stops working at once (within 5 seconds in running servers)."""
+    from seatledger.domain.errors import NotFound
     from seatledger.services import api_keys
 
-    key = _with_runtime(lambda rt: api_keys.revoke_api_key(rt, key_id))
+    try:
+        key = _with_runtime(lambda rt: api_keys.revoke_api_key(rt, key_id))
+    except NotFound:
+        _fail(f"no API key has the id {key_id!r}: see seatledger keys list")
     typer.echo(f"revoked {key.id} ({key.name})")
 
 
 @app.command()
 def worker(
     interval: Annotated[float, typer.Option(help="Seconds between rounds.")] = 30.0,
-    once: Annotated[bool, typer.Option(help="Run one round and exit.")] = False,
+    once: Annotated[bool, typer.Option(help="Run one round, say what it did, exit.")] = False,
 ) -> None:
     """Run due renewals, payment retries and scheduled cancellations, round after round."""
     from seatledger.worker.loop import run_worker
 
-    _with_runtime(lambda rt: run_worker(rt, interval=interval, once=once, echo=typer.echo))
+    def warn(message: str) -> None:
+        typer.echo(message, err=True)
+
+    succeeded = _with_runtime(
+        lambda rt: run_worker(rt, interval=interval, once=once, echo=typer.echo, warn=warn),
+        payments=True,
+    )
+    if not succeeded:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -121,4 +307,18 @@ def demo() -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except StartupError as error:
+        typer.echo(str(error), err=True)
+        raise SystemExit(1) from None
+    except Exception as error:
+        if _Options.traceback:
+            raise
+        first_line = (str(error).strip().splitlines() or [""])[0]
+        typer.echo(
+            f"unexpected error: {type(error).__name__}: {first_line} (run the command again"
+            " with seatledger --traceback ... to see where, and report it)",
+            err=True,
+        )
+        raise SystemExit(1) from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -287,7 +286,7 @@ async def test_an_unforeseen_failure_is_a_bare_500_problem(
     runtime = Runtime(
         engine=create_engine(url),
         clock=clock,
-        settings=dataclasses.replace(settings, database_url=url),
+        settings=settings.model_copy(update={"database_url": url}),
         gateway=LocalGateway(),
     )
     transport = httpx.ASGITransport(app=create_app(runtime), raise_app_exceptions=False)

@@ -404,6 +404,47 @@ async def test_a_failed_renewal_is_paid_by_hand(api: Api) -> None:
     )
 
 
+async def test_an_unknown_payment_method_is_a_validation_error_not_a_decline(
+    api: Api, runtime: Runtime
+) -> None:
+    """A typo is not a decline (SPEC §7): 422 naming payment_method, and nothing changes."""
+    price_id = await api.price()
+    company = await api.company()
+    checkout = await api.checkout(price_id, 2, company_id=company["id"])
+    confirm = f"/v1/checkouts/{checkout['id']}/confirm"
+    counts = await row_counts(runtime)
+    for method in ("pm_card_okk", "PM_CARD_OK", "tok_visa"):
+        body = problem(
+            await api.call("POST", confirm, json={"payment_method": method}),
+            422,
+            "validation_error",
+            "payment_method",
+        )
+        assert "pm_card_ok" in body["errors"][0]["message"]  # says what would do
+    assert await row_counts(runtime) == counts
+    assert (await api.get(f"/v1/checkouts/{checkout['id']}"))["status"] == "open"
+
+    done = await api.post(confirm, {"payment_method": "pm_card_fail_after_first"}, 200)
+    subscription_id = done["subscription_id"]
+    await api.post("/v1/sandbox/clock", {"now": "2027-02-01T00:00:00Z"}, 200)
+    [unpaid] = [
+        i
+        for i in (await api.get(f"/v1/invoices?subscription_id={subscription_id}"))["data"]
+        if i["status"] == "open"
+    ]
+    counts = await row_counts(runtime)
+    pay = f"/v1/invoices/{unpaid['id']}/pay"
+    problem(
+        await api.call("POST", pay, json={"payment_method": "pm_card_oops"}),
+        422,
+        "validation_error",
+        "payment_method",
+    )
+    assert await row_counts(runtime) == counts
+    assert (await api.get(f"/v1/invoices/{unpaid['id']}"))["status"] == "open"
+    assert (await api.get(f"/v1/subscriptions/{subscription_id}"))["status"] == "past_due"
+
+
 async def test_a_checkout_expires_after_a_day(api: Api, clock: FixedClock) -> None:
     price_id = await api.price()
     company = await api.company()

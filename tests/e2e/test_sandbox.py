@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -43,7 +41,7 @@ async def test_without_the_sandbox_the_clock_does_not_exist(
     runtime = Runtime(
         engine=engine,
         clock=clock,
-        settings=dataclasses.replace(settings, sandbox=False),
+        settings=settings.model_copy(update={"sandbox": False}),
         gateway=LocalGateway(),
     )
     app = create_app(runtime)

@@ -2,57 +2,139 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
+import stat
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import update
+from typer.testing import CliRunner
 
-SEATLEDGER = Path(sys.executable).with_name("seatledger")
+from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.engine import create_engine
+from seatledger.adapters.payments.local import LocalGateway
+from seatledger.cli import app
+from seatledger.config import Settings
+from seatledger.domain.clock import FixedClock
+from seatledger.services import cancellation
+from seatledger.services.runtime import Runtime
+from tests.integration import shop
+from tests.integration.processes import clean_environment, migrate, run, serving
+from tests.integration.shop import utc
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    environment = dict(os.environ)
-    environment["SEATLEDGER_DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-    environment["SEATLEDGER_SANDBOX"] = "1"
-    return environment
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(SEATLEDGER), *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.chdir(tmp_path)  # commands read the .env of the current folder: none
+    return clean_environment(DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}", SANDBOX="1")
 
 
 def test_migrate_then_keys_create_list_revoke(env: dict[str, str]) -> None:
-    assert run(env, "migrate").returncode == 0
+    migrated = run(env, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    assert "database is up to date" in migrated.stdout
+    empty = run(env, "keys", "list").stdout.splitlines()
+    assert empty[0].split() == ["ID", "KEY", "NAME", "SCOPES", "CREATED", "STATE"]
+    assert "no API keys yet" in empty[1]
     created = run(env, "keys", "create", "--name", "backend")
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip().splitlines()[-1]
     assert key.startswith("sl_")
     assert len(key) > 30
     refused = run(env, "keys", "create", "--name", "evil\x1b[2J\u202e")
-    assert refused.returncode == 2
-    assert refused.stderr.startswith("error: name: must not contain control characters")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("--name must not contain control characters")
     listed = run(env, "keys", "list")
-    assert "backend" in listed.stdout
+    header, row = listed.stdout.strip().splitlines()
+    assert header.split() == ["ID", "KEY", "NAME", "SCOPES", "CREATED", "STATE"]
+    assert "backend" in row
     assert "evil" not in listed.stdout
+    assert row.endswith("active")
     assert key not in listed.stdout
-    key_id = listed.stdout.split()[0]
+    assert row.index("backend") == header.index("NAME")  # the columns line up
+    key_id = row.split()[0]
     revoked = run(env, "keys", "revoke", key_id)
-    assert revoked.returncode == 0
-    assert "revoked" in run(env, "keys", "list").stdout
+    assert revoked.returncode == 0, revoked.stderr
+    assert "revoked" in run(env, "keys", "list").stdout.splitlines()[1]
 
 
-def test_worker_runs_one_round(env: dict[str, str]) -> None:
-    assert run(env, "migrate").returncode == 0
+def test_a_kept_key_is_printed_again_while_it_works(env: dict[str, str], tmp_path: Path) -> None:
+    """What ``make run`` does: the key made the first time is printed at every start."""
+    migrate(env)
+    kept = tmp_path / "var" / "make-run.key"
+    args = ("keys", "create", "--name", "make run", "--reuse-file", str(kept))
+    first = run(env, *args)
+    assert first.returncode == 0, first.stderr
+    key = first.stdout.strip().splitlines()[-1]
+    assert f"kept in {kept}" in first.stdout
+    assert kept.read_text().strip() == key
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    again = run(env, *args)
+    assert again.stdout.strip().splitlines()[-1] == key
+    assert "reusing" in again.stdout
+    assert len(run(env, "keys", "list").stdout.strip().splitlines()) == 2  # one key only
+
+    # Read-only asked for: the kept key does not fit, a new one replaces it.
+    read_only = run(env, *args, "--read-only").stdout.strip().splitlines()[-1]
+    assert read_only != key
+    assert kept.read_text().strip() == read_only
+
+    # Revoked, or made for another database: a new key.
+    key_id = run(env, "keys", "list").stdout.strip().splitlines()[-1].split()[0]
+    assert run(env, "keys", "revoke", key_id).returncode == 0
+    renewed = run(env, *args).stdout.strip().splitlines()[-1]
+    assert renewed not in (key, read_only)
+    other = {**env, "SEATLEDGER_DATABASE_URL": f"sqlite:///{tmp_path / 'other.sqlite3'}"}
+    migrate(other)
+    elsewhere = run(other, *args)
+    assert "created" in elsewhere.stdout
+    assert elsewhere.stdout.strip().splitlines()[-1] != renewed
+
+
+def test_worker_once_says_nothing_is_due(env: dict[str, str]) -> None:
+    migrate(env)
     result = run(env, "worker", "--once")
     assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "nothing due"
+
+
+async def _move_sandbox_clock(url: str, *moment: int) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(update(t.sandbox_clock).values(now=utc(*moment)))
+    finally:
+        await engine.dispose()
+
+
+async def test_worker_once_says_what_it_did(env: dict[str, str], tmp_path: Path) -> None:
+    migrate(env)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
+    engine = create_engine(url)
+    clock = FixedClock(utc(2030, 1, 1))
+    rt = Runtime(engine, clock, Settings(database_url=url, sandbox=True), LocalGateway())
+    try:
+        [price_id] = await shop.product(rt)
+        company_id = await shop.company(rt)
+        await shop.subscribe(rt, price_id, company_id, 2)
+        await shop.subscribe(rt, price_id, company_id, 1, payment_method="pm_card_fail_after_first")
+        leaving = await shop.subscribe(rt, price_id, company_id, 1)
+        await cancellation.cancel_subscription(rt, leaving, at_period_end=True)
+    finally:
+        await engine.dispose()
+
+    # Two periods end. The local gateway's state is the worker process's own: there the
+    # "fail after first" card pays the February renewal and is declined in March.
+    await _move_sandbox_clock(url, 2030, 3, 1, 1)
+    first = run(env, "worker", "--once")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == (
+        "4 renewals, 0 payment retries, 1 cancellation (1 payment declined)"
+    )
+    await _move_sandbox_clock(url, 2030, 3, 2, 2)  # the first retry of the declined renewal
+    retried = run(env, "worker", "--once").stdout.strip()
+    assert retried == "0 renewals, 1 payment retry, 0 cancellations"
+    assert run(env, "worker", "--once").stdout.strip() == "nothing due"
 
 
 def test_demo_tells_the_story_with_amounts(env: dict[str, str]) -> None:
@@ -67,30 +149,11 @@ def test_demo_tells_the_story_with_amounts(env: dict[str, str]) -> None:
     assert "(attached, 2 seats)" in story
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def test_serve_answers_as_a_real_process(env: dict[str, str]) -> None:
-    assert run(env, "migrate").returncode == 0
+def test_serve_answers_as_a_real_process(env: dict[str, str], tmp_path: Path) -> None:
+    migrate(env)
     key = run(env, "keys", "create", "--name", "smoke").stdout.strip().splitlines()[-1]
-    port = _free_port()
-    server = subprocess.Popen(
-        [str(SEATLEDGER), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/openapi.json", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    with serving(env, tmp_path) as server:
+        base = server.base
         headers = {"Authorization": f"Bearer {key}"}
         assert httpx.get(f"{base}/v1/products", headers=headers).status_code == 200
         unauthenticated = httpx.get(f"{base}/v1/products")
@@ -114,6 +177,26 @@ def test_serve_answers_as_a_real_process(env: dict[str, str]) -> None:
         clock = httpx.get(f"{base}/v1/sandbox/clock", headers=headers)
         assert clock.status_code == 200
         assert "now" in clock.json()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["serve"],
+        ["migrate"],
+        ["worker"],
+        ["demo"],
+        ["keys"],
+        ["keys", "create"],
+        ["keys", "list"],
+        ["keys", "revoke"],
+    ],
+)
+def test_help_is_plain_text(command: list[str]) -> None:
+    result = CliRunner().invoke(app, [*command, "--help"], terminal_width=100)
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+    assert "``" not in result.output  # no documentation markup
+    assert "seatledger." not in result.output  # nor the names of modules
+    assert ".py" not in result.output

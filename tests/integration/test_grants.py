@@ -556,7 +556,10 @@ async def test_a_configured_secret_key_signs_instead(
 ) -> None:
     await _granted(runtime, world)
     keyed = Runtime(
-        runtime.engine, clock, Settings(settings.database_url, secret_key="k" * 64), runtime.gateway
+        runtime.engine,
+        clock,
+        Settings(database_url=settings.database_url, secret_key="k" * 64),
+        runtime.gateway,
     )
     assert await secret_key(keyed) == "k" * 64
     link = await _download_link(keyed, world["ann_id"])

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from seatledger.adapters.db import migrations
+from seatledger.config import StartupError
 
 
 def test_upgrade_from_the_first_revision_keeps_data(tmp_path: Path) -> None:
@@ -51,3 +53,36 @@ def test_upgrade_from_the_first_revision_keeps_data(tmp_path: Path) -> None:
         assert c.execute(text("SELECT name FROM companies")).scalar_one() == "Acme"
         assert c.execute(text("SELECT last_number FROM invoice_sequence")).scalar_one() == 0
     engine.dispose()
+
+
+def test_the_folder_of_a_sqlite_file_is_made_by_the_migrations(tmp_path: Path) -> None:
+    """A fresh clone has no var/: migrating makes it (the check before does not)."""
+    url = f"sqlite:///{tmp_path / 'var' / 'seatledger.sqlite3'}"
+    with pytest.raises(StartupError, match="not migrated: run `seatledger migrate`"):
+        migrations.check_schema(url)
+    assert not (tmp_path / "var").exists()
+    migrations.upgrade(url)
+    migrations.check_schema(url)
+    assert migrations.stored_revision(url) == migrations.head_revision()
+
+
+def test_a_schema_behind_or_ahead_is_named(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    migrations.upgrade(url, "0003")
+    with pytest.raises(StartupError, match=r"revision 0003.*run `seatledger migrate`"):
+        migrations.check_schema(url)
+    engine = create_engine(url.replace("sqlite://", "sqlite+pysqlite://"))
+    with engine.begin() as c:
+        c.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    with pytest.raises(StartupError, match=r"revision 9999.*upgrade seatledger"):
+        migrations.check_schema(url)
+
+
+def test_an_unreachable_database_is_named_without_its_password() -> None:
+    url = "postgresql://seller:hunter2@127.0.0.1:1/seats"
+    with pytest.raises(StartupError, match="cannot reach the database") as caught:
+        migrations.check_schema(url)
+    assert "hunter2" not in str(caught.value)
+    with pytest.raises(StartupError, match="cannot reach the database"):
+        migrations.upgrade(url)

@@ -49,7 +49,7 @@ async def test_reading_and_moving_the_clock(sandboxed: Runtime) -> None:
 
 
 async def test_the_sandbox_is_off_outside_sandbox_mode(runtime: Runtime) -> None:
-    off = replace(runtime, settings=replace(runtime.settings, sandbox=False))
+    off = replace(runtime, settings=runtime.settings.model_copy(update={"sandbox": False}))
     with pytest.raises(NotFound):
         await sandbox.read_clock(off)
     with pytest.raises(NotFound):
@@ -127,7 +127,8 @@ async def test_build_runtime_loads_the_sandbox_clock_from_its_row(
         assert rt.clock.now() == utc(2030, 6, 1)
     finally:
         await rt.engine.dispose()
-    plain = build_runtime(Settings(database_url=database_url, sandbox=False))
+    # Without the sandbox: the system clock (and no payments: the local gateway needs it).
+    plain = build_runtime(Settings(database_url=database_url, sandbox=False), payments=False)
     try:
         assert isinstance(plain.clock, SystemClock)
     finally:

@@ -33,6 +33,7 @@ from seatledger.api import (
     subscriptions,
     webhook_endpoints,
 )
+from seatledger.api.access_log import AccessLog
 from seatledger.api.idempotency import IdempotencyMiddleware
 from seatledger.api.problems import FieldError, Problem, install
 from seatledger.services.runtime import Runtime
@@ -118,6 +119,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         if isinstance(route, APIRoute)
     ]
     app.add_middleware(IdempotencyMiddleware, runtime=runtime)
+    app.add_middleware(AccessLog)  # outermost: it sees every answer, and the time it took
     _document_problems(app)
     return app
 

@@ -187,7 +187,9 @@ async def confirm_checkout(
     """Charges `amount_due` and creates a subscription (recurring price) or a paid order
     (one-time price), with its paid invoice; no seat is assigned yet. A declined card is 402
     `payment_failed` and leaves the checkout open; a completed or expired one is 409
-    `checkout_not_open`. Sandbox cards: `pm_card_ok`, `pm_card_declined`."""
+    `checkout_not_open`. Sandbox cards: `pm_card_ok`, `pm_card_declined`,
+    `pm_card_fail_after_first`; any other is 422 `validation_error` naming `payment_method`,
+    and changes nothing."""
     checkout_id = check_id(checkout_id, "checkout")
     await _manager_for(rt, who, checkout_id)
     checkout = await checkouts.confirm_checkout(

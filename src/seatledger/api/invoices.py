@@ -150,7 +150,8 @@ async def get_invoice(invoice_id: str, rt: RuntimeDep, who: Reader) -> InvoiceOu
 async def pay_invoice(invoice_id: str, body: PayIn, rt: RuntimeDep, who: Writer) -> InvoiceOut:
     """Pays at once; a `past_due` subscription is `active` again once its open invoices are
     paid. 402 `payment_failed` when declined (the invoice stays open); 409 `invoice_not_open`
-    for a paid or void invoice."""
+    for a paid or void invoice; 422 `validation_error` naming `payment_method` for a method the
+    payment provider does not know (nothing changes)."""
     invoice_id = check_id(invoice_id, "invoice")
     await who.manager_for(
         lambda: invoicing.get_invoice(rt, invoice_id, scope_company_id=who.company_scope)

@@ -29,4 +29,10 @@ class PaymentResult:
 class PaymentGateway(Protocol):
     name: str
 
+    def check_payment_method(self, payment_method: str) -> None:
+        """``ValidationFailed`` naming ``payment_method`` when this provider does not know the
+        method at all (a typo is not a decline); called before anything is charged or
+        written."""
+        ...
+
     async def charge(self, request: PaymentRequest) -> PaymentResult: ...

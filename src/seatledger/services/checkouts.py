@@ -463,12 +463,14 @@ async def confirm_checkout(
     anchor), with its first invoice paid; a one-time price creates a paid order with a paid
     invoice. No seat rows and no benefit grants exist yet: seats are assigned later. A zero
     amount is not charged. A declined card raises ``PaymentFailed`` with the provider's reason
-    and leaves the checkout open.
+    and leaves the checkout open; a method the provider does not know is ``ValidationFailed``
+    (``payment_method``) before anything is read or written.
 
     Three short transactions, none open while the provider answers: check the checkout, (record
     a declined attempt,) complete the purchase.
     """
     method = check_payment_method(payment_method)
+    rt.gateway.check_payment_method(method)  # a typo is not a decline: nothing happens
     async with rt.transaction() as uow:
         row = await _checkout_row(uow.connection, checkout_id, scope_company_id)
         await _require_open(uow, row, rt.clock.now())

@@ -105,16 +105,18 @@ async def charge(rt: Runtime, attempts: Sequence[Attempt]) -> list[PaymentResult
     return list(await asyncio.gather(*(one(a) for a in attempts), return_exceptions=True))
 
 
-async def collect(rt: Runtime, attempts: Sequence[Attempt]) -> None:
-    """Charge, then record the outcomes. A provider error (not a decline) is raised after the
-    other outcomes are recorded; its attempt is retried once its lease expires."""
+async def collect(rt: Runtime, attempts: Sequence[Attempt]) -> list[PaymentResult]:
+    """Charge, then record the outcomes; answers the provider's answers. A provider error (not
+    a decline) is raised after the other outcomes are recorded; its attempt is retried once its
+    lease expires."""
     if not attempts:
-        return
+        return []
     results = await charge(rt, attempts)
     await record(rt, attempts, results)
     for result in results:
         if isinstance(result, BaseException):
             raise result
+    return [result for result in results if isinstance(result, PaymentResult)]
 
 
 def _payment_row(
@@ -373,13 +375,15 @@ async def pay_invoice(
     """Pay an open invoice now with ``payment_method``.
 
     A declined card is ``PaymentFailed`` (the attempt is recorded, the invoice stays open); a
-    paid or void invoice is ``invoice_not_open``. When the subscription's last open invoice is
-    paid, a ``past_due`` subscription is ``active`` again and its retries stop; the card becomes
-    the subscription's payment method for later renewals (a canceled subscription stays
-    canceled). The charge's idempotency key counts the invoice's payment attempts, so a retry
-    after a crash sends the same key and is never charged twice.
+    method the provider does not know is ``ValidationFailed`` (``payment_method``), and nothing
+    is written; a paid or void invoice is ``invoice_not_open``. When the subscription's last
+    open invoice is paid, a ``past_due`` subscription is ``active`` again and its retries stop;
+    the card becomes the subscription's payment method for later renewals (a canceled
+    subscription stays canceled). The charge's idempotency key counts the invoice's payment
+    attempts, so a retry after a crash sends the same key and is never charged twice.
     """
     method = check_payment_method(payment_method)
+    rt.gateway.check_payment_method(method)  # a typo is not a decline: nothing happens
     async with rt.transaction() as uow:
         connection = uow.connection
         row = await _invoice_row(connection, invoice_id, scope_company_id)

@@ -1,7 +1,8 @@
 """Renewals, payment retries and grace-period cancellations that fall due (SPEC §3).
 
-``renew_due`` is what the worker runs (and what moving the sandbox clock runs): everything due
-at ``rt.clock.now()``, earliest first, until nothing is due. A subscription is due when
+``renew_due`` is what moving the sandbox clock runs, and ``run_due`` (the same, answering how
+many renewals, retries, cancellations and declines it made) what the worker runs: everything
+due at ``rt.clock.now()``, earliest first, until nothing is due. A subscription is due when
 
 * its period has ended (``current_period_end <= now``, not canceled): it renews — or, when it
   cancels at period end, it is canceled instead (``seatledger.services.cancellation``);
@@ -28,7 +29,7 @@ raised once everything else is done.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -115,15 +116,36 @@ class _PassFailed(Exception):
 class _Pass:
     renewed: list[str]
     attempts: list[Attempt]
+    retried: int = 0
+    canceled: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DueRun:
+    """What a run of everything due did."""
+
+    renewed: list[str] = field(default_factory=list)  # once per renewal, in order
+    retried: int = 0  # payment retries of open invoices
+    canceled: list[str] = field(default_factory=list)  # at period end or after the grace period
+    declined: int = 0  # payments the provider declined (renewals, retries, final invoices)
+
+    @property
+    def nothing_done(self) -> bool:
+        return not (self.renewed or self.retried or self.canceled)
 
 
 async def renew_due(rt: Runtime, *, batch_size: int = BATCH_SIZE) -> list[str]:
     """Run everything due now (module docstring); answers the ids of the subscriptions renewed,
     once per renewal, in the order they renewed."""
+    return (await run_due(rt, batch_size=batch_size)).renewed
+
+
+async def run_due(rt: Runtime, *, batch_size: int = BATCH_SIZE) -> DueRun:
+    """Run everything due now, as ``renew_due`` does; answers what was done."""
     await follow_sandbox_clock(rt)
     now = rt.clock.now()
     book = TermsBook()
-    renewed: list[str] = []
+    report = DueRun()
     errors: list[BaseException] = []
     excluded: set[str] = set()
     alone = 0  # passes left to run one item at a time, after a batch failed
@@ -141,15 +163,19 @@ async def renew_due(rt: Runtime, *, batch_size: int = BATCH_SIZE) -> list[str]:
         if done is None:
             break
         alone = max(0, alone - 1)
-        renewed += done.renewed
+        report.renewed += done.renewed
+        report.retried += done.retried
+        report.canceled += done.canceled
         try:
-            await collect(rt, done.attempts)
+            results = await collect(rt, done.attempts)
         except Exception as error:
             # The provider failed (not declined): those attempts wait for their lease to expire.
             errors.append(error)
+        else:
+            report.declined += sum(not r.succeeded for r in results)
     if errors:
         raise errors[0]
-    return renewed
+    return report
 
 
 def _take(items: list[_Due], now: datetime) -> list[_Due]:
@@ -197,13 +223,16 @@ async def _process(
         _, attempt = await end_subscription(
             uow, rt, first.row, book, void_unpaid=first.kind == "cancel_after_grace"
         )
-        return _Pass(renewed=[], attempts=[] if attempt is None else [attempt])
+        return _Pass(
+            renewed=[], attempts=[] if attempt is None else [attempt], canceled=[first.row.id]
+        )
     lease = now + COLLECTION_LEASE
     renewals = [item.row for item in items if item.kind == "renew"]
     retries = [item.row for item in items if item.kind == "collect"]
     attempts = await _claim_retries(uow, retries, lease)
+    retried = len(attempts)
     attempts += await _renew(uow, rt, now, book, renewals, lease)
-    return _Pass(renewed=[row.id for row in renewals], attempts=attempts)
+    return _Pass(renewed=[row.id for row in renewals], attempts=attempts, retried=retried)
 
 
 async def _claim_retries(uow: UnitOfWork, rows: list[Any], lease: datetime) -> list[Attempt]:
@@ -367,4 +396,4 @@ async def _renew(
     return attempts
 
 
-__all__ = ["BATCH_SIZE", "renew_due"]
+__all__ = ["BATCH_SIZE", "DueRun", "renew_due", "run_due"]

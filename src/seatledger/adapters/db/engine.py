@@ -9,7 +9,30 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from seatledger.config import async_database_url
+from seatledger.config import StartupError, async_database_url
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for PostgreSQL or an in-memory database."""
+    parsed = make_url(async_database_url(url))
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def make_sqlite_folder(url: str) -> None:
+    """Create the folder of a SQLite database file (``var/`` on a fresh clone): whatever opens
+    the database first, the server, the migrations or the CLI, finds its folder there."""
+    path = sqlite_file(url)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StartupError(
+            f"cannot create {path.parent} for the SQLite database ({error.strerror}):"
+            " check SEATLEDGER_DATABASE_URL"
+        ) from None
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
@@ -20,8 +43,7 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         options.setdefault("max_overflow", 10)
         return create_async_engine(url, **options)
 
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    make_sqlite_folder(url)
     engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -5,19 +5,25 @@ Test payment methods:
 * ``pm_card_declined`` always fails;
 * ``pm_card_fail_after_first`` succeeds for a customer's first charge, then fails.
 
-Any other payment method is declined as unknown. A retried request (same idempotency key) gets
-the first answer again. State is per process, which is what a sandbox needs.
+Any other payment method is refused before anything happens (``check_payment_method``: a
+``validation_error`` naming ``payment_method``); should one reach ``charge`` anyway (saved
+before that rule), it is declined. A retried request (same idempotency key) gets the first
+answer again. State is per process, which is what a sandbox needs.
+
+The gateway only runs with the sandbox on (``seatledger.bootstrap``).
 """
 
 from __future__ import annotations
 
 import secrets
 
+from seatledger.domain.errors import ValidationFailed
 from seatledger.domain.payments import PaymentRequest, PaymentResult
 
 OK = "pm_card_ok"
 DECLINED = "pm_card_declined"
 FAIL_AFTER_FIRST = "pm_card_fail_after_first"
+METHODS = (OK, DECLINED, FAIL_AFTER_FIRST)
 
 
 class LocalGateway:
@@ -26,6 +32,13 @@ class LocalGateway:
     def __init__(self) -> None:
         self._answers: dict[str, PaymentResult] = {}
         self._charged_once: set[tuple[str, str]] = set()
+
+    def check_payment_method(self, payment_method: str) -> None:
+        if payment_method not in METHODS:
+            raise ValidationFailed.field(
+                "payment_method",
+                f"unknown payment method {payment_method!r}: use {', '.join(METHODS)}",
+            )
 
     async def charge(self, request: PaymentRequest) -> PaymentResult:
         if request.idempotency_key in self._answers:

@@ -1,0 +1,134 @@
+"""``seatledger serve`` as a real process: the links it hands out point at the address it serves
+(unless SEATLEDGER_PUBLIC_URL says otherwise), and its log never holds a token (SPEC §8)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from tests.integration.processes import clean_environment, migrate, run, serving
+
+PRICE = {"currency": "usd", "interval": "month", "tiers": [{"up_to": None, "unit_amount": 1000}]}
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.chdir(tmp_path)  # commands read the .env of the current folder: none
+    env = clean_environment(DATABASE_URL=f"sqlite:///{tmp_path / 'serve.sqlite3'}", SANDBOX="1")
+    migrate(env)
+    return env
+
+
+@pytest.fixture
+def key(env: dict[str, str]) -> str:
+    return run(env, "keys", "create", "--name", "serve").stdout.strip().splitlines()[-1]
+
+
+class Merchant:
+    def __init__(self, base: str, key: str) -> None:
+        self.base = base
+        self.headers = {"Authorization": f"Bearer {key}"}
+
+    def post(self, path: str, body: Any = None, expect: int = 201, **kwargs: Any) -> Any:
+        response = httpx.post(
+            self.base + path, json=body, headers=self.headers, timeout=30, **kwargs
+        )
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    def get(self, path: str) -> Any:
+        response = httpx.get(self.base + path, headers=self.headers, timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def test_links_point_at_the_served_address_and_tokens_stay_out_of_the_log(
+    env: dict[str, str], key: str, tmp_path: Path
+) -> None:
+    with serving(env, tmp_path) as server:
+        shop = Merchant(server.base, key)
+        stored = shop.post("/v1/files", files={"file": ("guide.pdf", b"%PDF guide", "text/plain")})
+        benefit = shop.post(
+            "/v1/benefits",
+            {
+                "type": "file_download",
+                "description": "Guide",
+                "properties": {"file_id": stored["id"]},
+            },
+        )
+        product = shop.post(
+            "/v1/products", {"name": "Team", "prices": [PRICE], "benefit_ids": [benefit["id"]]}
+        )
+        company = shop.post(
+            "/v1/companies", {"name": "Acme", "billing_manager": {"email": "dana@acme.test"}}
+        )
+        checkout = shop.post(
+            "/v1/checkouts",
+            {"price_id": product["prices"][0]["id"], "seats": 2, "company_id": company["id"]},
+        )
+        assert checkout["url"] == f"{server.base}/checkout/{checkout['id']}"
+        done = shop.post(
+            f"/v1/checkouts/{checkout['id']}/confirm", {"payment_method": "pm_card_ok"}, 200
+        )
+        seat = shop.post(
+            "/v1/seats", {"subscription_id": done["subscription_id"], "email": "ann@acme.test"}
+        )
+        invitation = seat["invitation"]
+        assert invitation["url"] == f"{server.base}/claim/{invitation['token']}"
+        token = invitation["token"]
+
+        # The claimer's own calls, with their secrets in the path and the query.
+        assert httpx.get(f"{server.base}/v1/claims/{token}").status_code == 200
+        claimed = httpx.post(f"{server.base}/v1/claims/{token}").json()
+        assert claimed["seat"]["status"] == "claimed"
+        session_token = claimed["session_token"]
+        httpx.get(invitation["url"])  # the claim page (a 404 until the web pages exist)
+        member_id = claimed["seat"]["member_id"]
+        [grant] = shop.get(f"/v1/members/{member_id}/entitlements")["products"][0]["benefits"]
+        link = grant["properties"]["download_url"]
+        assert link.startswith(f"{server.base}/v1/files/{stored['id']}/download?")
+        assert httpx.get(link).content == b"%PDF guide"
+        signature = dict(part.split("=", 1) for part in urlsplit(link).query.split("&"))[
+            "signature"
+        ]
+        session = shop.post("/v1/customer-sessions", {"member_id": member_id})
+        assert session["portal_url"].startswith(f"{server.base}/portal?")
+        httpx.get(session["portal_url"])
+        httpx.get(f"{server.base}/v1/products?token={session_token}")
+    log = server.output()
+    for secret in (token, session_token, signature, session["token"], key):
+        assert secret not in log
+    assert f"links point at {server.base}" in log
+    assert "POST /v1/claims/[redacted] 200" in log
+    assert "GET /v1/claims/[redacted] 200" in log
+    assert "GET /claim/[redacted] 404" in log
+    assert "signature=[redacted]" in log
+    assert "POST /v1/seats 201" in log  # one line per request, with its status
+
+
+def test_a_public_url_overrides_the_served_address(
+    env: dict[str, str], key: str, tmp_path: Path
+) -> None:
+    env["SEATLEDGER_PUBLIC_URL"] = "https://billing.example/"
+    with serving(env, tmp_path) as server:
+        shop = Merchant(server.base, key)
+        product = shop.post("/v1/products", {"name": "Team", "prices": [PRICE]})
+        company = shop.post(
+            "/v1/companies", {"name": "Acme", "billing_manager": {"email": "dana@acme.test"}}
+        )
+        checkout = shop.post(
+            "/v1/checkouts",
+            {"price_id": product["prices"][0]["id"], "seats": 1, "company_id": company["id"]},
+        )
+        assert checkout["url"] == f"https://billing.example/checkout/{checkout['id']}"
+        done = shop.post(
+            f"/v1/checkouts/{checkout['id']}/confirm", {"payment_method": "pm_card_ok"}, 200
+        )
+        seat = shop.post(
+            "/v1/seats", {"subscription_id": done["subscription_id"], "email": "ann@acme.test"}
+        )
+        assert seat["invitation"]["url"].startswith("https://billing.example/claim/")

@@ -1,0 +1,97 @@
+"""Settings: read from the environment and ./.env, checked at start-up with one clear line."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from seatledger.bootstrap import build_runtime, check_payment_provider
+from seatledger.config import Settings, StartupError, address_url
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """No SEATLEDGER_ variable, and an empty current folder (no .env)."""
+    for name in list(os.environ):
+        if name.startswith("SEATLEDGER_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
+
+
+def test_keyword_arguments_are_taken_as_given(environment: pytest.MonkeyPatch) -> None:
+    environment.setenv("SEATLEDGER_PUBLIC_URL", "https://ignored.example")
+    settings = Settings(database_url="sqlite:///x.sqlite3", sandbox=True)
+    assert settings.database_url == "sqlite+aiosqlite:///x.sqlite3"
+    assert settings.sandbox is True
+    assert settings.public_url == "http://127.0.0.1:8000"  # the environment is not read
+    assert settings.invitation_ttl == timedelta(days=7)
+    with pytest.raises(ValidationError):
+        Settings(payment_provider="paypal")
+
+
+def test_the_environment_and_dot_env_are_read(environment: pytest.MonkeyPatch) -> None:
+    Path(".env").write_text(
+        "SEATLEDGER_SANDBOX=1\nSEATLEDGER_INVITATION_TTL_DAYS=3\nSEATLEDGER_PUBLIC_URL=\n"
+        "SEATLEDGER_TEST_DATABASE_URL=postgresql://elsewhere/test\nOTHER=1\n"
+    )
+    environment.setenv("SEATLEDGER_INVITATION_TTL_DAYS", "5")  # the environment wins
+    environment.setenv("SEATLEDGER_DATABASE_URL", "postgresql://u@db/seats")
+    settings = Settings.from_env()
+    assert type(settings) is Settings
+    assert settings.sandbox is True
+    assert settings.invitation_ttl == timedelta(days=5)
+    assert settings.database_url == "postgresql+psycopg://u@db/seats"
+    assert settings.public_url == "http://127.0.0.1:8000"  # empty: the default
+    assert not settings.public_url_given
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("INVITATION_TTL_DAYS", "abc", "SEATLEDGER_INVITATION_TTL_DAYS='abc': must be a valid"),
+        ("INVITATION_TTL_DAYS", "0", "SEATLEDGER_INVITATION_TTL_DAYS='0': must be greater"),
+        ("SANDBOX", "maybe", "SEATLEDGER_SANDBOX='maybe': must be a valid boolean"),
+        ("PAYMENT_PROVIDER", "paypal", "SEATLEDGER_PAYMENT_PROVIDER='paypal': must be 'local'"),
+        ("PUBLIC_URL", "billing.example", "SEATLEDGER_PUBLIC_URL='billing.example': must be"),
+        ("DATABASE_URL", "mysql://u:hunter2@h/db", "SEATLEDGER_DATABASE_URL: unsupported"),
+    ],
+)
+def test_a_bad_value_is_one_line_naming_the_variable(
+    environment: pytest.MonkeyPatch, name: str, value: str, expected: str
+) -> None:
+    environment.setenv(f"SEATLEDGER_{name}", value)
+    with pytest.raises(StartupError) as caught:
+        Settings.from_env()
+    message = str(caught.value)
+    assert message.startswith(expected)
+    assert message.endswith("(fix it in the environment or in .env)")
+    assert "\n" not in message
+    assert "hunter2" not in message  # a database URL's password is never repeated
+
+
+def test_links_follow_the_served_address_unless_a_public_url_is_set(
+    environment: pytest.MonkeyPatch,
+) -> None:
+    assert Settings().for_address("127.0.0.1", 8765).public_url == "http://127.0.0.1:8765"
+    assert Settings().for_address("0.0.0.0", 80).public_url == "http://127.0.0.1:80"
+    assert Settings().for_address("::", 80).public_url == "http://[::1]:80"
+    assert address_url("fe80::1", 9) == "http://[fe80::1]:9"
+    given = Settings(public_url="https://billing.example/")
+    assert given.public_url == "https://billing.example"
+    assert given.for_address("127.0.0.1", 8765).public_url == "https://billing.example"
+    environment.setenv("SEATLEDGER_PUBLIC_URL", "https://billing.example")
+    assert Settings.from_env().for_address("127.0.0.1", 1).public_url == "https://billing.example"
+
+
+def test_the_local_gateway_runs_in_the_sandbox_only(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    with pytest.raises(StartupError, match="SEATLEDGER_SANDBOX=1"):
+        build_runtime(Settings(database_url=url, sandbox=False))
+    with pytest.raises(StartupError, match="not built yet"):
+        check_payment_provider(Settings(database_url=url, sandbox=True, payment_provider="stripe"))
+    check_payment_provider(Settings(database_url=url, sandbox=True))
