@@ -429,7 +429,7 @@ async def _collect_change(rt: Runtime, row: Any, plan: ChangePlan, key: str) -> 
     result = (
         PaymentResult(False, failure_reason="No payment method is saved for this subscription.")
         if method is None
-        else await rt.gateway.charge(
+        else await rt.charge(
             PaymentRequest(
                 amount=plan.total,
                 currency=plan.terms.price.currency,
