@@ -12,6 +12,8 @@ An Idempotency-Key's row is now written in the transaction of the work it answer
   becomes ``started``, which a retry may run again, as its lease allowed before;
 * ``recovery``: what such a retry resumes from (the instant a subscription change was planned
   at, so that it is charged under the same provider key);
+* ``response_withheld``: the fields left out of a stored answer (its secrets: tokens, grants'
+  properties), which a replay names in its ``Idempotent-Withheld`` header;
 * stored answers no longer hold secrets, and public claims are no longer keyed by their token
   in plain text: the rows of the routes that answered invitation or session tokens (assign,
   resend, customer sessions, claims) are deleted. They are at most a day old; a retry of one
@@ -38,6 +40,7 @@ def upgrade() -> None:
     op.execute(f"DELETE FROM idempotency_keys WHERE {_SECRET_ROUTES}")
     with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_idempotency_keys_status"), type_="check")
+        batch_op.add_column(sa.Column("response_withheld", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("recovery", sa.JSON(), nullable=True))
     op.execute("UPDATE idempotency_keys SET status = 'started' WHERE status = 'running'")
     with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
@@ -51,6 +54,7 @@ def downgrade() -> None:
     with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_idempotency_keys_status"), type_="check")
         batch_op.drop_column("recovery")
+        batch_op.drop_column("response_withheld")
     with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
         batch_op.create_check_constraint(
             op.f("ck_idempotency_keys_status"), "status IN ('running', 'done')"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
-from seatledger.api.idempotency import fingerprint
 from seatledger.domain.clock import FixedClock
+from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
 from seatledger.services import api_keys, idempotency
 from seatledger.services.runtime import Runtime
 from tests.e2e.api import PRICE, Api, problem, row_counts
@@ -49,26 +50,48 @@ async def test_another_body_under_the_same_key_is_a_conflict(api: Api, runtime: 
     assert await row_counts(runtime) == counts
 
 
+class GatedGateway:
+    """The local gateway, but each charge waits until the test opens the gate."""
+
+    def __init__(self, inner: PaymentGateway) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.gate = asyncio.Event()
+        self.waiting = 0
+
+    async def charge(self, request: PaymentRequest) -> PaymentResult:
+        self.waiting += 1
+        await self.gate.wait()
+        return await self.inner.charge(request)
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("never happened")
+
+
 async def test_a_key_still_running_is_a_conflict(api: Api, runtime: Runtime) -> None:
-    key = await api_keys.authenticate_api_key(runtime, api.key)
-    assert key is not None
-    body = json.dumps(PRODUCT).encode()
-    started = await idempotency.begin(
-        runtime,
-        credential=f"key:{key.id}",
-        path="/v1/products",
-        key="k-3",
-        request_hash=fingerprint(b"", body),
+    price_id = await api.price()
+    company = await api.company()
+    checkout = await api.checkout(price_id, 2, company_id=company["id"])
+    path = f"/v1/checkouts/{checkout['id']}/confirm"
+    card = {"payment_method": "pm_card_ok"}
+    gated = GatedGateway(runtime.gateway)
+    runtime.gateway = gated
+    first = asyncio.create_task(api.call("POST", path, json=card, headers=keyed("k-3")))
+    await _until(lambda: gated.waiting == 1)
+    problem(
+        await api.call("POST", path, json=card, headers=keyed("k-3")), 409, "idempotency_conflict"
     )
-    assert started is None  # this "other request" owns the key now
-    response = await api.call(
-        "POST",
-        "/v1/products",
-        content=body,
-        headers={**keyed("k-3"), "Content-Type": "application/json"},
-    )
-    problem(response, 409, "idempotency_conflict")
-    assert (await api.get("/v1/products"))["data"] == []
+    gated.gate.set()
+    answer = await first
+    assert answer.status_code == 200, answer.text
+    again = await api.call("POST", path, 200, json=card, headers=keyed("k-3"))
+    assert again.content == answer.content
+    assert again.headers["idempotent-replayed"] == "true"
 
 
 async def test_a_declined_payment_is_replayed_as_it_was(api: Api, runtime: Runtime) -> None:

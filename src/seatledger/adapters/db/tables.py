@@ -478,6 +478,8 @@ idempotency_keys = Table(
     Column("response_status", Integer, nullable=True),
     Column("response_body", LargeBinary, nullable=True),
     Column("response_content_type", String(100), nullable=True),
+    # The answer's fields left out of the stored body (secrets): named in replays' headers.
+    Column("response_withheld", String(200), nullable=True),
     Column("created_at", UTCDateTime, nullable=False, index=True),
     Column("recovery", JSON, nullable=True),
     CheckConstraint("status IN ('started', 'done')", name="status"),
