@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
+from sqlalchemy import select
+
+from seatledger.adapters.db import tables as t
 from seatledger.domain.clock import FixedClock
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
 from seatledger.services import api_keys, idempotency
@@ -140,15 +144,116 @@ async def test_keys_are_kept_a_day_then_forgotten(
     assert await idempotency.prune(runtime) == 1
 
 
-async def test_public_claims_take_keys_too(api: Api) -> None:
-    subscription_id, _ = await api.subscription()
-    seat = await api.assign({"subscription_id": subscription_id}, "ann@acme.test")
-    path = f"/v1/claims/{seat['invitation']['token']}"
+async def _licensed_subscription(api: Api) -> tuple[str, dict[str, Any]]:
+    """A subscription to a product granting a license key: (subscription id, company)."""
+    licence = await api.post(
+        "/v1/benefits",
+        {"type": "license_key", "description": "Licence", "properties": {"prefix": "TEAM"}},
+    )
+    product = await api.product({"benefit_ids": [licence["id"]]})
+    company = await api.company()
+    done = await api.buy(product["prices"][0]["id"], company["id"])
+    return str(done["subscription_id"]), company
+
+
+async def _stored_rows(runtime: Runtime) -> list[Any]:
+    async with runtime.engine.connect() as connection:
+        return list((await connection.execute(select(t.idempotency_keys))).all())
+
+
+def _secrets_at_rest(rows: list[Any], secrets: list[str]) -> list[str]:
+    """The secrets found anywhere in the idempotency table's rows."""
+    text = " ".join(
+        f"{row.credential} {row.path} {row.key} {bytes(row.response_body or b'').decode()}"
+        f" {row.recovery}"
+        for row in rows
+    )
+    return [secret for secret in secrets if secret in text]
+
+
+async def test_public_claims_take_keys_scoped_to_the_token(api: Api, runtime: Runtime) -> None:
+    subscription_id, _ = await _licensed_subscription(api)
+    first_seat = await api.assign({"subscription_id": subscription_id}, "ann@acme.test")
+    other_seat = await api.assign({"subscription_id": subscription_id}, "bob@acme.test")
+    path = f"/v1/claims/{first_seat['invitation']['token']}"
     first = await api.client.post(path, headers=keyed("claim-1"))
     assert first.status_code == 200, first.text
+    claimed = first.json()
+    assert claimed["session_token"].startswith("cs_")
+    assert claimed["grants"][0]["properties"]["license_key"].startswith("TEAM")
+    # Another token under the same key is another request: it claims its own seat.
+    other = await api.client.post(
+        f"/v1/claims/{other_seat['invitation']['token']}", headers=keyed("claim-1")
+    )
+    assert other.status_code == 200, other.text
+    assert other.json()["seat"]["email"] == "bob@acme.test"
+    assert "idempotent-replayed" not in other.headers
+    # The same token and key: the claim happened (not invalid_token), but no secret comes back.
     again = await api.client.post(path, headers=keyed("claim-1"))
-    assert (again.status_code, again.content) == (200, first.content)  # not invalid_token
+    assert again.status_code == 200, again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["idempotent-withheld"] == "session_token, grants.properties"
+    replayed = again.json()
+    assert replayed["seat"] == claimed["seat"]
+    assert replayed["session_token"] is None
+    assert [g["id"] for g in replayed["grants"]] == [g["id"] for g in claimed["grants"]]
+    assert [g["properties"] for g in replayed["grants"]] == [{}]
     problem(await api.client.post(path), 400, "invalid_token")
+    # The claimer's session works; nothing on record holds it or the invitation tokens.
+    await api.get(
+        f"/v1/members/{claimed['seat']['member_id']}/entitlements", token=claimed["session_token"]
+    )
+    secrets = [
+        first_seat["invitation"]["token"],
+        other_seat["invitation"]["token"],
+        claimed["session_token"],
+        other.json()["session_token"],
+        claimed["grants"][0]["properties"]["license_key"],
+    ]
+    assert _secrets_at_rest(await _stored_rows(runtime), secrets) == []
+
+
+async def test_no_token_rests_in_stored_answers(api: Api, runtime: Runtime) -> None:
+    subscription_id, company = await api.subscription()
+    body = {"subscription_id": subscription_id, "email": "ann@acme.test", "send_email": False}
+    assigned = await api.call("POST", "/v1/seats", 201, json=body, headers=keyed("assign"))
+    seat = assigned.json()
+    resent = await api.call(
+        "POST", f"/v1/seats/{seat['id']}/resend", 200, json={}, headers=keyed("resend")
+    )
+    manager_id = (await api.get(f"/v1/companies/{company['id']}/members"))["data"][0]["id"]
+    session = await api.call(
+        "POST", "/v1/customer-sessions", 201, json={"member_id": manager_id}, headers=keyed("cs")
+    )
+    claim = await api.client.post(
+        f"/v1/claims/{resent.json()['invitation']['token']}", headers=keyed("claim")
+    )
+    assert claim.status_code == 200, claim.text
+    secrets = [
+        seat["invitation"]["token"],
+        resent.json()["invitation"]["token"],
+        session.json()["token"],
+        claim.json()["session_token"],
+    ]
+    rows = await _stored_rows(runtime)
+    assert len(rows) == 4
+    assert _secrets_at_rest(rows, secrets) == []
+    # Replays answer what was done, without the secrets, and say what they left out.
+    again = await api.call("POST", "/v1/seats", 201, json=body, headers=keyed("assign"))
+    assert again.headers["idempotent-withheld"] == "invitation"
+    assert again.json() == {**seat, "invitation": None}
+    again = await api.call(
+        "POST", f"/v1/seats/{seat['id']}/resend", 200, json={}, headers=keyed("resend")
+    )
+    assert again.json() == {**resent.json(), "invitation": None}
+    again = await api.call(
+        "POST", "/v1/customer-sessions", 201, json={"member_id": manager_id}, headers=keyed("cs")
+    )
+    assert again.headers["idempotent-withheld"] == "token, portal_url"
+    assert again.json() == {**session.json(), "token": None, "portal_url": None}
+    # The seat's replayed answer still leads on: a resend gives a new invitation.
+    fresh = await api.post(f"/v1/seats/{seat['id']}/resend", {}, 409)
+    assert fresh["code"] == "seat_not_pending"  # claimed meanwhile
 
 
 async def test_a_malformed_key_is_refused(api: Api, runtime: Runtime) -> None:
