@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,7 +75,7 @@ class _ReplayForm:
     withheld: str
 
 
-def store_for_replay(scope: dict[str, Any], model: BaseModel, withheld: str) -> None:
+def store_for_replay(scope: MutableMapping[str, Any], model: BaseModel, withheld: str) -> None:
     """The answer to store for replays of this request, when the one sent holds secrets:
     ``model`` without them, ``withheld`` naming the fields left out."""
     body = JSONResponse(model.model_dump(mode="json")).body
