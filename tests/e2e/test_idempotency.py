@@ -7,9 +7,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.payments.local import reference_for
 from seatledger.domain.clock import FixedClock
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
 from seatledger.services import api_keys, idempotency
@@ -96,6 +98,50 @@ async def test_a_key_still_running_is_a_conflict(api: Api, runtime: Runtime) -> 
     again = await api.call("POST", path, 200, json=card, headers=keyed("k-3"))
     assert again.content == answer.content
     assert again.headers["idempotent-replayed"] == "true"
+
+
+class CrashingAfterTheCharge:
+    """The local gateway, but the process "dies" right after its first charge is taken."""
+
+    def __init__(self, inner: PaymentGateway) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.keys: list[str] = []
+
+    async def charge(self, request: PaymentRequest) -> PaymentResult:
+        self.keys.append(request.idempotency_key)
+        result = await self.inner.charge(request)
+        if len(self.keys) == 1:
+            raise RuntimeError("the process died after the charge")
+        return result
+
+
+async def test_a_charged_change_retried_later_is_charged_once(
+    api: Api, runtime: Runtime, clock: FixedClock
+) -> None:
+    subscription_id, _ = await api.subscription(seats=3)
+    clock.advance(timedelta(days=10))
+    crashing = CrashingAfterTheCharge(runtime.gateway)
+    runtime.gateway = crashing
+    path = f"/v1/subscriptions/{subscription_id}"
+    change = {"seats": 5, "proration_behavior": "invoice"}
+    with pytest.raises(RuntimeError):
+        await api.call("PATCH", path, json=change, headers=keyed("more-seats"))
+    assert (await api.get(path))["seats"] == 3  # nothing was written
+    clock.advance(timedelta(minutes=3))  # a later retry would prorate another amount
+    done = await api.call("PATCH", path, 200, json=change, headers=keyed("more-seats"))
+    assert done.json()["seats"] == 5
+    assert crashing.keys[0] == crashing.keys[1]  # the same charge, asked for again
+    async with runtime.engine.connect() as connection:
+        payments = (await connection.execute(select(t.payments))).all()
+    change_payments = [
+        p for p in payments if p.provider_reference == reference_for(crashing.keys[0])
+    ]
+    assert len(change_payments) == 1
+    assert len(payments) == 2  # the checkout's and the change's
+    again = await api.call("PATCH", path, 200, json=change, headers=keyed("more-seats"))
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.content == done.content
 
 
 async def test_a_declined_payment_is_replayed_as_it_was(api: Api, runtime: Runtime) -> None:
