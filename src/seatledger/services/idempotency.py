@@ -166,7 +166,7 @@ class KeyedRequest:
         self.slot = Slot(slot.credential, slot.path[:MAX_PATH_LENGTH], slot.key)
         self._hash = request_hash
         self.recovery: dict[str, Any] = {} if found is None else dict(found.recovery)
-        self._kept: dict[str, Any] | None = None if found is None else dict(found.recovery)
+        self._kept = dict(self.recovery)  # the recovery point as written (or none yet)
         self.held = HeldTransaction(self._checkpoint)
 
     def _values(self, status: str, response: StoredResponse | None) -> dict[str, Any]:
