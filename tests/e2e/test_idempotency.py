@@ -7,11 +7,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.payments.local import reference_for
+from seatledger.api.app import create_app
 from seatledger.domain.clock import FixedClock
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
 from seatledger.services import api_keys, idempotency
@@ -98,6 +100,40 @@ async def test_a_key_still_running_is_a_conflict(api: Api, runtime: Runtime) -> 
     again = await api.call("POST", path, 200, json=card, headers=keyed("k-3"))
     assert again.content == answer.content
     assert again.headers["idempotent-replayed"] == "true"
+
+
+async def test_two_processes_running_one_key_do_the_work_once(api: Api, runtime: Runtime) -> None:
+    """Two servers (each its own app, as two processes are) get the same keyed confirm at
+    once: both reach the provider (under one provider key), one records, the other's work is
+    rolled back and it answers what the first stored."""
+    price_id = await api.price()
+    company = await api.company()
+    checkout = await api.checkout(price_id, 2, company_id=company["id"])
+    path = f"/v1/checkouts/{checkout['id']}/confirm"
+    gated = GatedGateway(runtime.gateway)
+    runtime.gateway = gated
+    other = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(runtime)), base_url="http://other.test"
+    )
+    async with other:
+        first = asyncio.create_task(
+            api.call("POST", path, json={"payment_method": "pm_card_ok"}, headers=keyed("both"))
+        )
+        second = asyncio.create_task(
+            other.post(
+                path,
+                json={"payment_method": "pm_card_ok"},
+                headers={**api.headers, **keyed("both")},
+            )
+        )
+        await _until(lambda: gated.waiting == 2)
+        gated.gate.set()
+        answers = await asyncio.gather(first, second)
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert answers[0].content == answers[1].content
+    assert sorted(a.headers.get("idempotent-replayed", "") for a in answers) == ["", "true"]
+    counts = await row_counts(runtime)
+    assert (counts["subscriptions"], counts["invoices"], counts["payments"]) == (1, 1, 1)
 
 
 class CrashingAfterTheCharge:
