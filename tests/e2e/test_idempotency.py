@@ -307,8 +307,9 @@ async def test_no_token_rests_in_stored_answers(api: Api, runtime: Runtime) -> N
     session = await api.call(
         "POST", "/v1/customer-sessions", 201, json={"member_id": manager_id}, headers=keyed("cs")
     )
-    claim = await api.client.post(
-        f"/v1/claims/{resent.json()['invitation']['token']}", headers=keyed("claim")
+    # Sent with a credential, a claim is still keyed by its token's hash, never its path.
+    claim = await api.call(
+        "POST", f"/v1/claims/{resent.json()['invitation']['token']}", headers=keyed("claim")
     )
     assert claim.status_code == 200, claim.text
     secrets = [

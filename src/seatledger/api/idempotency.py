@@ -132,10 +132,10 @@ class IdempotencyMiddleware:
         caller = await resolve(self.runtime, headers.get("authorization"))
         scope[CALLER_KEY] = caller
         path: str = scope["path"]
-        if caller is not None:
-            slot = idempotency.Slot(caller.credential, path, key)
-        elif path.startswith(CLAIMS):
+        if path.startswith(CLAIMS):  # the token is the credential, whoever else calls
             slot = _claim_slot(path, key)
+        elif caller is not None:
+            slot = idempotency.Slot(caller.credential, path, key)
         else:
             await self.app(scope, receive, send)
             return
