@@ -55,3 +55,9 @@ async def test_without_the_sandbox_the_clock_does_not_exist(
         problem(response, 404, "not_found")
         assert "/v1/sandbox/clock" not in app.openapi()["paths"]
         assert (await client.get("/v1/products", headers=headers)).status_code == 200
+
+
+async def test_a_time_before_the_first_utc_instant_is_a_422(api: Api) -> None:
+    early = {"now": "0001-01-01T00:00:00+00:01"}
+    response = await api.call("POST", "/v1/sandbox/clock", json=early)
+    problem(response, 422, "validation_error", "now")

@@ -86,3 +86,49 @@ def test_an_unreachable_database_is_named_without_its_password() -> None:
     assert "hunter2" not in str(caught.value)
     with pytest.raises(StartupError, match="cannot reach the database"):
         migrations.upgrade(url)
+
+
+def test_upgrade_to_atomic_idempotency_keeps_answers_but_no_secrets(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'keys.sqlite3'}"
+    migrations.upgrade(url, "0004")
+    engine = create_engine(url.replace("sqlite://", "sqlite+pysqlite://"))
+    rows = [
+        ("key:1", "/v1/products", "a", "done", b'{"id":"prod_1"}'),
+        ("key:1", "/v1/checkouts/chk_1/confirm", "b", "running", None),
+        ("key:1", "/v1/seats", "c", "done", b'{"invitation":{"token":"secret-1"}}'),
+        ("key:1", "/v1/seats/seat_1/resend", "d", "done", b'{"invitation":{"token":"secret-2"}}'),
+        ("key:1", "/v1/customer-sessions", "e", "done", b'{"token":"cs_secret"}'),
+        ("public", "/v1/claims/secret-3", "f", "done", b'{"session_token":"cs_other"}'),
+    ]
+    with engine.begin() as c:
+        for credential, path, key, status, body in rows:
+            c.execute(
+                text(
+                    "INSERT INTO idempotency_keys (credential, path, key, request_hash, status,"
+                    " response_status, response_body, response_content_type, created_at)"
+                    " VALUES (:credential, :path, :key, 'h', :status, :code, :body,"
+                    " 'application/json', '2027-01-01 00:00:00')"
+                ),
+                {
+                    "credential": credential,
+                    "path": path,
+                    "key": key,
+                    "status": status,
+                    "code": None if body is None else 201,
+                    "body": body,
+                },
+            )
+    migrations.upgrade(url)
+    with engine.connect() as c:
+        kept = c.execute(
+            text("SELECT path, status, response_body, recovery FROM idempotency_keys ORDER BY key")
+        ).all()
+        dump = b"".join(bytes(row.response_body or b"") for row in kept)
+    engine.dispose()
+    assert [(row.path, row.status) for row in kept] == [
+        ("/v1/products", "done"),
+        ("/v1/checkouts/chk_1/confirm", "started"),  # runs again on a retry, as its lease allowed
+    ]
+    assert kept[0].response_body == b'{"id":"prod_1"}'
+    assert kept[0].recovery is None
+    assert b"secret" not in dump

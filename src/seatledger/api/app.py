@@ -48,7 +48,9 @@ session token (`cs_…`, from `POST /v1/customer-sessions` or a claim) confined 
 **Errors** are RFC 9457 problem documents (`application/problem+json`) with a stable `code`:
 `{type, title, status, detail, code, errors?: [{field, message}]}`.
 
-**Retries.** Every POST takes an `Idempotency-Key` header (kept 24 h).
+**Retries.** Every POST and PATCH takes an `Idempotency-Key` header (kept 24 h): the work and
+its answer are stored together, a retry gets the first answer (`Idempotent-Replayed: true`),
+without the secrets it held (`Idempotent-Withheld` names them).
 
 **Lists** take `limit` (1–100, default 20) and `cursor`, and answer
 `{data, has_more, next_cursor}`. A company's, a pool's or the catalog's run oldest first;

@@ -161,6 +161,7 @@ async def get_checkout(checkout_id: str, rt: RuntimeDep, who: Reader) -> Checkou
 @router.patch(
     "/v1/checkouts/{checkout_id}",
     summary="Change an open checkout's seat count",
+    dependencies=[Depends(idempotency_key_header)],
     responses=responses(400, 401, 403, 404, 409, 422),
 )
 async def update_checkout(

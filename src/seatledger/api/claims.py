@@ -1,11 +1,20 @@
-"""Claims: the public end of an invitation link (SPEC §5, §6). The token is the credential."""
+"""Claims: the public end of an invitation link (SPEC §5, §6). The token is the credential.
+
+A claim retried under the same ``Idempotency-Key`` (scoped to the token's hash) is replayed
+without its secrets: ``session_token`` null and no grants (``Idempotent-Withheld``; a grant
+without its license key or link would not match its type's schema). The token is used up by the
+first claim, and a used token opens nothing (SPEC §5): whoever holds a used link and guesses its
+key learns that the claim happened, never a session or a license. The claimer who lost the first answer gets a
+session from the merchant (``POST /v1/customer-sessions``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from pydantic import Field
 
 from seatledger.api.common import OutModel, RuntimeDep, Timestamp, idempotency_key_header
 from seatledger.api.grants import GrantOut, grant_out
+from seatledger.api.idempotency import store_for_replay
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.api.seats import SeatOut, seat_out
@@ -25,7 +34,9 @@ class InvitationViewOut(OutModel):
 class ClaimOut(OutModel):
     seat: SeatOut
     grants: list[GrantOut]
-    session_token: str
+    session_token: str | None = Field(
+        description="The claimer's customer session (24 h), shown once: null in a replay."
+    )
 
 
 @router.get(
@@ -52,15 +63,19 @@ async def lookup_claim(token: str, rt: RuntimeDep) -> InvitationViewOut:
     dependencies=[Depends(idempotency_key_header)],
     responses=responses(400),
 )
-async def claim_seat(token: str, rt: RuntimeDep) -> ClaimOut:
+async def claim_seat(token: str, request: Request, rt: RuntimeDep) -> ClaimOut:
     """The seat becomes `claimed` (the member is created when needed) and the product's benefits
     are granted. `session_token` is a customer session of the claimer (24 h): with it they read
-    their seats and entitlements. The token is single use: 400 `invalid_token` afterwards."""
+    their seats and entitlements. The token is single use: 400 `invalid_token` afterwards. A
+    replay (same `Idempotency-Key`) has no `session_token` and no `grants`."""
     claim = await seats.claim_seat(rt, token, open_session=True)
     session = claim.session
     assert session is not None  # asked for: opened in the claim's own transaction
-    return ClaimOut(
+    answer = ClaimOut(
         seat=seat_out(claim.seat),
         grants=[grant_out(grant) for grant in claim.grants],
         session_token=session.token,
     )
+    withheld = answer.model_copy(update={"session_token": None, "grants": []})
+    store_for_replay(request.scope, withheld, "session_token, grants")
+    return answer

@@ -216,9 +216,9 @@ def idempotency_key_header(
             alias="Idempotency-Key",
             max_length=255,
             description=(
-                "Makes a retry safe: the same key and body within 24 h replays the first answer;"
-                " another body, or a retry while the first is running, is 409"
-                " `idempotency_conflict`."
+                "Makes a retry safe: the same key and body within 24 h replays the first answer"
+                " (without the tokens it held); another body, or a retry while the first is"
+                " running, is 409 `idempotency_conflict`."
             ),
         ),
     ] = None,

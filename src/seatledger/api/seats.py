@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import StrictBool
 
 from seatledger.api.auth import Caller, Reader, Writer
@@ -22,6 +22,7 @@ from seatledger.api.common import (
     idempotency_key_header,
     optional_id,
 )
+from seatledger.api.idempotency import store_for_replay
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.errors import Forbidden, NotFound, ValidationFailed
@@ -68,7 +69,8 @@ class SeatOut(OutModel):
 
 class InvitedSeatOut(SeatOut):
     """A seat with its invitation: only in the answers to assign and resend, the one time the
-    token is shown (null with `immediate_claim`)."""
+    token is shown (null with `immediate_claim`, and in a replay: `Idempotent-Withheld:
+    invitation`; resend for a new one)."""
 
     invitation: InvitationOut | None
 
@@ -112,6 +114,16 @@ def invited_seat_out(seat: Seat) -> InvitedSeatOut:
     return InvitedSeatOut(**_seat_fields(seat), invitation=_invitation_out(seat.invitation))
 
 
+def _answer_once(request: Request, seat: Seat) -> InvitedSeatOut:
+    """The invitation is shown once: a replay of this answer has none."""
+    answer = invited_seat_out(seat)
+    if answer.invitation is not None:
+        store_for_replay(
+            request.scope, answer.model_copy(update={"invitation": None}), "invitation"
+        )
+    return answer
+
+
 def _pool(subscription_id: str | None, order_id: str | None) -> tuple[str | None, str | None]:
     if (subscription_id is None) == (order_id is None):
         raise ValidationFailed.field(
@@ -153,7 +165,9 @@ async def _manager_for_seat(rt: Runtime, who: Caller, seat_id: str) -> None:
     dependencies=[Depends(idempotency_key_header)],
     responses=responses(400, 401, 403, 404, 409, 422),
 )
-async def assign_seat(body: SeatIn, rt: RuntimeDep, who: Writer) -> InvitedSeatOut:
+async def assign_seat(
+    body: SeatIn, request: Request, rt: RuntimeDep, who: Writer
+) -> InvitedSeatOut:
     """Answers the seat with its `invitation` (`{url, token, expires_at}`), shown this once; an
     email goes out unless `send_email: false`. `immediate_claim` claims at once (no invitation).
     409 `no_seats_available`, `already_assigned`, `order_not_paid`, `company_required`,
@@ -173,7 +187,7 @@ async def assign_seat(body: SeatIn, rt: RuntimeDep, who: Writer) -> InvitedSeatO
         metadata=body.metadata,
         scope_company_id=who.company_scope,
     )
-    return invited_seat_out(seat)
+    return _answer_once(request, seat)
 
 
 @router.get(
@@ -263,7 +277,7 @@ async def revoke_seat(seat_id: str, rt: RuntimeDep, who: Writer) -> SeatOut:
     responses=responses(400, 401, 403, 404, 409, 422),
 )
 async def resend_invitation(
-    seat_id: str, rt: RuntimeDep, who: Writer, body: ResendIn | None = None
+    seat_id: str, request: Request, rt: RuntimeDep, who: Writer, body: ResendIn | None = None
 ) -> InvitedSeatOut:
     """A new token and expiry; the old token stops working. 409 `seat_not_pending` for a seat
     that is claimed or revoked."""
@@ -275,4 +289,4 @@ async def resend_invitation(
         send_email=True if body is None else body.send_email,
         scope_company_id=who.company_scope,
     )
-    return invited_seat_out(seat)
+    return _answer_once(request, seat)

@@ -160,6 +160,7 @@ async def get_subscription(subscription_id: str, rt: RuntimeDep, who: Reader) ->
 @router.patch(
     "/v1/subscriptions/{subscription_id}",
     summary="Change a subscription's seats or price, or its cancellation at period end",
+    dependencies=[Depends(idempotency_key_header)],
     responses=responses(400, 401, 402, 403, 404, 409, 422),
 )
 async def change_subscription(

@@ -417,7 +417,7 @@ async def _charge(rt: Runtime, checkout: Any, method: str) -> PaymentResult | No
     recorded in a transaction of its own, then raised as ``PaymentFailed``."""
     if checkout.amount_due == 0:
         return None
-    result = await rt.gateway.charge(
+    result = await rt.charge(
         PaymentRequest(
             amount=checkout.amount_due,
             currency=checkout.currency,

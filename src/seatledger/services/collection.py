@@ -86,7 +86,7 @@ async def charge(rt: Runtime, attempts: Sequence[Attempt]) -> list[PaymentResult
         if attempt.payment_method is None:
             return PaymentResult(False, failure_reason=NO_PAYMENT_METHOD)
         invoice = attempt.invoice
-        return await rt.gateway.charge(
+        return await rt.charge(
             PaymentRequest(
                 amount=invoice.total,
                 currency=invoice.currency,
@@ -405,7 +405,7 @@ async def pay_invoice(
         ).scalar_one()
     invoice = invoice_from_row(row)
     customer = customer_of(subscription) if subscription is not None else str(row.company_id)
-    result = await rt.gateway.charge(
+    result = await rt.charge(
         PaymentRequest(
             amount=invoice.total,
             currency=invoice.currency,

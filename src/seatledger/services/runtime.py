@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from seatledger.adapters.db.unit_of_work import UnitOfWork
+from seatledger import faults
+from seatledger.adapters.db.unit_of_work import UnitOfWork, current_hold
 from seatledger.config import Settings
 from seatledger.domain.clock import Clock
-from seatledger.domain.payments import PaymentGateway
+from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
 
 
 @dataclass
@@ -22,3 +23,16 @@ class Runtime:
     def transaction(self) -> UnitOfWork:
         """A new unit of work: ``async with rt.transaction() as uow: ...; await uow.commit()``."""
         return UnitOfWork(self.engine, self.clock.now)
+
+    async def charge(self, request: PaymentRequest) -> PaymentResult:
+        """Ask the payment provider for a charge: the one way use cases reach it.
+
+        No transaction waits on the provider: a commit a keyed request holds
+        (``seatledger.adapters.db.unit_of_work``) is made first, with the request's recovery
+        point. Call it with no unit of work open."""
+        held = current_hold()
+        if held is not None:
+            await held.checkpoint()
+        result = await self.gateway.charge(request)
+        faults.reached("charged")
+        return result

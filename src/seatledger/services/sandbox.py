@@ -140,7 +140,10 @@ async def advance_clock(rt: Runtime, now: datetime) -> tuple[datetime, list[str]
     clock = _require_sandbox(rt)
     if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
         raise ValidationFailed.field("now", "must be a time with a time zone (ISO 8601)")
-    target = now.astimezone(UTC)
+    try:
+        target = now.astimezone(UTC)
+    except OverflowError:  # year 1 with a positive offset: before the first UTC instant
+        raise ValidationFailed.field("now", "is out of range") from None
     current = await read_clock(rt)
     if target < current:
         raise ValidationFailed.field(

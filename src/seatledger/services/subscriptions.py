@@ -7,7 +7,9 @@ mode grows and shrinks a pool (``seatledger.services.seat_sync``).
 
 A change whose invoice has something to collect (``invoice``, a charge) is paid first: the
 plan is made in one transaction, the card charged with no transaction open, and the change
-written in a second transaction after planning again at the same instant. A declined card
+written in a second transaction after planning again at the same instant. Under an
+``Idempotency-Key`` that instant is the request's recovery point: a retry after a crash plans at
+the first run's instant, so the charge goes out under the same provider key. A declined card
 changes nothing and leaves no invoice (``PaymentFailed``). Should the subscription have moved
 in between (a concurrent change), the money taken goes to the credit balance and the change is
 refused (``subscription_changed``), so nothing is billed for a plan that no longer holds.
@@ -38,6 +40,7 @@ from seatledger.domain.invoice import InvoiceLine
 from seatledger.domain.payments import PaymentRequest, PaymentResult
 from seatledger.domain.purchase import PendingChange, Subscription
 from seatledger.pricing import Period
+from seatledger.services import idempotency
 from seatledger.services.benefit_sync import resync_benefits
 from seatledger.services.collection import customer_of
 from seatledger.services.credit import add_to_balances, read_balances
@@ -360,7 +363,11 @@ async def change_subscription(
     nothing and emits nothing. Errors: see ``seatledger.domain.billing.plan_change``;
     ``PaymentFailed`` when an ``invoice`` charge is declined (nothing changes)."""
     behavior = _behavior(proration_behavior)
-    now = rt.clock.now()
+    # A keyed request retried after a crash plans at the instant its first run planned at: the
+    # same plan, charged under the same provider key (``_fingerprint``), is never taken twice.
+    now = datetime.fromisoformat(
+        idempotency.recovery_point("change_planned_at", rt.clock.now().isoformat())
+    )
     book = TermsBook()
     asks_change = seats is not None or price_id is not None
     async with rt.transaction() as uow:
@@ -429,7 +436,7 @@ async def _collect_change(rt: Runtime, row: Any, plan: ChangePlan, key: str) -> 
     result = (
         PaymentResult(False, failure_reason="No payment method is saved for this subscription.")
         if method is None
-        else await rt.gateway.charge(
+        else await rt.charge(
             PaymentRequest(
                 amount=plan.total,
                 currency=plan.terms.price.currency,

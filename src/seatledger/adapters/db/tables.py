@@ -463,9 +463,10 @@ customer_sessions = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
-# Idempotency keys of POST requests, scoped to the credential and the path. A row is written
-# `running` before the work and completed with the answer after it; a replay answers the stored
-# response; another body under the same key, or a key still running, is a conflict.
+# Idempotency keys of POST requests, scoped to the credential and the path (a public claim's
+# to its token's hash). The row is written in the transaction of the work it answers for,
+# `done` with the answer (secrets left out); `started` when a step of the request committed
+# before a payment provider was called, `recovery` holding what a retry resumes from.
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
@@ -477,8 +478,11 @@ idempotency_keys = Table(
     Column("response_status", Integer, nullable=True),
     Column("response_body", LargeBinary, nullable=True),
     Column("response_content_type", String(100), nullable=True),
+    # The answer's fields left out of the stored body (secrets): named in replays' headers.
+    Column("response_withheld", String(200), nullable=True),
     Column("created_at", UTCDateTime, nullable=False, index=True),
-    CheckConstraint("status IN ('running', 'done')", name="status"),
+    Column("recovery", JSON, nullable=True),
+    CheckConstraint("status IN ('started', 'done')", name="status"),
 )
 
 # Outgoing webhooks (Standard Webhooks signatures with the endpoint's secret).

@@ -2,20 +2,106 @@
 
 Events emitted during the use case are written to the outbox in the same transaction, in one
 batched insert at commit: they leave only if the change itself is kept.
+
+Held commits. A request that must record something *with* its work (its idempotency key and
+its answer, ``seatledger.services.idempotency``) runs its use case inside ``holding(...)``:
+
+    unit of work commits ──▶ held (still open) ──▶ the request writes its record ──▶ commit
+                                   │
+                                   └──checkpoint (before a payment provider is called)──▶
+                                      the record's recovery point is written, then commit
+
+* The first unit of work that commits hands its open transaction to the hold instead of
+  committing; units of work opened afterwards in the same request join it, each in a savepoint
+  (their commit releases it, leaving without commit rolls it back), so they read what the use
+  case wrote and their writes are kept or lost with it.
+* ``HeldTransaction.checkpoint`` commits what is held at once (nothing may wait on a payment
+  provider with a transaction open: a lease taken before a charge must be visible to others),
+  after the holder wrote its recovery point into it.
+* Without ``holding``, nothing changes: a commit commits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from seatledger.adapters.db.tables import outbox
 from seatledger.domain.ids import new_id
+
+Checkpoint = Callable[[AsyncConnection | None], Awaitable[None]]
+
+
+class HeldTransaction:
+    """The transaction a request holds past its units of work's commits (module docstring).
+
+    ``checkpoint(connection)`` is the holder's: called with the held connection (or None when
+    nothing is held) just before ``checkpoint()`` commits it, to write what must survive."""
+
+    def __init__(self, checkpoint: Checkpoint) -> None:
+        self._checkpoint = checkpoint
+        self.connection: AsyncConnection | None = None
+        self.joined = 0  # units of work open on the held connection right now
+
+    async def checkpoint(self) -> None:
+        """Commit what is held now, with the holder's recovery point written in it. Inside a
+        unit of work that joined the held transaction this waits for the final commit."""
+        if self.joined:
+            return
+        connection, self.connection = self.connection, None
+        try:
+            await self._checkpoint(connection)
+            if connection is not None:
+                await connection.commit()
+        finally:
+            if connection is not None:
+                await connection.close()
+
+    async def commit(self) -> None:
+        """Commit what is held (the holder has written its record into it)."""
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            try:
+                await connection.commit()
+            finally:
+                await connection.close()
+
+    async def rollback(self) -> None:
+        """Give up what is held: none of the use case's held work is kept."""
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            try:
+                if connection.in_transaction():
+                    await connection.rollback()
+            finally:
+                await connection.close()
+
+
+_held: ContextVar[HeldTransaction | None] = ContextVar("seatledger_held", default=None)
+
+
+@contextmanager
+def holding(held: HeldTransaction) -> Iterator[HeldTransaction]:
+    """Units of work opened inside hand their commit to ``held`` (module docstring). The
+    caller finishes it: ``commit``, ``rollback`` (a transaction still held when it leaves is
+    the caller's to roll back)."""
+    token = _held.set(held)
+    try:
+        yield held
+    finally:
+        _held.reset(token)
+
+
+def current_hold() -> HeldTransaction | None:
+    """The hold of the request running now, if any."""
+    return _held.get()
 
 
 class UnitOfWork:
@@ -23,6 +109,9 @@ class UnitOfWork:
         self._engine = engine
         self._now = now
         self._connection: AsyncConnection | None = None
+        self._savepoint: AsyncTransaction | None = None
+        self._held: HeldTransaction | None = None
+        self._handed = False  # its transaction went to the request's hold at commit
         self._events: list[dict[str, Any]] = []
         self.committed = False
 
@@ -37,6 +126,14 @@ class UnitOfWork:
         return self._engine.dialect.name
 
     async def __aenter__(self) -> UnitOfWork:
+        held = _held.get()
+        if held is not None and held.connection is not None:
+            # Join the request's held transaction: read what it wrote, keep or lose with it.
+            self._connection = held.connection
+            self._savepoint = await held.connection.begin_nested()
+            self._held = held
+            held.joined += 1
+            return self
         self._connection = await self._engine.connect()
         await self._connection.begin()
         return self
@@ -48,7 +145,14 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         connection, self._connection = self._connection, None
-        if connection is None:
+        if connection is None or self._handed:
+            return
+        if self._held is not None:
+            self._held.joined -= 1
+            self._held = None
+            savepoint, self._savepoint = self._savepoint, None
+            if savepoint is not None and savepoint.is_active:
+                await savepoint.rollback()
             return
         try:
             if connection.in_transaction():
@@ -71,5 +175,18 @@ class UnitOfWork:
         if self._events:
             await self.connection.execute(insert(outbox), self._events)
             self._events = []
-        await self.connection.commit()
         self.committed = True
+        if self._savepoint is not None:
+            savepoint, self._savepoint = self._savepoint, None
+            await savepoint.commit()
+            return
+        held = _held.get()
+        if held is not None and held.connection is None:
+            # The request commits it, once its record is written in it.
+            held.connection = self.connection
+            self._handed = True
+            return
+        await self.connection.commit()
+
+
+__all__ = ["HeldTransaction", "UnitOfWork", "current_hold", "holding"]

@@ -8,14 +8,17 @@ Test payment methods:
 Any other payment method is refused before anything happens (``check_payment_method``: a
 ``validation_error`` naming ``payment_method``); should one reach ``charge`` anyway (saved
 before that rule), it is declined. A retried request (same idempotency key) gets the first
-answer again. State is per process, which is what a sandbox needs.
+answer again. State is per process, which is what a sandbox needs; a successful charge's
+reference is derived from its idempotency key, so a retry under the same key after a restart
+(the process's memory gone) is answered the same charge, as a provider that keeps its
+idempotency keys would answer it.
 
 The gateway only runs with the sandbox on (``seatledger.bootstrap``).
 """
 
 from __future__ import annotations
 
-import secrets
+import hashlib
 
 from seatledger.domain.errors import ValidationFailed
 from seatledger.domain.payments import PaymentRequest, PaymentResult
@@ -50,17 +53,22 @@ class LocalGateway:
     def _decide(self, request: PaymentRequest) -> PaymentResult:
         method = request.payment_method
         if method == OK:
-            return _success()
+            return _success(request)
         if method == FAIL_AFTER_FIRST:
             key = (request.customer, method)
             if key in self._charged_once:
                 return PaymentResult(False, failure_reason="Your card was declined.")
             self._charged_once.add(key)
-            return _success()
+            return _success(request)
         if method == DECLINED:
             return PaymentResult(False, failure_reason="Your card was declined.")
         return PaymentResult(False, failure_reason=f"Unknown payment method {method!r}.")
 
 
-def _success() -> PaymentResult:
-    return PaymentResult(True, reference=f"py_local_{secrets.token_hex(8)}")
+def reference_for(idempotency_key: str) -> str:
+    """The reference of the charge taken under ``idempotency_key``."""
+    return f"py_local_{hashlib.sha256(idempotency_key.encode()).hexdigest()[:16]}"
+
+
+def _success(request: PaymentRequest) -> PaymentResult:
+    return PaymentResult(True, reference=reference_for(request.idempotency_key))

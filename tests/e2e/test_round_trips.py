@@ -1,0 +1,69 @@
+"""What an Idempotency-Key costs on PostgreSQL: its record adds at most two round trips to the
+request (the look-up before the work, the row written in the work's own transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import httpx
+import pytest
+
+from seatledger.services.runtime import Runtime
+from tests.e2e.api import PRICE, Api
+from tests.e2e.round_trips import counting
+
+Call = Callable[[dict[str, str]], Awaitable[httpx.Response]]
+
+
+async def _trips(runtime: Runtime, call: Call, headers: dict[str, str]) -> int:
+    with counting(runtime.engine) as trips:
+        response = await call(headers)
+    assert response.status_code < 300, response.text
+    return trips.count
+
+
+async def _compare(api: Api, name: str, plain: Call, keyed: Call) -> None:
+    runtime = api.runtime
+    await api.get("/v1/products")  # the API key is known from now on (its look-up is cached)
+    without = await _trips(runtime, plain, {})
+    with_key = await _trips(runtime, keyed, {"Idempotency-Key": name.replace(" ", "-")})
+    print(f"{name}: {without} round trips without a key, {with_key} with one")
+    assert with_key - without <= 2
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only(runtime: Runtime) -> None:
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("round trips are counted as psycopg makes them")
+
+
+async def test_a_key_adds_two_round_trips_to_a_create(api: Api, runtime: Runtime) -> None:
+    product = {"name": "Team plan", "prices": [PRICE]}
+
+    async def create(headers: dict[str, str]) -> httpx.Response:
+        return await api.call("POST", "/v1/products", json=product, headers=headers)
+
+    await _compare(api, "create product", create, create)
+
+
+async def test_a_key_adds_two_round_trips_to_an_assignment(api: Api, runtime: Runtime) -> None:
+    subscription_id, _ = await api.subscription(seats=5)
+    emails = iter(["a@acme.test", "b@acme.test"])
+
+    async def assign(headers: dict[str, str]) -> httpx.Response:
+        body = {"subscription_id": subscription_id, "email": next(emails)}
+        return await api.call("POST", "/v1/seats", json=body, headers=headers)
+
+    await _compare(api, "assign seat", assign, assign)
+
+
+async def test_a_key_adds_two_round_trips_to_a_confirm(api: Api, runtime: Runtime) -> None:
+    price_id = await api.price()
+    company = await api.company()
+    checkouts = iter([await api.checkout(price_id, 2, company_id=company["id"]) for _ in "ab"])
+
+    async def confirm(headers: dict[str, str]) -> httpx.Response:
+        path = f"/v1/checkouts/{next(checkouts)['id']}/confirm"
+        return await api.call("POST", path, json={"payment_method": "pm_card_ok"}, headers=headers)
+
+    await _compare(api, "confirm checkout", confirm, confirm)
