@@ -4,7 +4,8 @@ It starts `make run PORT=<free port>` in CLONE with no SEATLEDGER_ variable set,
 the server answers, and goes from a product to a claimed seat with the API key `make run`
 printed: product → company → checkout → confirm → assign → claim. The links point at the
 served address; no token reaches the log. Stopped (its whole process group, nothing left
-behind) and started again, it prints the same key, which still works.
+behind) and started again, it prints the same key, which still works; then the README's
+walkthrough runs against it as written (``readme-walkthrough``).
 """
 
 from __future__ import annotations
@@ -200,6 +201,13 @@ def main() -> None:
         check(again.wait() == key, "make run printed another key the second time", again.output())
         products = call("GET", f"{again.base}/v1/products", key)
         check(len(products["data"]) == 1, "the product made before is not there")
+        # And the README's own walkthrough, as written, with the amounts it states.
+        walkthrough = Path(__file__).with_name("readme-walkthrough")
+        ran = subprocess.run(
+            [str(walkthrough), again.base, key], capture_output=True, text=True, check=False
+        )
+        check(ran.returncode == 0, f"README walkthrough failed: {ran.stderr[-2000:]}")
+        print(ran.stdout.strip())
     finally:
         again.stop()
     print(f"make run smoke: served, product to claimed seat, key kept ({first.base}, {again.base})")
