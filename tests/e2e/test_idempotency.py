@@ -67,6 +67,9 @@ class GatedGateway:
         self.gate = asyncio.Event()
         self.waiting = 0
 
+    def check_payment_method(self, payment_method: str) -> None:
+        self.inner.check_payment_method(payment_method)
+
     async def charge(self, request: PaymentRequest) -> PaymentResult:
         self.waiting += 1
         await self.gate.wait()
@@ -143,6 +146,9 @@ class CrashingAfterTheCharge:
         self.inner = inner
         self.name = inner.name
         self.keys: list[str] = []
+
+    def check_payment_method(self, payment_method: str) -> None:
+        self.inner.check_payment_method(payment_method)
 
     async def charge(self, request: PaymentRequest) -> PaymentResult:
         self.keys.append(request.idempotency_key)

@@ -1,4 +1,10 @@
-"""Time comes from an injected clock, never from ``datetime.now()`` inside the rules."""
+"""Time comes from an injected clock, never from ``datetime.now()`` inside the rules.
+
+The clocks tick in whole seconds: the API reads and answers times to the second
+(``2031-01-16T12:00:00Z``), so every instant the engine keeps (a period's end, an expiry) is
+exactly the one a client reads back and may send again (moving the sandbox clock to a
+subscription's ``current_period_end`` renews it).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,13 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+def _this_second() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return _this_second()
 
 
 @dataclass
@@ -44,7 +54,7 @@ class SandboxClock:
         self.current = current
 
     def now(self) -> datetime:
-        return datetime.now(UTC) if self.current is None else self.current
+        return _this_second() if self.current is None else self.current
 
     def set(self, moment: datetime) -> None:
         self.current = moment
