@@ -350,3 +350,88 @@ def test_every_route_reads_json_by_the_api_rules() -> None:
     assert len(routers) >= 14
     assert len(routes) > 30
     assert all(isinstance(route, JsonRoute) for route in routes)
+
+
+# -- a sweep --------------------------------------------------------------------------------------
+
+HOSTILE_VALUES = [
+    "[" * 900 + "]" * 900,
+    '{"a":' * 900 + "{}" + "}" * 900,
+    HUGE,
+    "1e400",
+    '"\\ud800"',
+    '"\\u0000\\u202e\\u001b[31m"',
+    '"' + "x" * 100_000 + '"',
+]
+
+
+async def test_hostile_values_in_every_field_answer_a_problem(api: Api, runtime: Runtime) -> None:
+    """Each field of each body, in turn, holds each hostile value: never a 5xx."""
+    subscription_id, company = await api.subscription(seats=3)
+    price_id = await api.price()
+    product = await api.product()
+    checkout = await api.checkout(price_id, 2, company_id=company["id"])
+    seat = await api.assign({"subscription_id": subscription_id}, "ann@acme.test")
+    member = await api.post(f"/v1/companies/{company['id']}/members", {"email": "bo@acme.test"})
+    price = {"currency": "usd", "interval": "month", "tiers": [{"up_to": None, "unit_amount": 1}]}
+    bodies: list[tuple[str, str, dict[str, Any]]] = [
+        ("POST", "/v1/products", {"name": "P", "description": "d", "prices": [price]}),
+        ("POST", f"/v1/products/{product['id']}/prices", price),
+        ("POST", "/v1/benefits", {"type": "custom", "description": "d", "properties": {}}),
+        ("POST", "/v1/companies", {"name": "C", "external_id": "e", "billing_manager": {}}),
+        ("PATCH", f"/v1/companies/{company['id']}", {"name": "N", "billing_manager_member_id": ""}),
+        (
+            "POST",
+            f"/v1/companies/{company['id']}/members",
+            {"email": "", "name": "", "external_id": ""},
+        ),
+        ("POST", "/v1/customer-sessions", {"member_id": member["id"]}),
+        (
+            "POST",
+            "/v1/checkouts",
+            {"price_id": price_id, "seats": 2, "company_id": "", "customer_email": ""},
+        ),
+        ("PATCH", f"/v1/checkouts/{checkout['id']}", {"seats": 3}),
+        ("POST", f"/v1/checkouts/{checkout['id']}/confirm", {"payment_method": ""}),
+        (
+            "PATCH",
+            f"/v1/subscriptions/{subscription_id}",
+            {"seats": 4, "price_id": "", "proration_behavior": ""},
+        ),
+        ("POST", f"/v1/subscriptions/{subscription_id}/preview", {"seats": 4, "price_id": ""}),
+        ("POST", f"/v1/subscriptions/{subscription_id}/cancel", {"at_period_end": True}),
+        ("POST", f"/v1/subscriptions/{subscription_id}/attach", {"company_id": ""}),
+        (
+            "POST",
+            "/v1/seats",
+            {
+                "subscription_id": "",
+                "order_id": "",
+                "email": "",
+                "member_id": "",
+                "immediate_claim": False,
+                "send_email": False,
+                "metadata": {},
+            },
+        ),
+        ("POST", f"/v1/seats/{seat['id']}/resend", {"send_email": False}),
+        ("POST", "/v1/webhook-endpoints", {"url": "", "event_types": []}),
+        ("POST", "/v1/sandbox/clock", {"now": ""}),
+    ]
+    counts = await row_counts(runtime)
+    transport = httpx.ASGITransport(app=create_app(runtime), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://seatledger.test") as client:
+        for method, path, base in bodies:
+            for field in base:
+                for value in HOSTILE_VALUES:
+                    # A marker the JSON encoder writes as "\u0000", then swapped for the raw value.
+                    content = json.dumps({**base, field: "\x00"}).replace('"\\u0000"', value)
+                    response = await client.request(
+                        method,
+                        path,
+                        content=content.encode(),
+                        headers={**api.headers, "Content-Type": "application/json"},
+                    )
+                    assert response.status_code in (400, 404, 422), (path, field, value[:20])
+                    problem(response, response.status_code, response.json()["code"])
+    assert await row_counts(runtime) == counts
