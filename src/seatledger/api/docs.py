@@ -48,8 +48,8 @@ _HOME = """<body>
 claimed and revoked, invoices and credit. Version {version}.</p>
 <h2>API</h2>
 <ul>
-<li><a href="{root}/docs">API reference</a> (Swagger UI: try the routes with an API key)</li>
-<li><a href="{root}/redoc">API reference</a> (ReDoc: one page to read)</li>
+<li><a href="{root}/docs">Try the API</a> (Swagger UI: call the routes with an API key)</li>
+<li><a href="{root}/redoc">Read the API reference</a> (ReDoc: one page to read)</li>
 <li><a href="{root}/openapi.json">OpenAPI document</a> (<code>/openapi.json</code>, to generate
 clients)</li>
 </ul>
