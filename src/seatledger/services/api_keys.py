@@ -118,7 +118,7 @@ async def create_api_key(
 
 async def list_api_keys(rt: Runtime) -> list[ApiKey]:
     """Every key, oldest first, revoked ones included (never the keys themselves)."""
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         rows = await uow.connection.execute(select(t.api_keys).order_by(t.api_keys.c.id))
         return [_from_row(row) for row in rows]
 
@@ -159,7 +159,7 @@ async def authenticate_api_key(rt: Runtime, key: str) -> ApiKey | None:
     now = time.monotonic()
     if hit is not None and hit[1] > now:
         return hit[0]
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         row = (
             await uow.connection.execute(
                 select(t.api_keys).where(

@@ -24,6 +24,11 @@ class Runtime:
         """A new unit of work: ``async with rt.transaction() as uow: ...; await uow.commit()``."""
         return UnitOfWork(self.engine, self.clock.now)
 
+    def reading(self) -> UnitOfWork:
+        """A unit of work that only reads: ``async with rt.reading() as uow: ...`` (no commit;
+        see ``seatledger.adapters.db.unit_of_work``)."""
+        return UnitOfWork(self.engine, self.clock.now, readonly=True)
+
     async def charge(self, request: PaymentRequest) -> PaymentResult:
         """Ask the payment provider for a charge: the one way use cases reach it.
 
