@@ -3,6 +3,8 @@ and of a plain member, and other companies' objects."""
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -60,6 +62,22 @@ async def test_a_revoked_key_stops_at_once(api: Api, runtime: Runtime) -> None:
     await api.get("/v1/products", token=plain)  # and now it is cached
     await api_keys.revoke_api_key(runtime, key.id)
     problem(await api.call("GET", "/v1/products", token=plain), 401, "unauthenticated")
+
+
+async def test_a_key_revoked_elsewhere_stops_within_the_ttl(api: Api, runtime: Runtime) -> None:
+    key, plain = await api_keys.create_api_key(runtime, name="revoked elsewhere")
+    await api.get("/v1/products", token=plain)  # and now it is cached
+    # Another process (the CLI, another server) has a cache of its own.
+    elsewhere = replace(runtime, api_keys=type(runtime.api_keys)(maxsize=1, ttl=1))
+    await api_keys.revoke_api_key(elsewhere, key.id)
+    await api.get("/v1/products", token=plain)  # trusted here for at most CACHE_TTL
+    runtime.api_keys.expire(time.monotonic() + api_keys.CACHE_TTL)
+    problem(await api.call("GET", "/v1/products", token=plain), 401, "unauthenticated")
+
+
+async def test_the_key_cache_is_bounded(runtime: Runtime) -> None:
+    assert runtime.api_keys.maxsize == api_keys.CACHE_SIZE
+    assert runtime.api_keys.ttl == api_keys.CACHE_TTL
 
 
 async def test_a_read_only_key_reads_but_never_writes(

@@ -201,7 +201,8 @@ def cursor_of(cursor: str | None) -> str | None:
 # -- the runtime ----------------------------------------------------------------------------------
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies are ``async def``: FastAPI runs a plain ``def`` in a thread pool, on every request.
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -209,7 +210,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def idempotency_key_header(
+async def idempotency_key_header(
     idempotency_key: Annotated[
         str | None,
         Header(

@@ -7,42 +7,39 @@ A key is ``sl_`` followed by 256 random bits (URL-safe base64); the table keeps 
 a short prefix to recognise it in listings, never the key. A key with only ``read`` may call
 the API's reading routes; ``write`` is needed for every other.
 
-Checking a key is one lookup on the unique index of ``key_hash``. Valid keys are remembered per
-engine for ``CACHE_TTL`` seconds (wall time, at most ``CACHE_SIZE`` of them), so that a busy
-client costs no round trip per request: revoking through this process forgets the key at once;
-a key revoked by another process (the CLI, another server) stops working within ``CACHE_TTL``.
-Unknown keys are never cached, so a new key works at once everywhere.
+Checking a key is one lookup on the unique index of ``key_hash``, reading only. Valid keys are
+remembered by the runtime (``Runtime.api_keys``: a TTL cache of at most ``CACHE_SIZE`` keys,
+each for ``CACHE_TTL`` seconds from its look-up, the least recently used leaving first when it
+is full), so that a busy client costs no round trip per request: revoking through this process
+forgets the key at once; a key revoked by another process (the CLI, another server) stops
+working within ``CACHE_TTL``. Unknown keys are never cached, so a new key works at once
+everywhere.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import insert, select, update
 
 from seatledger.adapters.db import tables as t
 from seatledger.domain.errors import NotFound, ValidationFailed
 from seatledger.domain.ids import new_id
 from seatledger.domain.text import text_problem
-from seatledger.services.runtime import Runtime
+from seatledger.services.runtime import API_KEY_CACHE_SIZE, API_KEY_CACHE_TTL, Runtime
 
 SCOPES: tuple[str, ...] = ("read", "write")
 KEY_PREFIX = "sl_"
-CACHE_TTL = 5.0  # seconds
-CACHE_SIZE = 1024
+CACHE_TTL = API_KEY_CACHE_TTL  # seconds
+CACHE_SIZE = API_KEY_CACHE_SIZE
 MAX_NAME = 100
 _SHOWN_PREFIX = len(KEY_PREFIX) + 8  # "sl_" and 8 characters: enough to tell keys apart
 _MAX_KEY_LENGTH = 200
-
-# engine → key hash → (key, monotonic time until which it is trusted)
-_cache: WeakKeyDictionary[Engine, dict[str, tuple[ApiKey, float]]] = WeakKeyDictionary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +115,7 @@ async def create_api_key(
 
 async def list_api_keys(rt: Runtime) -> list[ApiKey]:
     """Every key, oldest first, revoked ones included (never the keys themselves)."""
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         rows = await uow.connection.execute(select(t.api_keys).order_by(t.api_keys.c.id))
         return [_from_row(row) for row in rows]
 
@@ -143,9 +140,7 @@ async def revoke_api_key(rt: Runtime, key_id: str) -> ApiKey:
             return _from_row(row)
         uow.emit("api_key.revoked", {"api_key_id": row.id, "name": row.name})
         await uow.commit()
-    cached = _cache.get(rt.engine.sync_engine)
-    if cached is not None:
-        cached.pop(row.key_hash, None)
+    rt.api_keys.pop(row.key_hash, None)
     return _from_row(row)
 
 
@@ -154,12 +149,10 @@ async def authenticate_api_key(rt: Runtime, key: str) -> ApiKey | None:
     if not isinstance(key, str) or not key.startswith(KEY_PREFIX) or len(key) > _MAX_KEY_LENGTH:
         return None
     digest = hash_key(key)
-    cached = _cache.setdefault(rt.engine.sync_engine, {})
-    hit = cached.get(digest)
-    now = time.monotonic()
-    if hit is not None and hit[1] > now:
-        return hit[0]
-    async with rt.transaction() as uow:
+    hit: ApiKey | None = rt.api_keys.get(digest)
+    if hit is not None:
+        return hit
+    async with rt.reading() as uow:
         row = (
             await uow.connection.execute(
                 select(t.api_keys).where(
@@ -168,16 +161,14 @@ async def authenticate_api_key(rt: Runtime, key: str) -> ApiKey | None:
             )
         ).first()
     if row is None:
-        cached.pop(digest, None)
         return None
     found = _from_row(row)
-    if len(cached) >= CACHE_SIZE:
-        cached.clear()
-    cached[digest] = (found, now + CACHE_TTL)
+    rt.api_keys[digest] = found
     return found
 
 
 __all__ = [
+    "CACHE_SIZE",
     "CACHE_TTL",
     "SCOPES",
     "ApiKey",

@@ -211,7 +211,7 @@ async def create_product(
 
 
 async def get_product(rt: Runtime, product_id: str) -> Product:
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         products = await _load_products(uow.connection, [product_id])
     if not products:
         raise NotFound("product")
@@ -223,7 +223,7 @@ async def list_products(
 ) -> Page[Product]:
     """Products oldest first, each with every price version (archived ones included)."""
     size = check_limit(limit)
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         query = paginate(select(t.products.c.id), t.products.c.id, cursor, size)
         ids = list((await uow.connection.execute(query)).scalars())
         products = await _load_products(uow.connection, ids)
@@ -295,7 +295,7 @@ async def add_price(rt: Runtime, product_id: str, price: Mapping[str, Any]) -> P
 
 
 async def get_price(rt: Runtime, price_id: str) -> Price:
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         price = await load_price(uow.connection, price_id)
     if price is None:
         raise NotFound("price")
@@ -377,7 +377,7 @@ async def create_benefit(
 
 
 async def get_benefit(rt: Runtime, benefit_id: str) -> Benefit:
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         query = select(t.benefits).where(t.benefits.c.id == benefit_id)
         row = (await uow.connection.execute(query)).first()
     if row is None:
@@ -390,7 +390,7 @@ async def list_benefits(
 ) -> Page[Benefit]:
     """Benefits, oldest first."""
     size = check_limit(limit)
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         query = paginate(select(t.benefits), t.benefits.c.id, cursor, size)
         rows = (await uow.connection.execute(query)).all()
     return page_of([benefit_from_row(row) for row in rows], [row.id for row in rows], size)
@@ -532,7 +532,7 @@ async def upload_file(rt: Runtime, *, name: str, content_type: str, content: byt
 async def get_file(rt: Runtime, file_id: str) -> StoredFile:
     """A stored file's description (not its content: that goes through signed links)."""
     columns = [c for c in t.files.c if c.name != "content"]
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         row = (
             await uow.connection.execute(select(*columns).where(t.files.c.id == file_id))
         ).first()

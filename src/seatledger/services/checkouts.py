@@ -208,7 +208,7 @@ async def create_checkout(
 async def get_checkout(
     rt: Runtime, checkout_id: str, *, scope_company_id: str | None = None
 ) -> Checkout:
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         row = await _checkout_row(uow.connection, checkout_id, scope_company_id)
     return checkout_from_row(row, rt.clock.now())
 
@@ -238,7 +238,7 @@ async def list_checkouts(
         raise ValidationFailed.field("status", "must be open, completed or expired")
     if scope_company_id is not None:
         query = query.where(checkouts.c.company_id == scope_company_id)
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         page = paginate(query, checkouts.c.id, cursor, size, newest_first=True)
         rows = (await uow.connection.execute(page)).all()
     return page_of([checkout_from_row(row, now) for row in rows], [row.id for row in rows], size)

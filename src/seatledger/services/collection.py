@@ -476,7 +476,7 @@ async def _recover(uow: UnitOfWork, connection: AsyncConnection, row: Any, metho
 
 
 async def with_lines_of(rt: Runtime, invoice_id: str) -> list[Invoice]:
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         rows = (
             await uow.connection.execute(select(t.invoices).where(t.invoices.c.id == invoice_id))
         ).all()

@@ -187,7 +187,7 @@ def _external_id_taken() -> Conflict:
 
 
 async def get_company(rt: Runtime, company_id: str) -> Company:
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         return await _company(uow.connection, company_id)
 
 
@@ -219,7 +219,7 @@ async def list_companies(
         )
     if scope_company_id is not None:
         query = query.where(t.companies.c.id == scope_company_id)
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         page = paginate(query, t.companies.c.id, cursor, size, newest_first=True)
         rows = (await uow.connection.execute(page)).all()
     return page_of([_company_from_row(row) for row in rows], [row.id for row in rows], size)
@@ -368,7 +368,7 @@ async def get_member(rt: Runtime, member_id: str, *, company_id: str | None = No
         )
         if company_id is not None:
             query = query.where(t.members.c.company_id == company_id)
-        async with rt.transaction() as uow:
+        async with rt.reading() as uow:
             row = (await uow.connection.execute(query)).first()
         if row is not None:
             return member_from_row(row)
@@ -380,7 +380,7 @@ async def list_members(
 ) -> Page[Member]:
     """The company's current members (removed ones excluded), oldest first."""
     size = check_limit(limit)
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         connection = uow.connection
         company = await _company(connection, company_id)
         query = select(t.members).where(
@@ -412,7 +412,7 @@ async def member_seats(
         query = query.where(t.seats.c.order_id == order_id)
     if not include_revoked:
         query = query.where(t.seats.c.status != "revoked")
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         rows = (await uow.connection.execute(query.order_by(t.seats.c.id))).all()
     return [seat_from_row(row) for row in rows]
 

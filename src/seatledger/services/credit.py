@@ -109,7 +109,7 @@ async def company_balance(
         scope_company_id is not None and company_id != scope_company_id
     ):
         raise NotFound("company")
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         connection = uow.connection
         found = (
             await connection.execute(select(t.companies.c.id).where(t.companies.c.id == company_id))

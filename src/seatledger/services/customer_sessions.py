@@ -136,7 +136,7 @@ async def authenticate_session(rt: Runtime, token: str) -> SessionMember | None:
             members.c.removed_at.is_(None),
         )
     )
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         row = (await uow.connection.execute(query)).first()
     if row is None:
         return None

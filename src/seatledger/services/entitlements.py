@@ -71,7 +71,7 @@ def _pools(company_id: str) -> CompoundSelect[Any]:
 
 
 async def company_entitlements(rt: Runtime, company_id: str) -> CompanyEntitlements:
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         connection = uow.connection
         exists = (
             await connection.execute(select(t.companies.c.id).where(t.companies.c.id == company_id))

@@ -201,7 +201,7 @@ async def member_entitlements(rt: Runtime, member_id: str) -> MemberEntitlements
     ``download_expires_at``. ``NotFound("member")`` for an unknown or removed member.
     """
     key = await secret_key(rt)  # before the transaction: it may need a connection of its own
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         member = (
             await uow.connection.execute(
                 select(t.members.c.id, t.members.c.company_id).where(
@@ -308,7 +308,7 @@ async def download_file(
     expected = _download_signature(await secret_key(rt), file_id, grant_id, expires_at)
     if not hmac.compare_digest(expected.encode(), signature.encode()):
         raise NotFound("file")
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         row = await _granted_file(uow.connection, file_id, grant_id)
     if row is None:
         raise NotFound("file")

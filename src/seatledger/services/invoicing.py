@@ -272,7 +272,7 @@ async def get_invoice(
     query = select(t.invoices).where(t.invoices.c.id == invoice_id)
     if scope_company_id is not None:
         query = query.where(t.invoices.c.company_id == scope_company_id)
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         row = (await uow.connection.execute(query)).first()
         if row is None:
             raise NotFound("invoice")
@@ -324,7 +324,7 @@ async def list_invoices(
             "company_id", "give at most one of company_id, subscription_id or order_id"
         )
     size = check_limit(limit)
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         connection = uow.connection
         query = select(t.invoices)
         if filters:

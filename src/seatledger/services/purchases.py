@@ -149,7 +149,7 @@ async def _get(
         query = select(table).where(table.c.id == purchase_id)
         if scope_company_id is not None:
             query = query.where(table.c.company_id == scope_company_id)
-        async with rt.transaction() as uow:
+        async with rt.reading() as uow:
             row = (await uow.connection.execute(query)).first()
         if row is not None:
             return from_row(row)
@@ -166,7 +166,7 @@ async def _list(
 ) -> Page[P]:
     """A company's purchases oldest first; without a company, every purchase newest first."""
     size = check_limit(limit)
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         query = select(table)
         if company_id is not None:
             company = await require_company(uow.connection, company_id, field="company_id")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from seatledger import faults
@@ -12,6 +14,14 @@ from seatledger.config import Settings
 from seatledger.domain.clock import Clock
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
 
+# The API keys a runtime trusts without a look-up (``seatledger.services.api_keys``).
+API_KEY_CACHE_SIZE = 10_000
+API_KEY_CACHE_TTL = 5.0  # seconds
+
+
+def _api_key_cache() -> TTLCache[str, Any]:
+    return TTLCache(maxsize=API_KEY_CACHE_SIZE, ttl=API_KEY_CACHE_TTL)
+
 
 @dataclass
 class Runtime:
@@ -19,10 +29,17 @@ class Runtime:
     clock: Clock
     settings: Settings
     gateway: PaymentGateway
+    # key hash → ``api_keys.ApiKey``: the keys found valid within the last ``API_KEY_CACHE_TTL``
+    api_keys: TTLCache[str, Any] = field(default_factory=_api_key_cache, repr=False)
 
     def transaction(self) -> UnitOfWork:
         """A new unit of work: ``async with rt.transaction() as uow: ...; await uow.commit()``."""
         return UnitOfWork(self.engine, self.clock.now)
+
+    def reading(self) -> UnitOfWork:
+        """A unit of work that only reads: ``async with rt.reading() as uow: ...`` (no commit;
+        see ``seatledger.adapters.db.unit_of_work``)."""
+        return UnitOfWork(self.engine, self.clock.now, readonly=True)
 
     async def charge(self, request: PaymentRequest) -> PaymentResult:
         """Ask the payment provider for a charge: the one way use cases reach it.

@@ -71,7 +71,7 @@ def _require_sandbox(rt: Runtime) -> _Settable:
 
 
 async def _stored(rt: Runtime) -> datetime | None:
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         value = (
             await uow.connection.execute(
                 select(t.sandbox_clock.c.now).where(t.sandbox_clock.c.id == 1)
@@ -103,7 +103,7 @@ async def _store(rt: Runtime, clock: _Settable, moment: datetime) -> None:
 async def _next_due(rt: Runtime) -> datetime | None:
     """The earliest time something falls due: a period's end or a payment attempt."""
     subs = t.subscriptions
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         row = (
             await uow.connection.execute(
                 select(

@@ -300,7 +300,7 @@ async def _price_of_pool(connection: AsyncConnection, pool: Pool) -> str:
 
 async def lookup_invitation(rt: Runtime, token: str) -> InvitationView:
     """Read-only: mail scanners prefetch links, so looking never uses the token up."""
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         connection = uow.connection
         row = await _pending_by_token(connection, token, rt.clock.now())
         product = await _product_of_price(
@@ -522,7 +522,7 @@ async def _seat_row(connection: AsyncConnection, seat_id: str, scope_company_id:
 
 
 async def get_seat(rt: Runtime, seat_id: str, *, scope_company_id: str | None = None) -> Seat:
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         return seat_from_row(await _seat_row(uow.connection, seat_id, scope_company_id))
 
 
@@ -655,7 +655,7 @@ async def list_seats(
 ) -> SeatList:
     pool = pool_of(subscription_id, order_id)
     size = check_limit(limit)
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         connection = uow.connection
         counts = (
             await connection.execute(

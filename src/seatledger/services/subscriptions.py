@@ -499,7 +499,7 @@ async def preview_change(
     """What ``change_subscription`` with these arguments would do now; changes nothing."""
     behavior = _behavior(proration_behavior)
     book = TermsBook()
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         connection = uow.connection
         row = await subscription_row(connection, subscription_id, scope_company_id, lock=False)
         standing = await load_standing(connection, row, book, lock=False)

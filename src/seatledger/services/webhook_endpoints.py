@@ -126,7 +126,7 @@ async def list_webhook_endpoints(
     """The endpoints, oldest first, without their secrets."""
     size = check_limit(limit)
     columns = [column for column in t.webhook_endpoints.c if column.name != "secret"]
-    async with rt.transaction() as uow:
+    async with rt.reading() as uow:
         query = paginate(select(*columns), t.webhook_endpoints.c.id, cursor, size)
         rows = (await uow.connection.execute(query)).all()
     return page_of([_endpoint_from_row(row) for row in rows], [row.id for row in rows], size)

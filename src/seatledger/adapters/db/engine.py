@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from seatledger.config import StartupError, async_database_url
 
@@ -58,7 +60,38 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READING):
+            # A reader takes no lock until it reads, and then only a snapshot (WAL).
+            connection.exec_driver_sql("BEGIN DEFERRED")
+            return
         # Take the write lock up front: two writers never both read then fail to upgrade.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+# The execution option that marks a connection as reading only (``reading`` below).
+READING = "seatledger_reading"
+
+
+async def reading_options(connection: AsyncConnection) -> None:
+    """Make a connection just checked out of the pool, before its first statement, a reader:
+
+    * SQLite: its transaction begins ``DEFERRED``: no write lock, one snapshot of every read;
+    * PostgreSQL: no transaction at all (autocommit): each statement reads its own snapshot, as
+      it does in the ``READ COMMITTED`` transaction it saves, without the ``BEGIN`` and the
+      ``COMMIT``/``ROLLBACK`` round trips (a ``ROLLBACK`` also makes psycopg forget its prepared
+      statements). The pool puts the connection back as it was when it is returned.
+    """
+    if connection.dialect.name == "sqlite":
+        await connection.execution_options(**{READING: True})
+    else:
+        await connection.execution_options(isolation_level="AUTOCOMMIT", **{READING: True})
+
+
+@asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection that only reads (``reading_options``)."""
+    async with engine.connect() as connection:
+        await reading_options(connection)
+        yield connection

@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
-from seatledger.adapters.db.engine import make_sqlite_folder, sqlite_file
+from seatledger.adapters.db.engine import make_sqlite_folder, reading, sqlite_file
 from seatledger.config import StartupError, sync_database_url
 
 MIGRATIONS = Path(__file__).resolve().parents[4] / "migrations"
@@ -71,8 +71,9 @@ def _revision_of(connection: Connection) -> str | None:
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
-    """The revision the database is at (None before the first migration); one query."""
-    async with engine.connect() as connection:
+    """The revision the database is at (None before the first migration); one query, reading
+    only (``seatledger.adapters.db.engine.reading``)."""
+    async with reading(engine) as connection:
         return await connection.run_sync(_revision_of)
 
 

@@ -19,6 +19,12 @@ its answer, ``seatledger.services.idempotency``) runs its use case inside ``hold
   provider with a transaction open: a lease taken before a charge must be visible to others),
   after the holder wrote its recovery point into it.
 * Without ``holding``, nothing changes: a commit commits.
+
+Reading. A unit of work made with ``readonly=True`` (``Runtime.reading``) only reads: on SQLite
+its transaction begins ``DEFERRED`` (no write lock), on PostgreSQL it runs without a transaction
+(``seatledger.adapters.db.engine.reading_options``: no ``BEGIN``, no ``COMMIT``, no
+``ROLLBACK``). It has nothing to commit and may emit no event. Inside a hold it joins the held
+transaction like any other, to read what the request wrote.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
+from seatledger.adapters.db.engine import reading_options
 from seatledger.adapters.db.tables import outbox
 from seatledger.domain.ids import new_id
 
@@ -105,9 +112,12 @@ def current_hold() -> HeldTransaction | None:
 
 
 class UnitOfWork:
-    def __init__(self, engine: AsyncEngine, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self, engine: AsyncEngine, now: Callable[[], datetime], *, readonly: bool = False
+    ) -> None:
         self._engine = engine
         self._now = now
+        self.readonly = readonly
         self._connection: AsyncConnection | None = None
         self._savepoint: AsyncTransaction | None = None
         self._held: HeldTransaction | None = None
@@ -135,6 +145,8 @@ class UnitOfWork:
             held.joined += 1
             return self
         self._connection = await self._engine.connect()
+        if self.readonly:
+            await reading_options(self._connection)
         await self._connection.begin()
         return self
 
@@ -162,6 +174,8 @@ class UnitOfWork:
 
     def emit(self, event_type: str, payload: dict[str, Any]) -> None:
         """Record an event; it reaches the outbox only if this unit of work commits."""
+        if self.readonly:
+            raise RuntimeError("a unit of work that reads emits no event")
         self._events.append(
             {
                 "event_id": new_id("evt"),
@@ -172,6 +186,8 @@ class UnitOfWork:
         )
 
     async def commit(self) -> None:
+        if self.readonly:
+            raise RuntimeError("a unit of work that reads has nothing to commit")
         if self._events:
             await self.connection.execute(insert(outbox), self._events)
             self._events = []
