@@ -4,8 +4,8 @@ A claim retried under the same ``Idempotency-Key`` (scoped to the token's hash) 
 without its secrets: ``session_token`` null and no grants (``Idempotent-Withheld``; a grant
 without its license key or link would not match its type's schema). The token is used up by the
 first claim, and a used token opens nothing (SPEC §5): whoever holds a used link and guesses its
-key learns that the claim happened, never a session or a license. The claimer who lost the first answer gets a
-session from the merchant (``POST /v1/customer-sessions``)."""
+key learns that the claim happened, never a session or a license. The claimer who lost the first
+answer gets a session from the merchant (``POST /v1/customer-sessions``)."""
 
 from __future__ import annotations
 
