@@ -67,6 +67,9 @@ class GatedGateway:
         self.gate = asyncio.Event()
         self.waiting = 0
 
+    def check_payment_method(self, payment_method: str) -> None:
+        self.inner.check_payment_method(payment_method)
+
     async def charge(self, request: PaymentRequest) -> PaymentResult:
         self.waiting += 1
         await self.gate.wait()
