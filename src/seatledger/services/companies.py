@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.constraints import translated_violations
 from seatledger.domain.company import (
     Company,
     Member,
@@ -162,14 +162,12 @@ async def create_company(
             ).first()
             if taken is not None:
                 raise ExternalIdTaken()
-        try:
+        with translated_violations():  # a concurrent create may have taken the external id
             await connection.execute(
                 insert(t.companies).values(
                     id=company.id, name=company.name, external_id=external, created_at=now
                 )
             )
-        except IntegrityError:
-            raise ExternalIdTaken() from None
         await connection.execute(
             insert(t.members).values(
                 id=manager.id,
@@ -326,7 +324,7 @@ async def add_member(
             role="member",
             created_at=now,
         )
-        try:
+        with translated_violations():  # a concurrent add of the same email may have won
             await connection.execute(
                 insert(t.members).values(
                     id=member.id,
@@ -338,8 +336,6 @@ async def add_member(
                     created_at=now,
                 )
             )
-        except IntegrityError:
-            raise AlreadyMember() from None
         # Seats assigned to this address before the member existed are theirs: removing the
         # member later revokes them too.
         await connection.execute(

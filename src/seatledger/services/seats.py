@@ -16,14 +16,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, and_, func, insert, literal, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.constraints import translated_violations
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.emails import normalize_email
 from seatledger.domain.errors import (
-    AlreadyAssigned,
     CompanyRequired,
     CorruptData,
     InvalidToken,
@@ -234,10 +233,8 @@ async def assign_seat(
             statement = insert(t.seats).values(
                 **values, email=address, member_id=known.scalar_subquery()
             )
-        try:
+        with translated_violations():  # the person holds a live seat of this pool already
             row = (await connection.execute(statement.returning(*t.seats.c))).first()
-        except IntegrityError:
-            raise AlreadyAssigned() from None
         if row is None:
             raise NotFound("member", field="member_id")
         seat = seat_from_row(row, invitation)
