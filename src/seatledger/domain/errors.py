@@ -39,8 +39,8 @@ the few the HTTP edge makes itself, such as ``invalid_json``), and ``seatledger.
 alone maps a class (or its kind: every ``Conflict`` is one status) to an HTTP status.
 
 ``CorruptData`` is not in the catalogue: stored data that the engine's own rules refuse (written
-before the rule existed, or by hand). The use case stops before it commits; the API answers a
-bare 500 and logs it.
+before the rule existed, or by hand). The use case stops before it commits; the API logs it and
+answers ``internal_error`` without details.
 """
 
 from __future__ import annotations

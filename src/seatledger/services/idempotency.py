@@ -21,8 +21,8 @@ path, the key; ``seatledger.api.idempotency`` says which). A request with a key:
   charge is honoured; a charge goes out under an idempotency key derived from committed state,
   or from the ``recovery`` the first run kept: ``recovery_point``).
 * Two runs of one key at once: ``seatledger.api.idempotency`` refuses the second in the same
-  process (409, still running); across processes both may run, the first to record wins, and
-  the other's transaction is rolled back: it answers what the winner stored.
+  process (``idempotency_conflict``, still running); across processes both may run, the first to
+  record wins, and the other's transaction is rolled back: it answers what the winner stored.
 * Answers are stored without secrets (``StoredResponse.withheld`` names what was left out).
 
 Keys are kept at least ``KEEP`` (24 h) from their first run; ``prune`` deletes older ones.

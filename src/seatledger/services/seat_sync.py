@@ -44,9 +44,9 @@ async def grow(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> Any:
     connection = uow.connection
     row = await subscription_row(connection, subscription_id, None, lock=True)
     if row.status == "canceled":
-        raise SubscriptionNotActive("This subscription is canceled.")
+        raise SubscriptionNotActive()
     if row.company_id is None:
-        raise CompanyRequired("This subscription is not attached to a company yet.")
+        raise CompanyRequired()
     if row.assigned_seats < row.seats:  # a seat came free while we waited for the lock
         return (
             await connection.execute(
@@ -59,7 +59,7 @@ async def grow(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> Any:
     standing = await load_standing(connection, row, TermsBook(), lock=True)
     price = standing.terms.price
     if price.seat_sync != "members":
-        raise NoSeatsAvailable("Every seat of this subscription is assigned.")
+        raise NoSeatsAvailable()
     highest = MAX_SEATS if price.maximum_seats is None else price.maximum_seats
     if row.seats >= highest:
         raise SeatLimitReached(f"This subscription has its maximum of {highest} seats.")

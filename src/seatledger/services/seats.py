@@ -115,9 +115,9 @@ async def _why_not_assignable(
     if row.company_id is None:
         return CompanyRequired(f"This {pool.noun} is not attached to a company yet.")
     if pool.table is t.subscriptions and row.status == "canceled":
-        return SubscriptionNotActive("This subscription is canceled.")
+        return SubscriptionNotActive()
     if pool.table is t.orders and row.status != "paid":
-        return OrderNotPaid("Seats of an order are assignable once it is paid.")
+        return OrderNotPaid()
     return NoSeatsAvailable(f"Every seat of this {pool.noun} is assigned.")
 
 

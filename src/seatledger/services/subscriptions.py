@@ -327,7 +327,7 @@ def _cancel_flag(row: Any, cancel_at_period_end: object) -> dict[str, Any]:
     if row.status == "canceled":
         if cancel_at_period_end:
             return {}  # cancelling again changes nothing
-        raise SubscriptionNotActive("This subscription is canceled.")
+        raise SubscriptionNotActive()
     if cancel_at_period_end == bool(row.cancel_at_period_end):
         return {}
     if cancel_at_period_end:
@@ -424,10 +424,7 @@ async def change_subscription(
             replanned = None
         if replanned != plan:
             await _keep_as_credit(uow, rt, row, plan, result)
-            raise SubscriptionChanged(
-                "The subscription changed while the payment was taken; the amount is on the"
-                " company's credit balance. Try the change again.",
-            )
+            raise SubscriptionChanged()
         applied = await apply_plan(
             uow, rt, row, standing, plan, extra=flag, payment=(row.payment_method or "", result)
         )
