@@ -48,6 +48,7 @@ class Server:
     def __init__(self, database_url: str, fault: str | None) -> None:
         env = dict(os.environ)
         env["SEATLEDGER_DATABASE_URL"] = database_url
+        env["SEATLEDGER_SANDBOX"] = "1"  # the local gateway's test cards run only there
         env.pop("SEATLEDGER_FAULT", None)
         if fault is not None:
             env["SEATLEDGER_FAULT"] = fault
