@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from seatledger.adapters.db import tables as t
 from seatledger.domain.clock import FixedClock
-from seatledger.domain.errors import DomainError, NotFound, ValidationFailed
+from seatledger.domain.errors import NotFound, SeatledgerError, ValidationFailed
 from seatledger.pricing import InvalidPrice, SeatPrice
 from seatledger.services import catalog
 from seatledger.services.runtime import Runtime
@@ -52,7 +52,7 @@ async def _counts(engine: AsyncEngine) -> dict[str, int]:
         }
 
 
-def _fields(error: DomainError | InvalidPrice) -> list[str]:
+def _fields(error: SeatledgerError) -> list[str]:
     return [field for field, _ in error.errors]
 
 

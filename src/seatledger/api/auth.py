@@ -23,7 +23,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from seatledger.api.common import check_id
-from seatledger.domain.errors import DomainError, Forbidden, NotFound
+from seatledger.domain.errors import Forbidden, NotFound, Unauthenticated
 from seatledger.services import api_keys, customer_sessions
 from seatledger.services.api_keys import ApiKey
 from seatledger.services.customer_sessions import SessionMember
@@ -37,13 +37,6 @@ bearer = HTTPBearer(
     scheme_name="bearer",
     description="An API key (`sl_…`) or a customer session token (`cs_…`).",
 )
-
-
-class Unauthenticated(DomainError):
-    code = "unauthenticated"
-
-    def __init__(self) -> None:
-        super().__init__("Send a valid API key or customer session as 'Authorization: Bearer …'.")
 
 
 def _forbidden(detail: str = "This credential may not do this.") -> Forbidden:

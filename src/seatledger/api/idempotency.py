@@ -47,8 +47,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from seatledger.api.auth import CALLER_KEY, resolve
-from seatledger.api.problems import domain_problem, problem
-from seatledger.domain.errors import Conflict, DomainError
+from seatledger.api.problems import domain_problem
+from seatledger.domain.errors import IdempotencyConflict, SeatledgerError, ValidationFailed
 from seatledger.services import idempotency
 from seatledger.services.runtime import Runtime
 
@@ -121,11 +121,10 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if not _valid_key(key):
-            response = problem(
-                422,
-                "validation_error",
-                "Idempotency-Key: must be 1 to 255 printable ASCII characters",
-                [("Idempotency-Key", "must be 1 to 255 printable ASCII characters")],
+            response = domain_problem(
+                ValidationFailed.field(
+                    "Idempotency-Key", "must be 1 to 255 printable ASCII characters"
+                )
             )
             await response(scope, receive, send)
             return
@@ -151,9 +150,7 @@ class IdempotencyMiddleware:
             self._running.discard(slot)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = Conflict(
-            "idempotency_conflict", "The first request with this Idempotency-Key is still running."
-        )
+        error = IdempotencyConflict("The first request with this Idempotency-Key is still running.")
         await domain_problem(error)(scope, receive, send)
 
     async def _run(
@@ -167,7 +164,7 @@ class IdempotencyMiddleware:
     ) -> None:
         try:
             found = await idempotency.look_up(self.runtime, slot, request_hash)
-        except DomainError as error:
+        except SeatledgerError as error:
             await domain_problem(error)(scope, receive, send)
             return
         if found is not None and found.response is not None:
@@ -197,7 +194,7 @@ class IdempotencyMiddleware:
             if answer is not None:
                 try:
                     instead = await request.record(answer)
-                except DomainError as error:
+                except SeatledgerError as error:
                     await domain_problem(error)(scope, receive, send)
                     return
                 if instead is not None:

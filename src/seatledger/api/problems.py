@@ -1,5 +1,6 @@
 """Errors as RFC 9457 problem documents (``application/problem+json``); the only place that maps
-error codes to HTTP statuses.
+errors to HTTP statuses: an error class answers the status of its nearest kind in ``STATUS_OF``
+(every ``Conflict`` is 409), and the few codes the HTTP edge makes itself are ``EDGE_STATUS``.
 
     {"type": "urn:seatledger:problem:no_seats_available", "title": "Conflict", "status": 409,
      "detail": "Every seat of this subscription is assigned.", "code": "no_seats_available",
@@ -7,9 +8,9 @@ error codes to HTTP statuses.
 
 Statuses: 400 ``invalid_json`` / ``invalid_token``, 401 ``unauthenticated``, 402
 ``payment_failed``, 403 ``forbidden``, 404 ``not_found``, 405 ``method_not_allowed``, 409 every
-conflict (its code says which), 422 ``validation_error`` / ``seats_out_of_range``, 503
-``not_ready`` (``/readyz`` only). Anything unforeseen is logged and answered 500
-``internal_error`` without details.
+conflict (its code says which), 413 ``payload_too_large``, 422 ``validation_error`` /
+``seats_out_of_range``, 503 ``not_ready`` (``/readyz`` only). Anything unforeseen is logged and
+answered 500 ``internal_error`` without details.
 """
 
 from __future__ import annotations
@@ -22,39 +23,47 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from seatledger.domain.errors import (
     Conflict,
-    DomainError,
     Forbidden,
     InvalidToken,
     NotFound,
     NotReady,
     PaymentFailed,
+    PricingError,
+    SeatledgerError,
+    Unauthenticated,
     ValidationFailed,
+    catalogue,
 )
-from seatledger.pricing import PricingError
 
 log = logging.getLogger("seatledger.api")
 
 MEDIA_TYPE = "application/problem+json"
 
-STATUS: dict[str, int] = {
+STATUS_OF: dict[type[SeatledgerError], int] = {
+    InvalidToken: 400,
+    Unauthenticated: 401,
+    PaymentFailed: 402,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    ValidationFailed: 422,
+    PricingError: 422,
+    NotReady: 503,
+}
+# Codes no engine error carries: the HTTP layer's own refusals, and the unforeseen.
+EDGE_STATUS: dict[str, int] = {
     "invalid_json": 400,
-    "invalid_token": 400,
-    "unauthenticated": 401,
-    "payment_failed": 402,
-    "forbidden": 403,
-    "not_found": 404,
     "method_not_allowed": 405,
     "payload_too_large": 413,
-    "validation_error": 422,
-    "seats_out_of_range": 422,
     "internal_error": 500,
-    "not_ready": 503,
 }
+# Every code a problem document may carry: the catalogue's and the edge's.
+CODES: tuple[str, ...] = tuple(sorted({*catalogue(), *EDGE_STATUS}))
 TITLES: dict[int, str] = {
     400: "Bad request",
     401: "Unauthenticated",
@@ -82,7 +91,7 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
-    code: str
+    code: str = Field(json_schema_extra={"enum": list(CODES)})
     errors: list[FieldError] | None = None
 
 
@@ -111,25 +120,19 @@ def problem(
     return Response(content, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-def status_of(error: DomainError | PricingError) -> int:
-    if isinstance(error, Conflict):
-        return 409
-    for kind, status in (
-        (NotFound, 404),
-        (ValidationFailed, 422),
-        (InvalidToken, 400),
-        (PaymentFailed, 402),
-        (Forbidden, 403),
-        (NotReady, 503),
-        (PricingError, 422),
-    ):
-        if isinstance(error, kind):
-            return STATUS.get(error.code, status)
-    return STATUS.get(error.code, 400)
+def status_of(kind: type[SeatledgerError]) -> int | None:
+    """The status of ``kind``'s nearest ancestor in ``STATUS_OF``; None for an unmapped one."""
+    for ancestor in kind.__mro__:
+        if ancestor in STATUS_OF:
+            return STATUS_OF[ancestor]
+    return None
 
 
-def domain_problem(error: DomainError | PricingError) -> Response:
-    status = status_of(error)
+def domain_problem(error: SeatledgerError) -> Response:
+    status = status_of(type(error))
+    if status is None:  # an error class without a status is a fault, not an answer
+        log.error("no HTTP status for %s (%s)", type(error).__name__, error.code)
+        return problem(500, "internal_error", "Something went wrong on our side; it was logged.")
     headers = {"WWW-Authenticate": 'Bearer realm="seatledger"'} if status == 401 else None
     return problem(status, error.code, error.detail, error.errors, headers)
 
@@ -194,7 +197,7 @@ def validation_problem(errors: Sequence[Any]) -> Response:
 
 
 async def _on_domain_error(_request: Request, error: Exception) -> Response:
-    assert isinstance(error, DomainError | PricingError)
+    assert isinstance(error, SeatledgerError)
     return domain_problem(error)
 
 
@@ -239,8 +242,7 @@ async def _on_unexpected(request: Request, error: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(DomainError, _on_domain_error)
-    app.add_exception_handler(PricingError, _on_domain_error)
+    app.add_exception_handler(SeatledgerError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(HTTPException, _on_http_error)
     app.add_exception_handler(Exception, _on_unexpected)
@@ -272,11 +274,15 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 __all__ = [
+    "CODES",
+    "EDGE_STATUS",
     "MEDIA_TYPE",
+    "STATUS_OF",
     "Problem",
     "domain_problem",
     "install",
     "problem",
     "responses",
+    "status_of",
     "validation_problem",
 ]

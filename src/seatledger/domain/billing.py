@@ -38,7 +38,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from seatledger.domain.catalog import ProrationBehavior
-from seatledger.domain.errors import Conflict, ValidationFailed
+from seatledger.domain.errors import (
+    CompanyRequired,
+    PriceArchived,
+    SeatsBelowAssigned,
+    SubscriptionNotActive,
+    ValidationFailed,
+)
 from seatledger.domain.invoice import InvoiceLine, apply_balance, invoice_lines
 from seatledger.domain.purchase import PendingChange, SubscriptionStatus
 from seatledger.pricing import Interval, Period, SeatPrice, change_line, interval_switch
@@ -147,7 +153,7 @@ def check_switch(current: Terms, target: Terms) -> None:
             "a change of currency is a new subscription",
         )
     if target.archived:
-        raise Conflict("price_archived", "This price is archived and can no longer be bought.")
+        raise PriceArchived()
 
 
 def _label(old_seats: int, new_seats: int, price_changed: bool) -> str:
@@ -189,12 +195,11 @@ def plan_change(standing: Standing, request: ChangeRequest, at: datetime) -> Cha
     if standing.status == "canceled" or (
         standing.cancel_at_period_end and not request.members_sync
     ):
-        raise Conflict(
-            "subscription_not_active",
+        raise SubscriptionNotActive(
             "This subscription is canceled or cancels at the end of its period.",
         )
     if not standing.has_company:
-        raise Conflict("company_required", "This subscription is not attached to a company yet.")
+        raise CompanyRequired()
     current = standing.terms
     target = request.terms or current
     price_changed = target.price_id != current.price_id
@@ -204,8 +209,7 @@ def plan_change(standing: Standing, request: ChangeRequest, at: datetime) -> Cha
         standing.seats if request.seats is None else request.seats, field="seats"
     )
     if seats < standing.assigned:
-        raise Conflict(
-            "seats_below_assigned",
+        raise SeatsBelowAssigned(
             f"{standing.assigned} seats are assigned: revoke seats first.",
         )
 

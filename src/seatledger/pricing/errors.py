@@ -1,8 +1,9 @@
-"""Errors raised by the pricing engine.
+"""Errors raised by the pricing engine; part of the one catalogue (``seatledger.domain.errors``).
 
-    PricingError                 any pricing rule broken; carries a stable ``code``
-    ├── InvalidPrice             a price definition breaks a rule (code ``validation_error``)
-    └── SeatsOutOfRange          a seat count outside what a price allows (``seats_out_of_range``)
+    SeatledgerError              (seatledger.errors)
+    └── PricingError             any pricing rule broken
+        ├── InvalidPrice         a price definition breaks a rule (``validation_error``)
+        └── SeatsOutOfRange      a seat count outside what a price allows (``seats_out_of_range``)
 
 Each error names the offending fields (``errors``: ``(field, message)`` pairs) so that the
 HTTP edge can answer a problem document without knowing the rules. No HTTP status lives here.
@@ -12,17 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from seatledger.errors import SeatledgerError
 
-class PricingError(Exception):
-    code = "pricing_error"
+
+class PricingError(SeatledgerError):
+    """Abstract: a pricing rule is broken; the detail lists every offending field."""
 
     def __init__(self, errors: Sequence[tuple[str, str]]) -> None:
-        self.errors: tuple[tuple[str, str], ...] = tuple(errors)
-        super().__init__("; ".join(f"{field}: {message}" for field, message in self.errors))
-
-    @property
-    def detail(self) -> str:
-        return str(self)
+        listed = tuple(errors)
+        super().__init__(
+            "; ".join(f"{field}: {message}" for field, message in listed), errors=listed
+        )
 
 
 class InvalidPrice(PricingError):

@@ -29,7 +29,13 @@ from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.catalog import Price
 from seatledger.domain.emails import normalize_email
-from seatledger.domain.errors import Conflict, NotFound, PaymentFailed, ValidationFailed
+from seatledger.domain.errors import (
+    CheckoutNotOpen,
+    NotFound,
+    PaymentFailed,
+    PriceArchived,
+    ValidationFailed,
+)
 from seatledger.domain.ids import new_id
 from seatledger.domain.invoice import Invoice, invoice_lines
 from seatledger.domain.payments import PaymentRequest, PaymentResult
@@ -85,14 +91,6 @@ def _checkout_event(checkout: Checkout) -> dict[str, Any]:
     }
 
 
-def _not_open() -> Conflict:
-    return Conflict("checkout_not_open", "This checkout is completed or expired.")
-
-
-def _archived() -> Conflict:
-    return Conflict("price_archived", "This price is archived and can no longer be bought.")
-
-
 async def _price(connection: AsyncConnection, price_id: object) -> Price:
     price = await load_price(connection, price_id) if isinstance(price_id, str) else None
     if price is None:
@@ -134,11 +132,11 @@ async def _require_open(uow: UnitOfWork, row: Any, now: datetime) -> None:
     """``checkout_not_open`` unless the checkout is open; one found past its expiry is marked
     expired first (that much is kept: the unit of work commits before the error)."""
     if row.status != "open":
-        raise _not_open()
+        raise CheckoutNotOpen()
     if row.expires_at <= now:
         await _expire(uow, row.id, now)
         await uow.commit()
-        raise _not_open()
+        raise CheckoutNotOpen()
 
 
 # -- use cases ------------------------------------------------------------------------------------
@@ -171,7 +169,7 @@ async def create_checkout(
             else await require_company(connection, company_id, field="company_id")
         )
         if price.archived:
-            raise _archived()
+            raise PriceArchived()
         checkout = Checkout(
             id=new_id("chk"),
             price_id=price.id,
@@ -256,7 +254,7 @@ async def update_checkout(
         price = await _price(connection, row.price_id)
         count = price.seat_price.check_seats(seats, field="seats")
         if price.archived:
-            raise _archived()
+            raise PriceArchived()
         updated = (
             await connection.execute(
                 update(t.checkouts)
@@ -270,7 +268,7 @@ async def update_checkout(
             )
         ).first()
         if updated is None:
-            raise _not_open()
+            raise CheckoutNotOpen()
         checkout = checkout_from_row(updated, now)
         uow.emit("checkout.updated", _checkout_event(checkout))
         await uow.commit()
@@ -476,7 +474,7 @@ async def confirm_checkout(
         await _require_open(uow, row, rt.clock.now())
         price = await _price(uow.connection, row.price_id)
         if price.archived:
-            raise _archived()
+            raise PriceArchived()
 
     result = await _charge(rt, row, method)
 
@@ -497,7 +495,7 @@ async def confirm_checkout(
             )
         ).first()
         if done is None:
-            raise _not_open()  # another confirm won the race
+            raise CheckoutNotOpen()  # another confirm won the race
         # Read from the updated row: the checkout may have followed its buyer into a company.
         owner_email = done.customer_email or await _manager_email(connection, done.company_id)
         if recurring:

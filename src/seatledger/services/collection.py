@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.bulk import insert_rows
 from seatledger.adapters.db.unit_of_work import UnitOfWork
-from seatledger.domain.errors import Conflict, NotFound, PaymentFailed
+from seatledger.domain.errors import InvoiceNotOpen, NotFound, PaymentFailed
 from seatledger.domain.ids import new_id
 from seatledger.domain.invoice import Invoice
 from seatledger.domain.payments import PaymentRequest, PaymentResult
@@ -352,10 +352,6 @@ def _dunning(
 # -- paying an open invoice by hand ---------------------------------------------------------------
 
 
-def _not_open() -> Conflict:
-    return Conflict("invoice_not_open", "Only an open invoice can be paid.")
-
-
 async def _invoice_row(
     connection: AsyncConnection, invoice_id: object, scope_company_id: str | None
 ) -> Any:
@@ -388,7 +384,7 @@ async def pay_invoice(
         connection = uow.connection
         row = await _invoice_row(connection, invoice_id, scope_company_id)
         if row.status != "open":
-            raise _not_open()
+            raise InvoiceNotOpen()
         subscription = None
         if row.subscription_id is not None:
             subscription = (
@@ -440,7 +436,7 @@ async def pay_invoice(
         if not await mark_paid(connection, [invoice.id], now):
             await _credit(uow, [invoice])
             await uow.commit()
-            raise _not_open()
+            raise InvoiceNotOpen()
         invoice = replace(invoice, status="paid", paid_at=now)
         uow.emit("invoice.paid", invoice_event(invoice))
         if subscription is not None and subscription.status != "canceled":

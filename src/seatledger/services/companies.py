@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.constraints import translated_violations
 from seatledger.domain.company import (
     Company,
     Member,
@@ -25,7 +25,12 @@ from seatledger.domain.company import (
     check_optional_name,
 )
 from seatledger.domain.emails import normalize_email
-from seatledger.domain.errors import Conflict, NotFound
+from seatledger.domain.errors import (
+    AlreadyMember,
+    BillingManagerRequired,
+    ExternalIdTaken,
+    NotFound,
+)
 from seatledger.domain.ids import new_id
 from seatledger.domain.seat import Seat
 from seatledger.services.pages import Page, check_limit, page_of, paginate
@@ -156,15 +161,13 @@ async def create_company(
                 )
             ).first()
             if taken is not None:
-                raise _external_id_taken()
-        try:
+                raise ExternalIdTaken()
+        with translated_violations():  # a concurrent create may have taken the external id
             await connection.execute(
                 insert(t.companies).values(
                     id=company.id, name=company.name, external_id=external, created_at=now
                 )
             )
-        except IntegrityError:  # a concurrent create took the external id first
-            raise _external_id_taken() from None
         await connection.execute(
             insert(t.members).values(
                 id=manager.id,
@@ -180,10 +183,6 @@ async def create_company(
         await attach_pending_purchases(uow, rt, company_id=company.id, email=email)
         await uow.commit()
     return company
-
-
-def _external_id_taken() -> Conflict:
-    return Conflict("external_id_taken", "Another company already has this external_id.")
 
 
 async def get_company(rt: Runtime, company_id: str) -> Company:
@@ -289,10 +288,6 @@ async def update_company(
 # -- members --------------------------------------------------------------------------------------
 
 
-def _already_member() -> Conflict:
-    return Conflict("already_member", "A current member of this company has this email.")
-
-
 async def add_member(
     rt: Runtime,
     company_id: str,
@@ -319,7 +314,7 @@ async def add_member(
             )
         ).first()
         if existing is not None:
-            raise _already_member()
+            raise AlreadyMember()
         member = Member(
             id=new_id("mem"),
             company_id=company.id,
@@ -329,7 +324,7 @@ async def add_member(
             role="member",
             created_at=now,
         )
-        try:
+        with translated_violations():  # a concurrent add of the same email may have won
             await connection.execute(
                 insert(t.members).values(
                     id=member.id,
@@ -341,8 +336,6 @@ async def add_member(
                     created_at=now,
                 )
             )
-        except IntegrityError:  # a concurrent add of the same email won
-            raise _already_member() from None
         # Seats assigned to this address before the member existed are theirs: removing the
         # member later revokes them too.
         await connection.execute(
@@ -443,7 +436,7 @@ async def remove_member(rt: Runtime, company_id: str, member_id: str) -> Member:
         if row is None:
             if await _current_member(connection, company_id, member_id) is None:
                 raise NotFound("member")
-            raise Conflict("billing_manager_required", "hand the role over first")
+            raise BillingManagerRequired()
         member = member_from_row(row)
         revoked = await revoke_member_seats(uow, rt, member_id=member.id)
         uow.emit(

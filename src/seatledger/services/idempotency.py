@@ -10,7 +10,7 @@ path, the key; ``seatledger.api.idempotency`` says which). A request with a key:
              │                                      written in that transaction ─▶ commit
              ├─ ``done``, same request ──────────▶ replay the stored answer
              ├─ ``started``, same request ───────▶ run again, resuming from ``recovery``
-             └─ another request (fingerprint) ──▶ ``Conflict("idempotency_conflict")``
+             └─ another request (fingerprint) ──▶ ``IdempotencyConflict``
 
 * A crash before the commit leaves nothing: the retry runs the request as if for the first time.
   A crash after it leaves the answer: the retry replays it. The work never runs twice.
@@ -21,8 +21,8 @@ path, the key; ``seatledger.api.idempotency`` says which). A request with a key:
   charge is honoured; a charge goes out under an idempotency key derived from committed state,
   or from the ``recovery`` the first run kept: ``recovery_point``).
 * Two runs of one key at once: ``seatledger.api.idempotency`` refuses the second in the same
-  process (409, still running); across processes both may run, the first to record wins, and
-  the other's transaction is rolled back: it answers what the winner stored.
+  process (``idempotency_conflict``, still running); across processes both may run, the first to
+  record wins, and the other's transaction is rolled back: it answers what the winner stored.
 * Answers are stored without secrets (``StoredResponse.withheld`` names what was left out).
 
 Keys are kept at least ``KEEP`` (24 h) from their first run; ``prune`` deletes older ones.
@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from seatledger import faults
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import HeldTransaction, holding
-from seatledger.domain.errors import Conflict
+from seatledger.domain.errors import IdempotencyConflict
 from seatledger.services.runtime import Runtime
 
 KEEP = timedelta(hours=24)
@@ -77,14 +77,6 @@ class Found:
     recovery: dict[str, Any] = field(default_factory=dict)
 
 
-def _conflict(detail: str) -> Conflict:
-    return Conflict("idempotency_conflict", detail)
-
-
-def _other_request() -> Conflict:
-    return _conflict("This Idempotency-Key was used with another request; use a new key.")
-
-
 def _row(slot: Slot) -> ColumnElement[bool]:
     table = t.idempotency_keys
     return and_(
@@ -109,7 +101,7 @@ async def _read(connection: AsyncConnection, slot: Slot) -> Any:
 
 async def look_up(rt: Runtime, slot: Slot, request_hash: str) -> Found | None:
     """The key's state for this request (one read, no transaction): None for a new key (or
-    one older than ``KEEP``); ``Conflict`` when the key belongs to another request."""
+    one older than ``KEEP``); ``IdempotencyConflict`` when the key belongs to another request."""
     async with rt.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             await connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -121,7 +113,7 @@ def _found(row: Any, request_hash: str, now: datetime) -> Found | None:
     if row is None or row.created_at <= now - KEEP:
         return None
     if row.request_hash != request_hash:
-        raise _other_request()
+        raise IdempotencyConflict()
     if row.status == "done":
         return Found(_stored(row))
     return Found(None, dict(row.recovery or {}))
@@ -198,13 +190,15 @@ class KeyedRequest:
             async with self._rt.engine.begin() as own:
                 written = (await own.execute(statement)).first()
         if written is None:
-            raise _conflict("Another request with this Idempotency-Key finished meanwhile.")
+            raise IdempotencyConflict(
+                "Another request with this Idempotency-Key finished meanwhile."
+            )
         self._kept = dict(self.recovery)
 
     async def record(self, response: StoredResponse) -> StoredResponse | None:
         """Store the answer with the work and commit both. Answers None when done; when
         another run of the key recorded first, this run's work is rolled back and the answer
-        to give is the winner's (or ``Conflict``, when it is not this request's)."""
+        to give is the winner's (or ``IdempotencyConflict``, when it is not this request's)."""
         now = self._rt.clock.now()
         connection = self.held.connection
         own = connection is None
@@ -232,7 +226,9 @@ class KeyedRequest:
             row = await _read(connection, self.slot)
         found = _found(row, self._hash, self._rt.clock.now())
         if found is None or found.response is None:
-            raise _conflict("The first request with this Idempotency-Key is still running.")
+            raise IdempotencyConflict(
+                "The first request with this Idempotency-Key is still running."
+            )
         return found.response
 
 

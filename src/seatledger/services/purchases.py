@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import UnitOfWork
-from seatledger.domain.errors import Conflict, NotFound
+from seatledger.domain.errors import AlreadyAttached, NotFound
 from seatledger.domain.purchase import Order, PendingChange, Subscription
 from seatledger.services.pages import Page, check_limit, page_of, paginate
 from seatledger.services.runtime import Runtime
@@ -329,7 +329,7 @@ async def _attach(
                 raise NotFound(noun)
             if existing.company_id == company:
                 return from_row(existing)  # attaching again changes nothing
-            raise Conflict("already_attached", f"This {noun} belongs to another company.")
+            raise AlreadyAttached(f"This {noun} belongs to another company.")
         purchase = from_row(row)
         is_subscription = table is t.subscriptions
         await _attach_invoices(

@@ -26,7 +26,12 @@ from sqlalchemy import update
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.billing import ChangeRequest, plan_change
-from seatledger.domain.errors import Conflict
+from seatledger.domain.errors import (
+    CompanyRequired,
+    NoSeatsAvailable,
+    SeatLimitReached,
+    SubscriptionNotActive,
+)
 from seatledger.pricing import MAX_SEATS
 from seatledger.services.runtime import Runtime
 from seatledger.services.subscriptions import apply_plan, load_standing, subscription_row
@@ -39,9 +44,9 @@ async def grow(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> Any:
     connection = uow.connection
     row = await subscription_row(connection, subscription_id, None, lock=True)
     if row.status == "canceled":
-        raise Conflict("subscription_not_active", "This subscription is canceled.")
+        raise SubscriptionNotActive()
     if row.company_id is None:
-        raise Conflict("company_required", "This subscription is not attached to a company yet.")
+        raise CompanyRequired()
     if row.assigned_seats < row.seats:  # a seat came free while we waited for the lock
         return (
             await connection.execute(
@@ -54,12 +59,10 @@ async def grow(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> Any:
     standing = await load_standing(connection, row, TermsBook(), lock=True)
     price = standing.terms.price
     if price.seat_sync != "members":
-        raise Conflict("no_seats_available", "Every seat of this subscription is assigned.")
+        raise NoSeatsAvailable()
     highest = MAX_SEATS if price.maximum_seats is None else price.maximum_seats
     if row.seats >= highest:
-        raise Conflict(
-            "seat_limit_reached", f"This subscription has its maximum of {highest} seats."
-        )
+        raise SeatLimitReached(f"This subscription has its maximum of {highest} seats.")
     now = rt.clock.now()
     request = ChangeRequest(seats=row.seats + 1, members_sync=True)
     plan = plan_change(standing, request, now)

@@ -16,17 +16,21 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, and_, func, insert, literal, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.constraints import translated_violations
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.emails import normalize_email
 from seatledger.domain.errors import (
-    Conflict,
+    CompanyRequired,
     CorruptData,
     InvalidToken,
+    NoSeatsAvailable,
     NotFound,
+    OrderNotPaid,
+    SeatNotPending,
+    SubscriptionNotActive,
     ValidationFailed,
 )
 from seatledger.domain.grant import BenefitGrant
@@ -109,12 +113,12 @@ async def _why_not_assignable(
     if row is None or (scope_company_id is not None and row.company_id != scope_company_id):
         return NotFound(pool.noun, field=pool.field)
     if row.company_id is None:
-        return Conflict("company_required", f"This {pool.noun} is not attached to a company yet.")
+        return CompanyRequired(f"This {pool.noun} is not attached to a company yet.")
     if pool.table is t.subscriptions and row.status == "canceled":
-        return Conflict("subscription_not_active", "This subscription is canceled.")
+        return SubscriptionNotActive()
     if pool.table is t.orders and row.status != "paid":
-        return Conflict("order_not_paid", "Seats of an order are assignable once it is paid.")
-    return Conflict("no_seats_available", f"Every seat of this {pool.noun} is assigned.")
+        return OrderNotPaid()
+    return NoSeatsAvailable(f"Every seat of this {pool.noun} is assigned.")
 
 
 def _invitation(rt: Runtime, now: datetime) -> tuple[str, str, Invitation]:
@@ -188,9 +192,7 @@ async def assign_seat(
         ).first()
         if taken is None:
             refusal = await _why_not_assignable(connection, pool, scope_company_id)
-            if pool.table is not t.subscriptions or (
-                not isinstance(refusal, Conflict) or refusal.code != "no_seats_available"
-            ):
+            if pool.table is not t.subscriptions or not isinstance(refusal, NoSeatsAvailable):
                 raise refusal
             from seatledger.services import seat_sync  # builds on subscription changes
 
@@ -231,13 +233,8 @@ async def assign_seat(
             statement = insert(t.seats).values(
                 **values, email=address, member_id=known.scalar_subquery()
             )
-        try:
-            result = await connection.execute(statement.returning(*t.seats.c))
-            row = result.first()
-        except IntegrityError:
-            raise Conflict(
-                "already_assigned", "This person already holds a seat in this pool."
-            ) from None
+        with translated_violations():  # the person holds a live seat of this pool already
+            row = (await connection.execute(statement.returning(*t.seats.c))).first()
         if row is None:
             raise NotFound("member", field="member_id")
         seat = seat_from_row(row, invitation)
@@ -545,7 +542,7 @@ async def resend_invitation(
         ).first()
         if row is None:
             await _seat_row(uow.connection, seat_id, scope_company_id)  # NotFound when absent
-            raise Conflict("seat_not_pending", "Only a pending seat has an invitation to resend.")
+            raise SeatNotPending()
         seat = seat_from_row(row, invitation)
         uow.emit("invitation.resent", _seat_event(seat))
         if send_email:

@@ -34,7 +34,14 @@ from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.billing import ChangePlan, ChangeRequest, Standing, Terms, plan_change
 from seatledger.domain.catalog import PRORATION_BEHAVIORS, ProrationBehavior
-from seatledger.domain.errors import Conflict, NotFound, PaymentFailed, ValidationFailed
+from seatledger.domain.errors import (
+    Conflict,
+    NotFound,
+    PaymentFailed,
+    SubscriptionChanged,
+    SubscriptionNotActive,
+    ValidationFailed,
+)
 from seatledger.domain.ids import new_id
 from seatledger.domain.invoice import InvoiceLine
 from seatledger.domain.payments import PaymentRequest, PaymentResult
@@ -320,7 +327,7 @@ def _cancel_flag(row: Any, cancel_at_period_end: object) -> dict[str, Any]:
     if row.status == "canceled":
         if cancel_at_period_end:
             return {}  # cancelling again changes nothing
-        raise Conflict("subscription_not_active", "This subscription is canceled.")
+        raise SubscriptionNotActive()
     if cancel_at_period_end == bool(row.cancel_at_period_end):
         return {}
     if cancel_at_period_end:
@@ -417,11 +424,7 @@ async def change_subscription(
             replanned = None
         if replanned != plan:
             await _keep_as_credit(uow, rt, row, plan, result)
-            raise Conflict(
-                "subscription_changed",
-                "The subscription changed while the payment was taken; the amount is on the"
-                " company's credit balance. Try the change again.",
-            )
+            raise SubscriptionChanged()
         applied = await apply_plan(
             uow, rt, row, standing, plan, extra=flag, payment=(row.payment_method or "", result)
         )
