@@ -45,6 +45,22 @@ class Merchant:
         assert response.status_code == 200, response.text
         return response.json()
 
+    def buy_and_assign(self, price_id: str, seats: int) -> tuple[Any, Any]:
+        """A company buys ``seats`` of ``price_id`` and assigns one: (the checkout, the seat)."""
+        company = self.post(
+            "/v1/companies", {"name": "Acme", "billing_manager": {"email": "dana@acme.test"}}
+        )
+        checkout = self.post(
+            "/v1/checkouts", {"price_id": price_id, "seats": seats, "company_id": company["id"]}
+        )
+        done = self.post(
+            f"/v1/checkouts/{checkout['id']}/confirm", {"payment_method": "pm_card_ok"}, 200
+        )
+        seat = self.post(
+            "/v1/seats", {"subscription_id": done["subscription_id"], "email": "ann@acme.test"}
+        )
+        return checkout, seat
+
 
 def test_links_point_at_the_served_address_and_tokens_stay_out_of_the_log(
     env: dict[str, str], key: str, tmp_path: Path
@@ -63,20 +79,8 @@ def test_links_point_at_the_served_address_and_tokens_stay_out_of_the_log(
         product = shop.post(
             "/v1/products", {"name": "Team", "prices": [PRICE], "benefit_ids": [benefit["id"]]}
         )
-        company = shop.post(
-            "/v1/companies", {"name": "Acme", "billing_manager": {"email": "dana@acme.test"}}
-        )
-        checkout = shop.post(
-            "/v1/checkouts",
-            {"price_id": product["prices"][0]["id"], "seats": 2, "company_id": company["id"]},
-        )
+        checkout, seat = shop.buy_and_assign(product["prices"][0]["id"], 2)
         assert checkout["url"] == f"{server.base}/checkout/{checkout['id']}"
-        done = shop.post(
-            f"/v1/checkouts/{checkout['id']}/confirm", {"payment_method": "pm_card_ok"}, 200
-        )
-        seat = shop.post(
-            "/v1/seats", {"subscription_id": done["subscription_id"], "email": "ann@acme.test"}
-        )
         invitation = seat["invitation"]
         assert invitation["url"] == f"{server.base}/claim/{invitation['token']}"
         token = invitation["token"]
@@ -117,18 +121,6 @@ def test_a_public_url_overrides_the_served_address(
     with serving(env, tmp_path) as server:
         shop = Merchant(server.base, key)
         product = shop.post("/v1/products", {"name": "Team", "prices": [PRICE]})
-        company = shop.post(
-            "/v1/companies", {"name": "Acme", "billing_manager": {"email": "dana@acme.test"}}
-        )
-        checkout = shop.post(
-            "/v1/checkouts",
-            {"price_id": product["prices"][0]["id"], "seats": 1, "company_id": company["id"]},
-        )
+        checkout, seat = shop.buy_and_assign(product["prices"][0]["id"], 1)
         assert checkout["url"] == f"https://billing.example/checkout/{checkout['id']}"
-        done = shop.post(
-            f"/v1/checkouts/{checkout['id']}/confirm", {"payment_method": "pm_card_ok"}, 200
-        )
-        seat = shop.post(
-            "/v1/seats", {"subscription_id": done["subscription_id"], "email": "ann@acme.test"}
-        )
         assert seat["invitation"]["url"].startswith("https://billing.example/claim/")
