@@ -8,7 +8,10 @@ offered to endpoints.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class EventType(StrEnum):
@@ -49,4 +52,18 @@ def unknown_event_types(event_types: object) -> list[tuple[int, object]]:
     ]
 
 
-__all__ = ["ALL_EVENTS", "EVENT_TYPES", "EventType", "unknown_event_types"]
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """An event as the outbox holds it, handed to each delivery channel once (at least)."""
+
+    id: str  # the event id (``evt_…``) every email and webhook carries
+    type: str  # a catalogued ``EventType`` or an internal record (``invitation.email``)
+    created_at: datetime  # by the runtime clock
+    payload: dict[str, Any]
+
+    @property
+    def catalogued(self) -> bool:
+        return self.type in EVENT_TYPES
+
+
+__all__ = ["ALL_EVENTS", "EVENT_TYPES", "EventType", "OutboxEvent", "unknown_event_types"]
