@@ -29,6 +29,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from seatledger.domain.clock import format_timestamp
 from seatledger.domain.errors import NotFound, ValidationFailed
 from seatledger.domain.json_value import json_problem
 from seatledger.domain.text import text_problem
@@ -105,12 +106,6 @@ def _utc(value: datetime) -> datetime:
         return value.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first representable time
         raise PydanticCustomError("timestamp", "is out of range") from None
-
-
-def format_timestamp(value: datetime) -> str:
-    """``2031-01-16T12:00:00Z``: UTC, whole seconds (a fraction is dropped, as a change made
-    during second X counts from second X), no offset."""
-    return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def _clean_optional(value: str | None) -> str | None:

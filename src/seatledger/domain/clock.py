@@ -13,6 +13,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
+def format_timestamp(value: datetime) -> str:
+    """``2031-01-16T12:00:00Z``: UTC, whole seconds (a fraction is dropped, as a change made
+    during second X counts from second X), no offset: the one format of every answer, event,
+    webhook and email (SPEC §6)."""
+    return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 

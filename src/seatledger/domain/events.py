@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from seatledger.domain.clock import format_timestamp
+
 
 class EventType(StrEnum):
     CHECKOUT_COMPLETED = "checkout.completed"
@@ -64,6 +66,16 @@ class OutboxEvent:
     @property
     def catalogued(self) -> bool:
         return self.type in EVENT_TYPES
+
+    def document(self) -> dict[str, Any]:
+        """``{id, type, created_at, data}``: the event as ``GET /v1/events`` answers it and as a
+        webhook's body carries it (SPEC §10)."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "created_at": format_timestamp(self.created_at),
+            "data": self.payload,
+        }
 
 
 __all__ = ["ALL_EVENTS", "EVENT_TYPES", "EventType", "OutboxEvent", "unknown_event_types"]
