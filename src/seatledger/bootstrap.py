@@ -14,7 +14,7 @@ from seatledger.config import Settings, StartupError
 from seatledger.domain.clock import Clock, SandboxClock, SystemClock
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
 from seatledger.services.runtime import Runtime
-from seatledger.services.sandbox import load_sandbox_time
+from seatledger.services.sandbox_clock import load_sandbox_time
 
 
 def check_payment_provider(settings: Settings) -> None:

@@ -47,7 +47,7 @@ from seatledger.services.credit import add_to_balances, read_balances
 from seatledger.services.invoicing import InvoiceDraft, create_invoices, invoice_from_row
 from seatledger.services.purchases import subscription_event, subscription_from_row
 from seatledger.services.runtime import Runtime
-from seatledger.services.sandbox import follow_sandbox_clock
+from seatledger.services.sandbox_clock import follow_sandbox_clock
 from seatledger.services.subscriptions import waiting_lines
 from seatledger.services.terms import TermsBook
 

@@ -18,86 +18,23 @@ with one API process, as ``make run`` does.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Protocol
 
-from sqlalchemy import create_engine, func, or_, select, update
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import NullPool
+from sqlalchemy import func, select
 
 from seatledger.adapters.db import tables as t
-from seatledger.config import sync_database_url
-from seatledger.domain.clock import SandboxClock
 from seatledger.domain.errors import NotFound, ValidationFailed
+from seatledger.services import renewals
 from seatledger.services.runtime import Runtime
+from seatledger.services.sandbox_clock import Settable, store_time, stored_time
 
 
-class _Settable(Protocol):
-    def now(self) -> datetime: ...
-
-    def set(self, moment: datetime) -> None: ...
-
-
-def load_sandbox_time(database_url: str) -> datetime | None:
-    """The stored sandbox time, read once at start-up (synchronously, before serving); None
-    when it was never set or the database is not migrated yet."""
-    url = sync_database_url(database_url)
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and (
-        not parsed.database or parsed.database == ":memory:" or not Path(parsed.database).exists()
-    ):
-        return None
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            value = connection.execute(
-                select(t.sandbox_clock.c.now).where(t.sandbox_clock.c.id == 1)
-            ).scalar()
-    except DBAPIError:
-        return None
-    finally:
-        engine.dispose()
-    return value if isinstance(value, datetime) else None
-
-
-def _require_sandbox(rt: Runtime) -> _Settable:
+def _require_sandbox(rt: Runtime) -> Settable:
     if not rt.settings.sandbox:
         raise NotFound("sandbox clock")
     clock = rt.clock
     if not callable(getattr(clock, "set", None)):
         raise NotFound("sandbox clock")
     return clock  # type: ignore[return-value]
-
-
-async def _stored(rt: Runtime) -> datetime | None:
-    async with rt.reading() as uow:
-        value = (
-            await uow.connection.execute(
-                select(t.sandbox_clock.c.now).where(t.sandbox_clock.c.id == 1)
-            )
-        ).scalar()
-    return value if isinstance(value, datetime) else None
-
-
-async def follow_sandbox_clock(rt: Runtime) -> None:
-    """A ``SandboxClock`` takes the shared time (another process may have moved it)."""
-    if isinstance(rt.clock, SandboxClock):
-        stored = await _stored(rt)
-        if stored is not None:
-            rt.clock.set(stored)
-
-
-async def _store(rt: Runtime, clock: _Settable, moment: datetime) -> None:
-    async with rt.transaction() as uow:
-        column = t.sandbox_clock.c.now
-        await uow.connection.execute(
-            update(t.sandbox_clock)
-            .where(t.sandbox_clock.c.id == 1, or_(column.is_(None), column <= moment))
-            .values(now=moment)
-        )
-        await uow.commit()
-    clock.set(moment)
 
 
 async def _next_due(rt: Runtime) -> datetime | None:
@@ -124,7 +61,7 @@ async def _next_due(rt: Runtime) -> datetime | None:
 async def read_clock(rt: Runtime) -> datetime:
     """The sandbox's current time (``NotFound`` when the sandbox is off)."""
     clock = _require_sandbox(rt)
-    stored = await _stored(rt)
+    stored = await stored_time(rt)
     if stored is not None:
         clock.set(stored)
         return stored
@@ -135,8 +72,6 @@ async def advance_clock(rt: Runtime, now: datetime) -> tuple[datetime, list[str]
     """Move the sandbox clock forward to ``now``, running what falls due on the way (module
     docstring). Answers the new time and the subscriptions renewed, once per renewal, in
     order."""
-    from seatledger.services import renewals  # renewals follow this clock
-
     clock = _require_sandbox(rt)
     if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
         raise ValidationFailed.field("now", "must be a time with a time zone (ISO 8601)")
@@ -155,14 +90,14 @@ async def advance_clock(rt: Runtime, now: datetime) -> tuple[datetime, list[str]
         if due is None or due > target:
             break
         step = max(due, clock.now())
-        await _store(rt, clock, step)
+        await store_time(rt, clock, step)
         renewed += await renewals.renew_due(rt)
         after = await _next_due(rt)
         if after is not None and after <= step:
             break  # held elsewhere (another process has it locked): the final run retries
-    await _store(rt, clock, target)
+    await store_time(rt, clock, target)
     renewed += await renewals.renew_due(rt)
     return target, renewed
 
 
-__all__ = ["advance_clock", "follow_sandbox_clock", "load_sandbox_time", "read_clock"]
+__all__ = ["advance_clock", "read_clock"]
