@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.mail.smtp import SmtpMailer
@@ -254,3 +254,17 @@ async def test_a_purchase_without_a_company_mails_its_owner(
     [receipt] = smtp.messages
     assert receipt["To"] == "owner@buyer.test"
     assert "USD 20.00" in receipt["Subject"]
+
+
+async def test_an_event_fanned_out_again_writes_no_second_email(
+    runtime: Runtime, clock: FixedClock
+) -> None:
+    (price_id,) = await shop.product(runtime)
+    company_id = await shop.company(runtime)
+    await shop.subscribe(runtime, price_id, company_id, 3, at=utc(2027, 1, 1), clock=clock)
+    assert await fan_out_undelivered(runtime) > 0
+    [receipt] = await emails_to(runtime, "boss@acme.test")
+    async with runtime.engine.begin() as connection:  # taken again, however it comes about
+        await connection.execute(update(t.outbox).values(delivered_at=None))
+    await fan_out_undelivered(runtime)
+    assert await emails_to(runtime, "boss@acme.test") == [receipt]
