@@ -98,7 +98,8 @@ async def fan_out(uow: UnitOfWork, rt: Runtime, event: OutboxEvent) -> None:
         "created_at": now,
     }
     dialect = postgresql if uow.dialect == "postgresql" else sqlite
-    # An event fanned out again (a crash after the mail left) writes no second email.
+    # An event taken twice, should a loop ever take it again, writes one email (the unique
+    # index on event, kind and recipient).
     statement = dialect.insert(t.emails).values(values).on_conflict_do_nothing()
     await uow.connection.execute(statement)
 
