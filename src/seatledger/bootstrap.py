@@ -9,9 +9,11 @@ charge (``seatledger keys``) build their runtime with ``payments=False``.
 from __future__ import annotations
 
 from seatledger.adapters.db.engine import create_engine
+from seatledger.adapters.mail.smtp import SmtpMailer
 from seatledger.adapters.payments.local import LocalGateway
 from seatledger.config import Settings, StartupError
 from seatledger.domain.clock import Clock, SandboxClock, SystemClock
+from seatledger.domain.mail import Mailer
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
 from seatledger.services.runtime import Runtime
 from seatledger.services.sandbox_clock import load_sandbox_time
@@ -48,6 +50,12 @@ class _NoPayments:
         raise RuntimeError("this runtime takes no payments")
 
 
+def mailer(settings: Settings) -> Mailer | None:
+    """The SMTP sender of ``SEATLEDGER_SMTP_URL``; None without it (emails are held)."""
+    server = settings.smtp
+    return None if server is None else SmtpMailer(server, settings.email_from)
+
+
 def default_clock(settings: Settings) -> Clock:
     """The system clock; in sandbox mode the shared sandbox clock, loaded from its row now
     (``seatledger.services.sandbox`` says how processes keep in step)."""
@@ -68,4 +76,5 @@ def build_runtime(
         clock=clock or default_clock(settings),
         settings=settings,
         gateway=gateway,
+        mailer=mailer(settings),
     )

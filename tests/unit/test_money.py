@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from seatledger.pricing import InvalidPrice, currency_exponent, div_round_half_even
+from seatledger.pricing.money import format_amount
 
 
 @pytest.mark.parametrize(
@@ -60,3 +61,21 @@ def test_round_half_even(numerator: int, denominator: int, expected: int) -> Non
 def test_round_half_even_matches_exact_fraction_rounding(numerator: int, denominator: int) -> None:
     # Fraction.__round__ is exact banker's rounding: the integer version must agree.
     assert div_round_half_even(numerator, denominator) == round(Fraction(numerator, denominator))
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        (0, "usd", "USD 0.00"),
+        (5, "usd", "USD 0.05"),
+        (123456, "usd", "USD 1,234.56"),
+        (-250, "eur", "EUR -2.50"),
+        (1200, "jpy", "JPY 1,200"),
+        (1250, "bhd", "BHD 1.250"),
+        (1000, "iqd", "IQD 1.000"),  # ISO's exponent, not CLDR's display digits
+    ],
+)
+def test_amounts_are_shown_in_the_currencys_minor_units(
+    amount: int, currency: str, shown: str
+) -> None:
+    assert format_amount(amount, currency) == shown

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from seatledger.bootstrap import build_runtime, check_payment_provider
-from seatledger.config import Settings, StartupError, address_url
+from seatledger.config import Settings, SmtpServer, StartupError, address_url
 
 
 @pytest.fixture
@@ -59,6 +59,13 @@ def test_the_environment_and_dot_env_are_read(environment: pytest.MonkeyPatch) -
         ("PAYMENT_PROVIDER", "paypal", "SEATLEDGER_PAYMENT_PROVIDER='paypal': must be 'local'"),
         ("PUBLIC_URL", "billing.example", "SEATLEDGER_PUBLIC_URL='billing.example': must be"),
         ("DATABASE_URL", "mysql://u:hunter2@h/db", "SEATLEDGER_DATABASE_URL: unsupported"),
+        ("SMTP_URL", "http://u:hunter2@mail", "SEATLEDGER_SMTP_URL: must be smtp://"),
+        ("SMTP_URL", "smtp://u:hunter2@mail:port", "SEATLEDGER_SMTP_URL: the port must be"),
+        ("SMTP_URL", "smtp://u:hunter2@:25", "SEATLEDGER_SMTP_URL: names no host"),
+        ("SMTP_URL", "smtp://mail?tls=1", "SEATLEDGER_SMTP_URL: takes one option only"),
+        ("SMTP_URL", "smtps://mail?starttls=true", "SEATLEDGER_SMTP_URL: smtps:// is TLS"),
+        ("EMAIL_FROM", "billing", "SEATLEDGER_EMAIL_FROM='billing': must be an address"),
+        ("EMAIL_TEMPLATES", "no/such/folder", "SEATLEDGER_EMAIL_TEMPLATES='no/such/folder'"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(
@@ -95,3 +102,18 @@ def test_the_local_gateway_runs_in_the_sandbox_only(tmp_path: Path) -> None:
     with pytest.raises(StartupError, match="not built yet"):
         check_payment_provider(Settings(database_url=url, sandbox=True, payment_provider="stripe"))
     check_payment_provider(Settings(database_url=url, sandbox=True))
+
+
+def test_the_smtp_url_is_taken_apart(environment: pytest.MonkeyPatch) -> None:
+    assert Settings().smtp is None
+    assert build_runtime(Settings(sandbox=True, database_url="sqlite://")).mailer is None
+    plain = Settings(smtp_url="smtp://ann%40shop:p%3Ass@mail.shop.test:2525?starttls=true")
+    assert plain.smtp == SmtpServer("mail.shop.test", 2525, "ann@shop", "p:ss", False, True)
+    assert "p%3Ass" not in repr(plain)
+    assert Settings(smtp_url="smtps://mail").smtp == SmtpServer(
+        "mail", 465, None, None, True, False
+    )
+    assert Settings(smtp_url="smtp://mail").smtp == SmtpServer("mail", 25, None, None, False, False)
+    mailing = Settings(sandbox=True, database_url="sqlite://", smtp_url="smtp://mail")
+    assert build_runtime(mailing).mailer is not None
+    assert Settings(email_from="Shop <bill@shop.test>").email_from == "Shop <bill@shop.test>"

@@ -22,6 +22,7 @@ from seatledger.api import (
     companies,
     customer_sessions,
     docs,
+    emails,
     files,
     health,
     invoices,
@@ -107,6 +108,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         claims,
         invoices,
         webhook_endpoints,
+        emails,
     ]
     if runtime.settings.sandbox:
         routers.append(sandbox)

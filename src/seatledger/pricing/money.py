@@ -40,3 +40,13 @@ def div_round_half_even(numerator: int, denominator: int) -> int:
     if twice > denominator or (twice == denominator and quotient % 2 == 1):
         quotient += 1
     return quotient
+
+
+def format_amount(amount: int, currency: str) -> str:
+    """An amount in minor units as people read it, by the ISO 4217 exponent: ``USD 1,234.50``,
+    ``JPY 1,200``, ``BHD 1.250`` (integers only, so no rounding ever shows)."""
+    exponent = currency_exponent(currency)
+    sign = "-" if amount < 0 else ""
+    whole, fraction = divmod(abs(amount), 10**exponent)
+    shown = f"{whole:,}" + (f".{fraction:0{exponent}d}" if exponent else "")
+    return f"{currency.upper()} {sign}{shown}"

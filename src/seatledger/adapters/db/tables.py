@@ -557,6 +557,9 @@ emails = Table(
     Column("subject", String(300), nullable=False),
     Column("text", Text, nullable=False),
     Column("html", Text, nullable=False),
+    # An invitation's claim link, which ``text`` and ``html`` hold as a placeholder: kept only
+    # until the email is sent or fails (``seatledger.services.emails``).
+    Column("link", String(2000), nullable=True),
     Column("status", String(10), nullable=False),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("last_error", String(500), nullable=True),

@@ -1,0 +1,1 @@
+"""Mail: the SMTP sender behind the ``Mailer`` port, and the email templates."""

@@ -1,0 +1,125 @@
+"""Sending the emails that are due (``send_due`` of the emails channel).
+
+Each round leases up to ``BATCH`` due ``queued`` emails in one short transaction (``SKIP
+LOCKED`` on PostgreSQL, so loops on one database share the work; the lease is wall-clock time in
+``lease_expires_at``, since the sandbox clock may stand still), sends them with no transaction
+open, and records each outcome in a transaction of its own:
+
+* sent → ``sent`` with ``sent_at``;
+* temporary (4xx, connection error, timeout) → tried again after ``BACKOFF`` (by the runtime
+  clock, so moving the sandbox clock makes retries fall due) until ``RETRY_FOR`` after the
+  email was created, then ``failed``;
+* permanent (5xx) → ``failed`` at once.
+
+Every attempt counts in ``attempts`` and leaves its error in ``last_error``. A sent or failed
+email forgets its invitation link (``seatledger.services.emails``). A loop that dies mid-send
+leaves its lease to expire: the email is sent again (at least once; the event id header lets
+receivers drop the duplicate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from markupsafe import escape
+from sqlalchemy import or_, select, update
+
+from seatledger.adapters.db import tables as t
+from seatledger.domain.clock import SystemClock
+from seatledger.domain.mail import OutgoingEmail, SendOutcome
+from seatledger.services.email_content import LINK_PLACEHOLDER
+from seatledger.services.runtime import Runtime
+
+BATCH = 20
+LEASE = timedelta(minutes=5)  # longer than a send can take (``smtp.TIMEOUT`` per step)
+RETRY_FOR = timedelta(days=3)
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+)  # after the n-th failed attempt; the last one repeats
+
+
+def with_link(text: str, html: str, link: str | None, *, hidden: str) -> tuple[str, str]:
+    """``text`` and ``html`` with the placeholder replaced by ``link``, or by ``hidden``."""
+    shown = hidden if link is None else link
+    return text.replace(LINK_PLACEHOLDER, shown), html.replace(LINK_PLACEHOLDER, str(escape(shown)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Leased:
+    id: str
+    attempts: int
+    created_at: datetime
+    email: OutgoingEmail
+
+
+def _leased(row: Any) -> _Leased:
+    text, html = with_link(row.text, row.html, row.link, hidden=LINK_PLACEHOLDER)
+    email = OutgoingEmail(row.event_id, row.to, row.subject, text, html)
+    return _Leased(row.id, row.attempts, row.created_at, email)
+
+
+async def _lease(rt: Runtime) -> list[_Leased]:
+    e = t.emails
+    now, wall = rt.clock.now(), SystemClock().now()
+    async with rt.transaction() as uow:
+        query = (
+            select(e)
+            .where(
+                e.c.status == "queued",
+                e.c.next_attempt_at <= now,
+                or_(e.c.lease_expires_at.is_(None), e.c.lease_expires_at < wall),
+            )
+            .order_by(e.c.next_attempt_at, e.c.id)
+            .limit(BATCH)
+            .with_for_update(skip_locked=True)
+        )
+        rows = (await uow.connection.execute(query)).all()
+        if rows:
+            leased = update(e).where(e.c.id.in_([r.id for r in rows]))
+            await uow.connection.execute(leased.values(lease_expires_at=wall + LEASE))
+        await uow.commit()
+    return [_leased(row) for row in rows]
+
+
+def _outcome_values(leased: _Leased, outcome: SendOutcome, now: datetime) -> dict[str, Any]:
+    values: dict[str, Any] = {"attempts": leased.attempts + 1, "lease_expires_at": None}
+    if outcome.outcome == "sent":
+        return values | {"status": "sent", "sent_at": now, "link": None, "next_attempt_at": None}
+    values["last_error"] = (outcome.detail or outcome.outcome)[:500]
+    deadline = leased.created_at + RETRY_FOR
+    if outcome.outcome == "permanent" or now >= deadline:
+        return values | {"status": "failed", "link": None, "next_attempt_at": None}
+    delay = BACKOFF[min(leased.attempts, len(BACKOFF) - 1)]
+    return values | {"next_attempt_at": min(now + delay, deadline)}
+
+
+async def _record(rt: Runtime, leased: _Leased, outcome: SendOutcome) -> None:
+    values = _outcome_values(leased, outcome, rt.clock.now())
+    async with rt.transaction() as uow:
+        await uow.connection.execute(
+            update(t.emails)
+            .where(t.emails.c.id == leased.id, t.emails.c.status == "queued")
+            .values(**values)
+        )
+        await uow.commit()
+
+
+async def send_due(rt: Runtime) -> int:
+    """Send the emails that are due; answers how many were attempted. Without a mailer
+    (no ``SEATLEDGER_SMTP_URL``) nothing is sent: emails are then written ``held``."""
+    if rt.mailer is None:
+        return 0
+    leased = await _lease(rt)
+    for one in leased:
+        outcome = await rt.mailer.send(one.email)
+        await _record(rt, one, outcome)
+    return len(leased)
+
+
+__all__ = ["BACKOFF", "RETRY_FOR", "send_due", "with_link"]
