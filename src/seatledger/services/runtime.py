@@ -1,4 +1,5 @@
-"""What every use case needs: the database, the clock, the settings and the payment gateway."""
+"""What every use case needs: the database, the clock, the settings, the payment gateway and
+the webhooks' HTTP client."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from seatledger.adapters.db.unit_of_work import UnitOfWork, current_hold
 from seatledger.config import Settings
 from seatledger.domain.clock import Clock
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
+from seatledger.services.webhook_sender import WebhookSender
 
 # The API keys a runtime trusts without a look-up (``seatledger.services.api_keys``).
 API_KEY_CACHE_SIZE = 10_000
@@ -31,6 +33,8 @@ class Runtime:
     gateway: PaymentGateway
     # key hash → ``api_keys.ApiKey``: the keys found valid within the last ``API_KEY_CACHE_TTL``
     api_keys: TTLCache[str, Any] = field(default_factory=_api_key_cache, repr=False)
+    # The one HTTP client outgoing webhooks go through (``seatledger.services.webhook_sender``).
+    webhook_sender: WebhookSender = field(default_factory=WebhookSender, repr=False)
 
     def transaction(self) -> UnitOfWork:
         """A new unit of work: ``async with rt.transaction() as uow: ...; await uow.commit()``."""
