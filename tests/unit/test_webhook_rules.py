@@ -6,17 +6,26 @@ from __future__ import annotations
 import ipaddress
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
+from standardwebhooks.webhooks import Webhook
 
 from seatledger.domain.webhook import (
     DISABLE_AFTER,
     RETRY_DELAYS,
+    IpAddress,
     after_failure,
     forbidden_address,
     hears,
     should_disable,
 )
-from seatledger.services.webhook_sender import sign
+from seatledger.services.webhook_sender import (
+    RefusedDestination,
+    Resolver,
+    Sent,
+    WebhookSender,
+    sign,
+)
 
 NOW = datetime(2031, 1, 16, 12, tzinfo=UTC)
 
@@ -83,3 +92,63 @@ def test_a_signature_per_secret() -> None:
     assert " " not in one
     assert two.split(" ")[0] == one
     assert two.split(" ")[1].startswith("v1,")
+
+
+def _resolver(answers: dict[str, list[str]]) -> Resolver:
+    async def resolve(host: str, port: int) -> list[IpAddress]:
+        if host not in answers:
+            raise RefusedDestination(f"the host {host} does not resolve")
+        return [ipaddress.ip_address(address) for address in answers[host]]
+
+    return resolve
+
+
+async def test_a_webhook_goes_to_the_address_that_was_checked() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    sender = WebhookSender(
+        resolver=_resolver({"hooks.example.test": ["93.184.216.34"]}),
+        transport=httpx.MockTransport(answer),
+    )
+    secret = "whsec_" + "A" * 32
+    sent = await sender.send(
+        "https://hooks.example.test:8443/in?x=1",
+        event_id="evt_1",
+        body='{"id":"evt_1"}',
+        secrets=[secret],
+        pinned=True,
+    )
+    await sender.aclose()
+    assert sent == Sent(ok=True, status=204)
+    [request] = seen
+    assert (request.url.host, request.url.port, request.url.raw_path) == (
+        "93.184.216.34",
+        8443,
+        b"/in?x=1",
+    )
+    assert request.headers["host"] == "hooks.example.test:8443"
+    assert request.extensions["sni_hostname"] == "hooks.example.test"
+    headers = dict(request.headers)
+    assert Webhook(secret).verify(request.content, headers) == {"id": "evt_1"}
+
+
+async def test_a_host_that_turned_private_is_not_called() -> None:
+    seen: list[httpx.Request] = []
+    sender = WebhookSender(
+        resolver=_resolver({"hooks.example.test": ["93.184.216.34", "10.0.0.7"]}),
+        transport=httpx.MockTransport(lambda request: seen.append(request) or httpx.Response(200)),
+    )
+    for url in ("https://hooks.example.test/in", "https://gone.example.test/in"):
+        sent = await sender.send(
+            url, event_id="evt_1", body="{}", secrets=["whsec_AA"], pinned=True
+        )
+        assert not sent.ok
+        assert sent.status is None
+        assert sent.error is not None
+        assert sent.error.startswith("not sent: the host")
+    await sender.aclose()
+    assert seen == []

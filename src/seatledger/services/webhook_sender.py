@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -72,13 +72,16 @@ async def resolve(host: str, port: int) -> list[IpAddress]:
     return addresses
 
 
-async def checked_address(url: str) -> IpAddress:
+Resolver = Callable[[str, int], Awaitable[list[IpAddress]]]
+
+
+async def checked_address(url: str, resolver: Resolver = resolve) -> IpAddress:
     """The address a webhook to ``url`` goes to, once every address of its host is found
     public; ``RefusedDestination`` otherwise."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    addresses = await resolve(host, port)
+    addresses = await resolver(host, port)
     refused = [address for address in addresses if forbidden_address(address)]
     if refused:
         raise RefusedDestination(
@@ -95,8 +98,16 @@ def _describe(error: httpx.HTTPError) -> str:
 class WebhookSender:
     """Sends signed webhooks through one HTTP client (module docstring)."""
 
-    def __init__(self, *, timeout: float = SEND_TIMEOUT) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float = SEND_TIMEOUT,
+        resolver: Resolver = resolve,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.timeout = timeout
+        self._resolver = resolver  # the system's DNS; a fake one in tests
+        self._transport = transport  # httpx's own, unless a test gives one
         self._client: httpx.AsyncClient | None = None
 
     def _http(self) -> httpx.AsyncClient:
@@ -106,6 +117,7 @@ class WebhookSender:
                 follow_redirects=False,
                 limits=httpx.Limits(max_keepalive_connections=0),
                 trust_env=False,  # a proxy from the environment would bypass the address check
+                transport=self._transport,
             )
         return self._client
 
@@ -124,7 +136,7 @@ class WebhookSender:
         extensions: dict[str, str] = {}
         if pinned:
             try:
-                address = await checked_address(url)
+                address = await checked_address(url, self._resolver)
             except RefusedDestination as refused:
                 return Sent(ok=False, error=f"not sent: {refused}"[:MAX_ERROR])
             headers["host"] = target.netloc.decode("ascii")
@@ -153,4 +165,12 @@ class WebhookSender:
         return Sent(ok=False, status=response.status_code, error=failure[:MAX_ERROR])
 
 
-__all__ = ["RefusedDestination", "Sent", "WebhookSender", "checked_address", "resolve", "sign"]
+__all__ = [
+    "RefusedDestination",
+    "Resolver",
+    "Sent",
+    "WebhookSender",
+    "checked_address",
+    "resolve",
+    "sign",
+]
