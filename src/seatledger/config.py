@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     email_from: str = "seatledger@localhost"
     # A folder of email templates that replace the built-in ones of the same file name.
     email_templates: Path | None = None
+    # Outside the sandbox a webhook endpoint may not point at a loopback, private or link-local
+    # address (server-side request forgery); 1 lifts that, for an instance on a private network.
+    webhook_allow_private: bool = False
 
     @classmethod
     def settings_customise_sources(

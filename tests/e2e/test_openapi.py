@@ -61,6 +61,15 @@ OPERATIONS = {
     ("GET", "/v1/webhook-endpoints"): "list_webhook_endpoints",
     ("GET", "/v1/emails"): "list_emails",
     ("GET", "/v1/emails/{email_id}"): "get_email",
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}"): "get_webhook_endpoint",
+    ("PATCH", "/v1/webhook-endpoints/{endpoint_id}"): "update_webhook_endpoint",
+    ("DELETE", "/v1/webhook-endpoints/{endpoint_id}"): "delete_webhook_endpoint",
+    ("POST", "/v1/webhook-endpoints/{endpoint_id}/rotate-secret"): "rotate_webhook_secret",
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries"): "list_webhook_deliveries",
+    (
+        "POST",
+        "/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry",
+    ): "retry_webhook_delivery",
     ("GET", "/v1/sandbox/clock"): "get_sandbox_clock",
     ("POST", "/v1/sandbox/clock"): "advance_sandbox_clock",
 }
@@ -94,7 +103,10 @@ async def test_every_route_and_its_answers_are_described(client: httpx.AsyncClie
     for (method, path), operation in operations.items():
         answers = operation["responses"]
         success = {"POST": "201" if path in CREATES else "200", "DELETE": "200"}.get(method, "200")
-        if (method, path) == ("DELETE", "/v1/companies/{company_id}/members/{member_id}"):
+        if (method, path) in (
+            ("DELETE", "/v1/companies/{company_id}/members/{member_id}"),
+            ("DELETE", "/v1/webhook-endpoints/{endpoint_id}"),
+        ):
             success = "204"
         assert success in answers, (method, path, list(answers))
         errors = [status for status in answers if status.startswith(("4", "5"))]

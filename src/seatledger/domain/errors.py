@@ -24,7 +24,8 @@
     │   ├── AlreadyMember          already_member
     │   ├── AlreadyAttached        already_attached
     │   ├── ExternalIdTaken        external_id_taken
-    │   └── IdempotencyConflict    idempotency_conflict
+    │   ├── IdempotencyConflict    idempotency_conflict
+    │   └── DeliveryNotRetryable   delivery_not_retryable
     ├── InvalidToken               invalid_token       a used, expired, revoked or unknown
     │                                                  invitation
     ├── PaymentFailed              payment_failed      the payment provider declined
@@ -164,6 +165,11 @@ class IdempotencyConflict(Conflict):
     default_detail = "This Idempotency-Key was used with another request; use a new key."
 
 
+class DeliveryNotRetryable(Conflict):
+    code = "delivery_not_retryable"
+    default_detail = "Only a pending or failed webhook delivery is sent again."
+
+
 class InvalidToken(SeatledgerError):
     code = "invalid_token"
 
@@ -216,6 +222,7 @@ __all__ = [
     "CompanyRequired",
     "Conflict",
     "CorruptData",
+    "DeliveryNotRetryable",
     "ExternalIdTaken",
     "Forbidden",
     "IdempotencyConflict",

@@ -1,5 +1,5 @@
-"""What every use case needs: the database, the clock, the settings, the payment gateway and
-the mailer."""
+"""What every use case needs: the database, the clock, the settings, the payment gateway, the
+mailer and the webhooks' HTTP client."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from seatledger.config import Settings
 from seatledger.domain.clock import Clock
 from seatledger.domain.mail import Mailer
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
+from seatledger.services.webhook_sender import WebhookSender
 
 # The API keys a runtime trusts without a look-up (``seatledger.services.api_keys``).
 API_KEY_CACHE_SIZE = 10_000
@@ -35,6 +36,8 @@ class Runtime:
     api_keys: TTLCache[str, Any] = field(default_factory=_api_key_cache, repr=False)
     # Sends emails; None (no ``SEATLEDGER_SMTP_URL``): emails are kept ``held``, never sent.
     mailer: Mailer | None = None
+    # The one HTTP client outgoing webhooks go through (``seatledger.services.webhook_sender``).
+    webhook_sender: WebhookSender = field(default_factory=WebhookSender, repr=False)
 
     def transaction(self) -> UnitOfWork:
         """A new unit of work: ``async with rt.transaction() as uow: ...; await uow.commit()``."""

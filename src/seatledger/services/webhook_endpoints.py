@@ -1,14 +1,19 @@
-"""Webhook endpoints: where the merchant wants to hear of events, and the secret that signs them.
+"""Webhook endpoints: where the merchant wants to hear of events, and the secrets that sign them.
 
-Only registration exists yet: deliveries (the outbox's events sent to each endpoint, signed per
-Standard Webhooks with the endpoint's secret, retried) are later work.
+Deliveries (each catalogued event sent to every endpoint that hears it, signed, retried) are
+``seatledger.services.webhook_deliveries``.
 
 * ``url``: an absolute ``https://`` URL (``http://`` is accepted for the sandbox and for
-  ``localhost``-style hosts), at most 2000 characters;
+  ``localhost``-style hosts), at most 2000 characters. Outside the sandbox its host must
+  resolve to public addresses only, unless ``SEATLEDGER_WEBHOOK_ALLOW_PRIVATE=1``
+  (``seatledger.services.webhook_sender``); checked again before every send;
 * ``event_types``: types of the closed catalogue (``seatledger.domain.events``, SPEC §10) or
   ``*`` for every event (the default); every unknown one is named (``event_types[2]``);
 * ``secret``: ``whsec_`` and 24 random bytes in base64, as Standard Webhooks has it; shown in
-  the answer to the creation only.
+  the answers to the creation and to a rotation only. A rotation keeps the previous secret
+  signing beside the new one for ``ROTATION_OVERLAP`` (24 h by the runtime clock);
+* ``enabled``: a disabled endpoint (by the merchant, or after 5 days of failures) hears no new
+  event and is sent nothing; enabling it again sends its pending deliveries at once.
 """
 
 from __future__ import annotations
@@ -21,18 +26,24 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select, update
 
 from seatledger.adapters.db import tables as t
-from seatledger.domain.errors import ValidationFailed
+from seatledger.adapters.db.unit_of_work import UnitOfWork
+from seatledger.config import Settings
+from seatledger.domain.errors import NotFound, ValidationFailed
 from seatledger.domain.events import ALL_EVENTS, EventType, unknown_event_types
 from seatledger.domain.ids import new_id
+from seatledger.domain.webhook import ROTATION_OVERLAP
 from seatledger.services.pages import Page, check_limit, page_of, paginate
 from seatledger.services.runtime import Runtime
+from seatledger.services.webhook_sender import RefusedDestination, checked_address
 
 MAX_URL = 2000
+MAX_DESCRIPTION = 500
 MAX_EVENT_TYPES = 100
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+_ENDPOINTS = t.webhook_endpoints
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +52,14 @@ class WebhookEndpoint:
     url: str
     event_types: tuple[str, ...]
     created_at: datetime
-    secret: str = ""  # filled only in the answer to the creation
+    description: str | None = None
+    enabled: bool = True
+    secret: str = ""  # filled only in the answers to the creation and to a rotation
+
+
+def private_allowed(settings: Settings) -> bool:
+    """Whether webhooks may go to loopback, private or link-local addresses."""
+    return settings.sandbox or settings.webhook_allow_private
 
 
 def _check_url(url: object, *, sandbox: bool) -> str:
@@ -58,6 +76,30 @@ def _check_url(url: object, *, sandbox: bool) -> str:
     if parts.scheme == "http" and not (sandbox or host in _LOCAL_HOSTS):
         raise ValidationFailed.field("url", "must use https://")
     return url
+
+
+async def _check_destination(rt: Runtime, url: object) -> str:
+    """``url`` checked (``_check_url``) and, unless private addresses are allowed, resolved to
+    public addresses only: no server-side request forgery."""
+    checked = _check_url(url, sandbox=rt.settings.sandbox)
+    if not private_allowed(rt.settings):
+        try:
+            await checked_address(checked)
+        except RefusedDestination as refused:
+            raise ValidationFailed.field(
+                "url", f"{refused}: webhooks go to public addresses only"
+            ) from None
+    return checked
+
+
+def _check_description(description: object) -> str | None:
+    if description is None:
+        return None
+    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
+        raise ValidationFailed.field(
+            "description", f"must be a text of at most {MAX_DESCRIPTION} characters"
+        )
+    return description
 
 
 def _check_event_types(event_types: Sequence[str] | None) -> tuple[str, ...]:
@@ -81,24 +123,35 @@ def _check_event_types(event_types: Sequence[str] | None) -> tuple[str, ...]:
     return tuple(checked)
 
 
+def _new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
 async def create_webhook_endpoint(
-    rt: Runtime, *, url: str, event_types: Sequence[str] | None = None
+    rt: Runtime,
+    *,
+    url: str,
+    event_types: Sequence[str] | None = None,
+    description: str | None = None,
 ) -> WebhookEndpoint:
     """Register an endpoint; the answer carries its signing secret, this once."""
+    checked_types = _check_event_types(event_types)
     endpoint = WebhookEndpoint(
         id=new_id("we"),
-        url=_check_url(url, sandbox=rt.settings.sandbox),
-        event_types=_check_event_types(event_types),
+        url=await _check_destination(rt, url),
+        event_types=checked_types,
+        description=_check_description(description),
         created_at=rt.clock.now(),
-        secret="whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
+        secret=_new_secret(),
     )
     async with rt.transaction() as uow:
         await uow.connection.execute(
-            insert(t.webhook_endpoints).values(
+            insert(_ENDPOINTS).values(
                 id=endpoint.id,
                 url=endpoint.url,
                 secret=endpoint.secret,
                 event_types=list(endpoint.event_types),
+                description=endpoint.description,
                 created_at=endpoint.created_at,
             )
         )
@@ -114,10 +167,35 @@ async def create_webhook_endpoint(
     return endpoint
 
 
-def _endpoint_from_row(row: Any) -> WebhookEndpoint:
+def _endpoint_from_row(row: Any, *, secret: str = "") -> WebhookEndpoint:
     return WebhookEndpoint(
-        id=row.id, url=row.url, event_types=tuple(row.event_types), created_at=row.created_at
+        id=row.id,
+        url=row.url,
+        event_types=tuple(row.event_types),
+        description=row.description,
+        enabled=row.disabled_at is None,
+        created_at=row.created_at,
+        secret=secret,
     )
+
+
+_PUBLIC_COLUMNS = [column for column in _ENDPOINTS.c if "secret" not in column.name]
+
+
+async def _load(uow: UnitOfWork, endpoint_id: str, *, lock: bool = False) -> Any:
+    query = select(*_PUBLIC_COLUMNS).where(_ENDPOINTS.c.id == endpoint_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await uow.connection.execute(query)).first()
+    if row is None:
+        raise NotFound("webhook endpoint")
+    return row
+
+
+async def get_webhook_endpoint(rt: Runtime, endpoint_id: str) -> WebhookEndpoint:
+    """One endpoint, without its secret."""
+    async with rt.reading() as uow:
+        return _endpoint_from_row(await _load(uow, endpoint_id))
 
 
 async def list_webhook_endpoints(
@@ -125,11 +203,98 @@ async def list_webhook_endpoints(
 ) -> Page[WebhookEndpoint]:
     """The endpoints, oldest first, without their secrets."""
     size = check_limit(limit)
-    columns = [column for column in t.webhook_endpoints.c if column.name != "secret"]
     async with rt.reading() as uow:
-        query = paginate(select(*columns), t.webhook_endpoints.c.id, cursor, size)
+        query = paginate(select(*_PUBLIC_COLUMNS), _ENDPOINTS.c.id, cursor, size)
         rows = (await uow.connection.execute(query)).all()
     return page_of([_endpoint_from_row(row) for row in rows], [row.id for row in rows], size)
 
 
-__all__ = ["ALL_EVENTS", "WebhookEndpoint", "create_webhook_endpoint", "list_webhook_endpoints"]
+_UNCHANGED: Any = object()
+
+
+async def update_webhook_endpoint(
+    rt: Runtime,
+    endpoint_id: str,
+    *,
+    url: str | None = None,
+    event_types: Sequence[str] | None = None,
+    description: str | None = _UNCHANGED,
+    enabled: bool | None = None,
+) -> WebhookEndpoint:
+    """Change what is given (``description=None`` clears it). Disabling stops its sending;
+    enabling a disabled endpoint forgets its failures and makes its pending deliveries due now."""
+    values: dict[str, Any] = {}
+    if event_types is not None:
+        values["event_types"] = list(_check_event_types(event_types))
+    if description is not _UNCHANGED:
+        values["description"] = _check_description(description)
+    if url is not None:
+        values["url"] = await _check_destination(rt, url)
+    now = rt.clock.now()
+    async with rt.transaction() as uow:
+        row = await _load(uow, endpoint_id, lock=True)
+        if enabled is False and row.disabled_at is None:
+            values["disabled_at"] = now
+        if enabled is True and row.disabled_at is not None:
+            values |= {"disabled_at": None, "failing_since": None}
+            await uow.connection.execute(
+                update(t.webhook_deliveries)
+                .where(
+                    t.webhook_deliveries.c.endpoint_id == endpoint_id,
+                    t.webhook_deliveries.c.status == "pending",
+                )
+                .values(next_attempt_at=now)
+            )
+        if values:
+            await uow.connection.execute(
+                update(_ENDPOINTS).where(_ENDPOINTS.c.id == endpoint_id).values(**values)
+            )
+        row = await _load(uow, endpoint_id)
+        await uow.commit()
+    return _endpoint_from_row(row)
+
+
+async def delete_webhook_endpoint(rt: Runtime, endpoint_id: str) -> None:
+    """Forget the endpoint and its deliveries: nothing more is sent to it."""
+    async with rt.transaction() as uow:
+        await _load(uow, endpoint_id, lock=True)
+        await uow.connection.execute(
+            delete(t.webhook_deliveries).where(t.webhook_deliveries.c.endpoint_id == endpoint_id)
+        )
+        await uow.connection.execute(delete(_ENDPOINTS).where(_ENDPOINTS.c.id == endpoint_id))
+        await uow.commit()
+
+
+async def rotate_webhook_secret(rt: Runtime, endpoint_id: str) -> WebhookEndpoint:
+    """A new secret, answered this once; the current one keeps signing beside it for
+    ``ROTATION_OVERLAP`` (a rotation during that time drops the oldest)."""
+    secret = _new_secret()
+    async with rt.transaction() as uow:
+        row = await _load(uow, endpoint_id, lock=True)
+        current = await uow.connection.scalar(
+            select(_ENDPOINTS.c.secret).where(_ENDPOINTS.c.id == endpoint_id)
+        )
+        await uow.connection.execute(
+            update(_ENDPOINTS)
+            .where(_ENDPOINTS.c.id == endpoint_id)
+            .values(
+                secret=secret,
+                previous_secret=current,
+                previous_secret_expires_at=rt.clock.now() + ROTATION_OVERLAP,
+            )
+        )
+        await uow.commit()
+    return _endpoint_from_row(row, secret=secret)
+
+
+__all__ = [
+    "ALL_EVENTS",
+    "WebhookEndpoint",
+    "create_webhook_endpoint",
+    "delete_webhook_endpoint",
+    "get_webhook_endpoint",
+    "list_webhook_endpoints",
+    "private_allowed",
+    "rotate_webhook_secret",
+    "update_webhook_endpoint",
+]
