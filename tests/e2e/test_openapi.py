@@ -59,6 +59,8 @@ OPERATIONS = {
     ("POST", "/v1/customer-sessions"): "create_customer_session",
     ("POST", "/v1/webhook-endpoints"): "create_webhook_endpoint",
     ("GET", "/v1/webhook-endpoints"): "list_webhook_endpoints",
+    ("GET", "/v1/events"): "list_events",
+    ("GET", "/v1/events/{event_id}"): "get_event",
     ("GET", "/v1/sandbox/clock"): "get_sandbox_clock",
     ("POST", "/v1/sandbox/clock"): "advance_sandbox_clock",
 }

@@ -22,6 +22,8 @@ from seatledger.api import (
     companies,
     customer_sessions,
     docs,
+    event_catalogue,
+    events,
     files,
     health,
     invoices,
@@ -107,12 +109,14 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         claims,
         invoices,
         webhook_endpoints,
+        events,
     ]
     if runtime.settings.sandbox:
         routers.append(sandbox)
     for module in routers:
         app.include_router(module.router)
     docs.install(app)
+    event_catalogue.install(app)
     # Which methods each path takes, for 405's Allow (the app's own routes are included lazily).
     app.state.route_methods = [
         (route.path_regex, set(route.methods or ()))
@@ -142,7 +146,8 @@ def _document_problems(app: FastAPI) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = generate()
-        for item in schema.get("paths", {}).values():
+        operations = [*schema.get("paths", {}).values(), *schema.get("webhooks", {}).values()]
+        for item in operations:
             for operation in item.values():
                 answer = operation.get("responses", {}).get("422", {})
                 if "HTTPValidationError" in str(answer.get("content", {})):
