@@ -13,6 +13,7 @@ from seatledger.adapters.payments.local import LocalGateway
 from seatledger.config import Settings, StartupError
 from seatledger.domain.clock import Clock, SandboxClock, SystemClock
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
+from seatledger.services.channels import Channel
 from seatledger.services.runtime import Runtime
 from seatledger.services.sandbox import load_sandbox_time
 
@@ -69,3 +70,11 @@ def build_runtime(
         settings=settings,
         gateway=gateway,
     )
+
+
+def delivery_channels(rt: Runtime) -> tuple[Channel, ...]:
+    """The channels every delivery loop of this instance runs (``seatledger serve``'s and
+    ``seatledger worker``'s): each outbox event is fanned out to all of them. None yet: the
+    loop still marks each event delivered, and ``GET /v1/events`` shows the catalogued ones."""
+    del rt  # the channels will take their settings (SMTP, webhook options) from it
+    return ()
