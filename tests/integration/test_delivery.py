@@ -18,6 +18,7 @@ from seatledger.domain.events import OutboxEvent
 from seatledger.services import delivery
 from seatledger.services.channels import Channel
 from seatledger.services.runtime import Runtime
+from tests.integration.outbox import emit, undelivered
 
 
 @dataclass
@@ -56,25 +57,6 @@ class Recorder:
 
     def channel(self) -> Channel:
         return Channel(self.name, self.fan_out, self.send_due)
-
-
-async def emit(rt: Runtime, *types: str) -> list[str]:
-    """Events of ``types``, each committed in its own transaction; answers their ids."""
-    for event_type in types:
-        async with rt.transaction() as uow:
-            uow.emit(event_type, {"type": event_type})
-            await uow.commit()
-    async with rt.reading() as uow:
-        rows = (
-            await uow.connection.execute(select(t.outbox.c.event_id).order_by(t.outbox.c.id))
-        ).all()
-    return [row.event_id for row in rows]
-
-
-async def undelivered(rt: Runtime) -> list[str]:
-    async with rt.reading() as uow:
-        query = select(t.outbox.c.event_id).where(t.outbox.c.delivered_at.is_(None))
-        return [row.event_id for row in (await uow.connection.execute(query)).all()]
 
 
 async def channel_rows(rt: Runtime, name: str) -> Counter[str]:

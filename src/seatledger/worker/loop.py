@@ -66,44 +66,73 @@ async def run_worker(
     interval: float,
     once: bool,
     delivery_interval: float = delivery.INTERVAL,
+    channels: Sequence[Channel] | None = None,
     echo: Callable[[str], object] = print,
     warn: Callable[[str], object] = print,
 ) -> bool:
     """Renewal rounds ``interval`` seconds apart and delivery rounds ``delivery_interval``
     seconds apart, until SIGTERM or SIGINT; with ``once``, one renewal round then one delivery
     round (delivering the renewals' events too), whose line is echoed even when nothing was
-    due. Answers False when the last round failed."""
-    channels = delivery_channels(rt)
+    due. Answers False when the last round failed.
+
+    The first SIGTERM or SIGINT stops the loop once the round under way is done; a second one
+    abandons that round (its transaction rolls back: the next worker does the work again)."""
+    channels = delivery_channels(rt) if channels is None else channels
     if once:
         return await _once(rt, channels, echo, warn)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+
+    def on_signal() -> None:
+        if stop.is_set() and task is not None:
+            task.cancel()
+        stop.set()
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, on_signal)
     try:
-        renewed = delivered_ok = True
-        next_renewals = time.monotonic()
-        while not stop.is_set():
-            done, delivered = DueRun(), None
-            if time.monotonic() >= next_renewals:
-                next_renewals = time.monotonic() + interval
-                try:
-                    done = await run_round(rt)
-                    renewed = True
-                except Exception as error:
-                    renewed = False
-                    # run_due finishes every other subscription before it raises; the failed
-                    # one is retried next round, so a long-running worker warns and goes on.
-                    warn(f"round failed: {_first_line(error)}")
-            delivered_ok, delivered = await _deliver(rt, channels, warn)
-            if not (done.nothing_done and (delivered is None or delivered.nothing_done)):
-                echo(summary(done, delivered))
-            with suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), delivery_interval)
-        return renewed and delivered_ok
+        return await _rounds(rt, channels, stop, interval, delivery_interval, echo, warn)
+    except asyncio.CancelledError:
+        if not stop.is_set() or task is None:
+            raise
+        task.uncancel()
+        warn("stopped halfway through a round: what it had not committed is done next round")
+        return False
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
+
+
+async def _rounds(
+    rt: Runtime,
+    channels: Sequence[Channel],
+    stop: asyncio.Event,
+    interval: float,
+    delivery_interval: float,
+    echo: Callable[[str], object],
+    warn: Callable[[str], object],
+) -> bool:
+    renewed = delivered_ok = True
+    next_renewals = time.monotonic()
+    while not stop.is_set():
+        done, delivered = DueRun(), None
+        if time.monotonic() >= next_renewals:
+            next_renewals = time.monotonic() + interval
+            try:
+                done = await run_round(rt)
+                renewed = True
+            except Exception as error:
+                renewed = False
+                # run_due finishes every other subscription before it raises; the failed
+                # one is retried next round, so a long-running worker warns and goes on.
+                warn(f"round failed: {_first_line(error)}")
+        delivered_ok, delivered = await _deliver(rt, channels, warn)
+        if not (done.nothing_done and (delivered is None or delivered.nothing_done)):
+            echo(summary(done, delivered))
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delivery_interval)
+    return renewed and delivered_ok
 
 
 async def _once(
@@ -112,14 +141,16 @@ async def _once(
     echo: Callable[[str], object],
     warn: Callable[[str], object],
 ) -> bool:
+    renewed = True
     try:
         done = await run_round(rt)
     except Exception as error:
         warn(f"round failed: {_first_line(error)}")
-        return False
-    succeeded, delivered = await _deliver(rt, channels, warn)
-    echo(summary(done, delivered))
-    return succeeded
+        done, renewed = DueRun(), False  # the outbox is delivered all the same
+    delivered_ok, delivered = await _deliver(rt, channels, warn)
+    if renewed or (delivered is not None and not delivered.nothing_done):
+        echo(summary(done, delivered))  # never "nothing due" after a failed round
+    return renewed and delivered_ok
 
 
 async def _deliver(
