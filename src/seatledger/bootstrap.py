@@ -15,6 +15,8 @@ from seatledger.config import Settings, StartupError
 from seatledger.domain.clock import Clock, SandboxClock, SystemClock
 from seatledger.domain.mail import Mailer
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
+from seatledger.services import emails, webhook_deliveries
+from seatledger.services.channels import Channel
 from seatledger.services.runtime import Runtime
 from seatledger.services.sandbox_clock import load_sandbox_time
 
@@ -78,3 +80,11 @@ def build_runtime(
         gateway=gateway,
         mailer=mailer(settings),
     )
+
+
+def delivery_channels(rt: Runtime) -> tuple[Channel, ...]:
+    """The channels every delivery loop of this instance runs (``seatledger serve``'s and
+    ``seatledger worker``'s): each outbox event is fanned out to all of them. They take their
+    settings (SMTP, webhook options) from the runtime when they send."""
+    del rt
+    return (emails.CHANNEL, webhook_deliveries.CHANNEL)

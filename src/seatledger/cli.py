@@ -111,6 +111,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Server processes (PostgreSQL only).")] = 1,
+    no_delivery: Annotated[
+        bool,
+        typer.Option(
+            "--no-delivery",
+            help="Do not deliver events from this server (leave it to seatledger worker).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the HTTP API (the database must be migrated).
 
@@ -118,14 +125,20 @@ def serve(
 
     SEATLEDGER_PUBLIC_URL sets another base for them, such as https://billing.example.
 
+    Each server process also delivers events (emails, webhooks) every second, unless
+    --no-delivery; any number of processes and workers share the work on PostgreSQL.
+
     One line per request is logged, with tokens and signed links left out.
     """
     import uvicorn
+
+    from seatledger.api.app import DELIVERY_ENV
 
     settings = _ready(payments=True)
     public_url = settings.for_address(host, port).public_url
     # The application is built from the environment, in each server process: tell it there.
     os.environ["SEATLEDGER_PUBLIC_URL"] = public_url
+    os.environ[DELIVERY_ENV] = "0" if no_delivery else "1"
     typer.echo(f"links point at {public_url}")
     uvicorn.run(
         "seatledger.api.app:create_app",
@@ -159,6 +172,8 @@ def _log_config() -> dict[str, Any]:
         "level": "INFO",
         "propagate": False,
     }
+    # What each delivery round did, and the events a channel failed on.
+    config["loggers"]["seatledger.delivery"] = {"handlers": ["default"], "level": "INFO"}
     return config
 
 
@@ -281,17 +296,31 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_â€
 
 @app.command()
 def worker(
-    interval: Annotated[float, typer.Option(help="Seconds between rounds.")] = 30.0,
+    interval: Annotated[float, typer.Option(help="Seconds between renewal rounds.")] = 30.0,
+    delivery_interval: Annotated[
+        float, typer.Option(help="Seconds between delivery rounds (emails, webhooks).")
+    ] = 1.0,
     once: Annotated[bool, typer.Option(help="Run one round, say what it did, exit.")] = False,
 ) -> None:
-    """Run due renewals, payment retries and scheduled cancellations, round after round."""
+    """Run due renewals, payment retries and scheduled cancellations, round after round, and
+    deliver events (emails, webhooks) more often.
+
+    SIGTERM or Ctrl-C stops it once the round under way is done.
+    """
     from seatledger.worker.loop import run_worker
 
     def warn(message: str) -> None:
         typer.echo(message, err=True)
 
     succeeded = _with_runtime(
-        lambda rt: run_worker(rt, interval=interval, once=once, echo=typer.echo, warn=warn),
+        lambda rt: run_worker(
+            rt,
+            interval=interval,
+            delivery_interval=delivery_interval,
+            once=once,
+            echo=typer.echo,
+            warn=warn,
+        ),
         payments=True,
     )
     if not succeeded:

@@ -70,6 +70,8 @@ OPERATIONS = {
         "POST",
         "/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry",
     ): "retry_webhook_delivery",
+    ("GET", "/v1/events"): "list_events",
+    ("GET", "/v1/events/{event_id}"): "get_event",
     ("GET", "/v1/sandbox/clock"): "get_sandbox_clock",
     ("POST", "/v1/sandbox/clock"): "advance_sandbox_clock",
 }

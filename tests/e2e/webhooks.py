@@ -8,34 +8,23 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from seatledger.adapters.db import tables as t
-from seatledger.domain.events import OutboxEvent
+from seatledger.services import delivery
 from seatledger.services.channels import Channel
 from seatledger.services.runtime import Runtime
 from seatledger.services.webhook_deliveries import CHANNEL
 
 
 async def dispatch_undelivered(rt: Runtime, channels: Sequence[Channel] = (CHANNEL,)) -> int:
-    """What the delivery loop (``seatledger.services.delivery``, built separately) does in one
-    transaction: take the undelivered outbox events, hand each to every channel's ``fan_out``,
-    mark them delivered, commit. Swap for the loop's own dispatch once it exists."""
-    async with rt.transaction() as uow:
-        query = select(t.outbox).where(t.outbox.c.delivered_at.is_(None)).order_by(t.outbox.c.id)
-        rows = (await uow.connection.execute(query)).all()
-        for row in rows:
-            event = OutboxEvent(row.event_id, row.type, row.created_at, row.payload)
-            for channel in channels:
-                await channel.fan_out(uow, rt, event)
-        if rows:
-            ids = [row.id for row in rows]
-            await uow.connection.execute(
-                update(t.outbox).where(t.outbox.c.id.in_(ids)).values(delivered_at=rt.clock.now())
-            )
-        await uow.commit()
-    return len(rows)
+    """Fan out every undelivered outbox event with the delivery loop's own dispatch
+    (``seatledger.services.delivery``); answers how many."""
+    total = 0
+    while delivered := await delivery.dispatch(rt, channels):
+        total += delivered
+    return total
 
 
 async def emit(rt: Runtime, event_type: str, payload: dict[str, Any] | None = None) -> str:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import signal
 import stat
+import subprocess
+import time
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from seatledger.adapters.db import tables as t
@@ -19,7 +23,7 @@ from seatledger.domain.clock import FixedClock
 from seatledger.services import cancellation
 from seatledger.services.runtime import Runtime
 from tests.integration import shop
-from tests.integration.processes import clean_environment, migrate, run, serving
+from tests.integration.processes import SEATLEDGER, clean_environment, migrate, run, serving
 from tests.integration.shop import utc
 
 
@@ -128,13 +132,78 @@ async def test_worker_once_says_what_it_did(env: dict[str, str], tmp_path: Path)
     await _move_sandbox_clock(url, 2030, 3, 1, 1)
     first = run(env, "worker", "--once")
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == (
-        "4 renewals, 0 payment retries, 1 cancellation (1 payment declined)"
-    )
+    # The round's renewals, then its delivery: the events so far, the renewals' included.
+    renewed, delivered = first.stdout.strip().split("; ")
+    assert renewed == "4 renewals, 0 payment retries, 1 cancellation (1 payment declined)"
+    assert re.fullmatch(r"\d+ events delivered", delivered), delivered
+    assert await _undelivered(url) == 0
     await _move_sandbox_clock(url, 2030, 3, 2, 2)  # the first retry of the declined renewal
     retried = run(env, "worker", "--once").stdout.strip()
-    assert retried == "0 renewals, 1 payment retry, 0 cancellations"
+    assert retried.startswith("0 renewals, 1 payment retry, 0 cancellations; ")
     assert run(env, "worker", "--once").stdout.strip() == "nothing due"
+
+
+async def _undelivered(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            query = select(func.count()).where(t.outbox.c.delivered_at.is_(None))
+            return int((await connection.execute(query)).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def test_worker_once_delivers_the_outbox(env: dict[str, str], tmp_path: Path) -> None:
+    migrate(env)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
+    engine = create_engine(url)
+    rt = Runtime(engine, FixedClock(), Settings(database_url=url, sandbox=True), LocalGateway())
+    try:
+        await shop.company(rt)  # company.created, member.added
+    finally:
+        await engine.dispose()
+    assert await _undelivered(url) == 2
+    result = run(env, "worker", "--once")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2 events delivered"
+    assert await _undelivered(url) == 0
+    assert run(env, "worker", "--once").stdout.strip() == "nothing due"
+
+
+async def test_worker_delivers_every_second_and_stops_on_sigterm(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    migrate(env)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
+    process = subprocess.Popen(
+        [str(SEATLEDGER), "worker", "--delivery-interval", "0.2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1)  # it has started and found nothing to do
+        engine = create_engine(url)
+        rt = Runtime(engine, FixedClock(), Settings(database_url=url, sandbox=True), LocalGateway())
+        try:
+            await shop.company(rt)
+        finally:
+            await engine.dispose()
+        deadline = time.monotonic() + 30
+        while await _undelivered(url) and time.monotonic() < deadline:
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.1)
+        assert await _undelivered(url) == 0
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert "2 events delivered" in out.splitlines()
 
 
 def test_demo_tells_the_story_with_amounts(env: dict[str, str]) -> None:

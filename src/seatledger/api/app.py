@@ -7,6 +7,9 @@ problem document. ``/openapi.json`` describes every route, its bodies and its er
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,6 +26,8 @@ from seatledger.api import (
     customer_sessions,
     docs,
     emails,
+    event_catalogue,
+    events,
     files,
     health,
     invoices,
@@ -37,7 +42,17 @@ from seatledger.api import (
 from seatledger.api.access_log import AccessLog
 from seatledger.api.idempotency import IdempotencyMiddleware
 from seatledger.api.problems import FieldError, Problem, install
+from seatledger.services import delivery
 from seatledger.services.runtime import Runtime
+
+log = logging.getLogger("seatledger.delivery")
+
+# ``seatledger serve --no-delivery`` tells its server processes through the environment, as it
+# tells them the public URL: the application is built from the environment in each of them.
+DELIVERY_ENV = "SEATLEDGER_SERVE_DELIVERY"
+# On shutdown, the round under way may finish within this many seconds; then it is abandoned
+# (rolled back: its events stay in the outbox for the next loop).
+DELIVERY_SHUTDOWN_GRACE = 10.0
 
 DESCRIPTION = """\
 Seat-based billing: products priced per seat, checkouts, subscriptions and orders (seat
@@ -65,20 +80,32 @@ schema is current), without credentials.
 """
 
 
-def create_app(runtime: Runtime | None = None) -> FastAPI:
+def create_app(runtime: Runtime | None = None, *, delivery_loop: bool | None = None) -> FastAPI:
     """The API over ``runtime``; without one, a runtime built from the environment, whose
-    database engine is disposed of when the application shuts down."""
+    database engine is disposed of when the application shuts down.
+
+    ``delivery_loop``: whether the application runs a delivery loop while it serves
+    (``seatledger.services.delivery``, over ``bootstrap.delivery_channels``). By default it
+    does when it built its own runtime (a server process), unless ``SEATLEDGER_SERVE_DELIVERY``
+    is ``0`` (``seatledger serve --no-delivery``)."""
     owned: Runtime | None = None
     if runtime is None:
         from seatledger.bootstrap import build_runtime
 
         runtime = owned = build_runtime()
+    if delivery_loop is None:
+        delivery_loop = owned is not None and os.environ.get(DELIVERY_ENV, "1") != "0"
+    delivering = runtime if delivery_loop else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = None if delivering is None else asyncio.create_task(_deliver(delivering, stop))
         try:
             yield
         finally:
+            if task is not None:
+                await _stop_delivery(task, stop)
             if owned is not None:
                 await owned.engine.dispose()
 
@@ -109,12 +136,14 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         invoices,
         webhook_endpoints,
         emails,
+        events,
     ]
     if runtime.settings.sandbox:
         routers.append(sandbox)
     for module in routers:
         app.include_router(module.router)
     docs.install(app)
+    event_catalogue.install(app)
     # Which methods each path takes, for 405's Allow (the app's own routes are included lazily).
     app.state.route_methods = [
         (route.path_regex, set(route.methods or ()))
@@ -126,6 +155,24 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.add_middleware(AccessLog)  # outermost: it sees every answer, and the time it took
     _document_problems(app)
     return app
+
+
+async def _deliver(runtime: Runtime, stop: asyncio.Event) -> None:
+    from seatledger.bootstrap import delivery_channels
+
+    await delivery.deliver_until(runtime, delivery_channels(runtime), stop)
+
+
+async def _stop_delivery(task: asyncio.Task[None], stop: asyncio.Event) -> None:
+    """Let the round under way finish, within the grace period; else abandon it (rolled back,
+    nothing lost)."""
+    stop.set()
+    try:
+        await asyncio.wait_for(task, DELIVERY_SHUTDOWN_GRACE)
+    except TimeoutError:
+        log.warning("delivery round abandoned at shutdown; its events stay in the outbox")
+    except Exception:
+        log.warning("the delivery loop failed", exc_info=True)
 
 
 def operation_id(route: APIRoute) -> str:
@@ -144,7 +191,8 @@ def _document_problems(app: FastAPI) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = generate()
-        for item in schema.get("paths", {}).values():
+        operations = [*schema.get("paths", {}).values(), *schema.get("webhooks", {}).values()]
+        for item in operations:
             for operation in item.values():
                 answer = operation.get("responses", {}).get("422", {})
                 if "HTTPValidationError" in str(answer.get("content", {})):
