@@ -71,11 +71,15 @@ async def grow(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> SeatPool:
     return _pool_of(updated)
 
 
-async def shrink(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> None:
-    """After a revocation, remove the seat that came free (``SeatPool.shrink``: never below the
-    price's minimum nor the seats assigned)."""
+async def release_and_shrink(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> None:
+    """After a revocation, free its seat and remove it (``SeatPool.shrink``: never below the
+    price's minimum nor the seats assigned). The subscription's row is locked before its pool's,
+    the order every subscription change takes them in, so that two of them never wait on each
+    other."""
     connection = uow.connection
-    row = await subscription_row(connection, subscription_id, None, lock=True)
+    await subscription_row(connection, subscription_id, None, lock=True)
+    await uow.pools.release(subscription_id)
+    row = await subscription_row(connection, subscription_id, None, lock=True)  # its counts now
     if row.status == "canceled" or row.company_id is None:
         return
     standing = await load_standing(connection, row, TermsBook(), lock=True)
@@ -92,4 +96,4 @@ async def shrink(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> None:
     await apply_plan(uow, rt, row, standing, plan)
 
 
-__all__ = ["grow", "shrink"]
+__all__ = ["grow", "release_and_shrink"]

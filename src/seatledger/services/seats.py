@@ -253,16 +253,18 @@ async def revoke_in(
     In ``members`` mode the subscription then shrinks by one seat (never below its minimum),
     unless ``follow_members`` is False (a cancellation revokes every seat and bills nothing).
     """
-    seat = await uow.seats.revoke(seat_id, rt.clock.now(), scope_company_id=scope_company_id)
-    if seat is None:
+    revoked = await uow.seats.revoke(seat_id, rt.clock.now(), scope_company_id=scope_company_id)
+    if revoked is None:
         return None
-    sync = await uow.pools.release(seat.pool_id)
-    uow.emit("seat.revoked", seat_event(seat))
-    await grants.revoke_benefits(uow, rt, seat_id=seat.id)
-    if follow_members and sync == "members":
+    seat, follows_members = revoked
+    if follow_members and follows_members:
         from seatledger.services import seat_sync  # builds on subscription changes
 
-        await seat_sync.shrink(uow, rt, seat.pool_id)
+        await seat_sync.release_and_shrink(uow, rt, seat.pool_id)
+    else:
+        await uow.pools.release(seat.pool_id)
+    uow.emit("seat.revoked", seat_event(seat))
+    await grants.revoke_benefits(uow, rt, seat_id=seat.id)
     return seat
 
 

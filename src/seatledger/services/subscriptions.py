@@ -31,7 +31,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
-from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS
+from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS, locking_subscription
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.billing import ChangePlan, ChangeRequest, Standing, Terms, plan_change
 from seatledger.domain.catalog import PRORATION_BEHAVIORS, ProrationBehavior
@@ -101,11 +101,10 @@ async def subscription_row(
 ) -> Any:
     """The subscription's row (locked for this transaction when ``lock``), else NotFound."""
     if isinstance(subscription_id, str):
-        query = select(*SUBSCRIPTION_COLUMNS).where(t.subscriptions.c.id == subscription_id)
+        query = locking_subscription() if lock else select(*SUBSCRIPTION_COLUMNS)
+        query = query.where(t.subscriptions.c.id == subscription_id)
         if scope_company_id is not None:
             query = query.where(t.subscriptions.c.company_id == scope_company_id)
-        if lock:
-            query = query.with_for_update()
         row = (await connection.execute(query)).first()
         if row is not None:
             return row

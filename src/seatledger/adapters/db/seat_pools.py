@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     Table,
     and_,
     bindparam,
@@ -67,6 +68,19 @@ def _of_owner(owner: Table, column: str) -> Any:
 def columns_of(table: Table) -> list[Any]:
     """A table's columns as its rows are read: an owner's with its pool's counts."""
     return counted(table) if table in (t.subscriptions, t.orders) else list(table.c)
+
+
+def locking_subscription() -> Select[Any]:
+    """The subscription's columns with its pool's counts, both rows locked ``FOR UPDATE``
+    (filter it by id). A join, not the subqueries of ``counted``: PostgreSQL re-reads rows it
+    waited to lock, but a subquery keeps the snapshot from before the wait, and a change
+    planned on counts a concurrent change has moved would be wrong. Assignments queue on the
+    pool's row meanwhile, as they did when the counts were on the subscription's."""
+    return (
+        select(*t.subscriptions.c, _pools.c.seats, _pools.c.assigned_seats)
+        .join(_pools, _pools.c.id == t.subscriptions.c.id)
+        .with_for_update()
+    )
 
 
 SUBSCRIPTION_COLUMNS = counted(t.subscriptions)
@@ -181,24 +195,13 @@ class SeatPools:
         ).first()
         return row is not None
 
-    async def release(self, pool_id: str) -> str | None:
-        """One seat of the pool free again (a seat was revoked). Answers the ``seat_sync`` of
-        a subscription's price (None for an order), read in the same statement."""
-        # One table per subquery level: SQLite leaves RETURNING's columns unqualified.
-        seat_sync = (
-            select(t.prices.c.seat_sync)
-            .where(t.prices.c.id == _of_owner(t.subscriptions, "price_id"))
-            .scalar_subquery()
+    async def release(self, pool_id: str) -> None:
+        """One seat of the pool free again (a seat was revoked)."""
+        await self._connection.execute(
+            update(_pools)
+            .where(_pools.c.id == pool_id)
+            .values(assigned_seats=_pools.c.assigned_seats - 1)
         )
-        row = (
-            await self._connection.execute(
-                update(_pools)
-                .where(_pools.c.id == pool_id)
-                .values(assigned_seats=_pools.c.assigned_seats - 1)
-                .returning(seat_sync.label("seat_sync"))
-            )
-        ).first()
-        return None if row is None else row.seat_sync
 
     async def resize(self, pool_id: str, seats: int, *, assigned_delta: int = 0) -> None:
         """The pool's purchased count (and assigned count, moved by ``assigned_delta``):
@@ -238,5 +241,6 @@ __all__ = [
     "columns_of",
     "correlated",
     "counted",
+    "locking_subscription",
     "pool_from_row",
 ]

@@ -48,6 +48,20 @@ def _price_of_owner() -> Any:
     ).label("price_id")
 
 
+def _seat_sync() -> Any:
+    """The owning subscription's price's ``seat_sync`` (None for an order's seat); one table
+    per subquery level, as SQLite leaves RETURNING's columns unqualified."""
+    subscription_price = (
+        select(t.subscriptions.c.price_id).where(t.subscriptions.c.id == _pool_id).scalar_subquery()
+    )
+    return (
+        select(t.prices.c.seat_sync)
+        .where(t.prices.c.id == subscription_price)
+        .scalar_subquery()
+        .label("seat_sync")
+    )
+
+
 def seat_from_row(
     row: Any, invitation: Invitation | None = None, *, kind: PoolKind | None = None
 ) -> Seat:
@@ -196,17 +210,18 @@ class Seats:
 
     async def revoke(
         self, seat_id: str, now: datetime, *, scope_company_id: str | None = None
-    ) -> Seat | None:
-        """``Seat.revoke`` on a live seat; None when it is revoked already (or absent)."""
+    ) -> tuple[Seat, bool] | None:
+        """``Seat.revoke`` on a live seat, and whether its pool follows members (a
+        subscription's on a ``members`` price); None when it is revoked already (or absent)."""
         row = (
             await self._connection.execute(
                 update(_seats)
                 .where(_scoped(seat_id, scope_company_id), _seats.c.status.in_(LIVE))
                 .values(status="revoked", revoked_at=now, token_hash=None, token_expires_at=None)
-                .returning(*_COLUMNS)
+                .returning(*_COLUMNS, _seat_sync())
             )
         ).first()
-        return None if row is None else seat_from_row(row)
+        return None if row is None else (seat_from_row(row), row.seat_sync == "members")
 
     async def live_ids_of_member(self, member_id: str) -> list[str]:
         rows = await self._connection.execute(
