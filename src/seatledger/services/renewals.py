@@ -37,7 +37,7 @@ from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
-from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS
+from seatledger.adapters.db.seat_pools import due_subscriptions
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.renewal import Renewal, grace_expired, plan_renewal
 from seatledger.pricing import Period
@@ -91,13 +91,7 @@ async def _due_rows(
         ),
         (_subs.c.next_payment_attempt_at <= now, _subs.c.next_payment_attempt_at),
     ):
-        query = (
-            select(*SUBSCRIPTION_COLUMNS)
-            .where(condition)
-            .order_by(order, _subs.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+        query = due_subscriptions().where(condition).order_by(order, _subs.c.id).limit(limit)
         if excluded:
             query = query.where(_subs.c.id.not_in(sorted(excluded)))
         for row in await connection.execute(query):

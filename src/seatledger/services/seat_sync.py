@@ -73,13 +73,11 @@ async def grow(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> SeatPool:
 
 async def release_and_shrink(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> None:
     """After a revocation, free its seat and remove it (``SeatPool.shrink``: never below the
-    price's minimum nor the seats assigned). The subscription's row is locked before its pool's,
-    the order every subscription change takes them in, so that two of them never wait on each
-    other."""
+    price's minimum nor the seats assigned). The pool's row is locked (by the release) before
+    the subscription's, the order every use case takes them in (``lock_subscription``)."""
     connection = uow.connection
-    await subscription_row(connection, subscription_id, None, lock=True)
     await uow.pools.release(subscription_id)
-    row = await subscription_row(connection, subscription_id, None, lock=True)  # its counts now
+    row = await subscription_row(connection, subscription_id, None, lock=True)
     if row.status == "canceled" or row.company_id is None:
         return
     standing = await load_standing(connection, row, TermsBook(), lock=True)

@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
-from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS, locking_subscription
+from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS, lock_subscription
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.billing import ChangePlan, ChangeRequest, Standing, Terms, plan_change
 from seatledger.domain.catalog import PRORATION_BEHAVIORS, ProrationBehavior
@@ -101,11 +101,13 @@ async def subscription_row(
 ) -> Any:
     """The subscription's row (locked for this transaction when ``lock``), else NotFound."""
     if isinstance(subscription_id, str):
-        query = locking_subscription() if lock else select(*SUBSCRIPTION_COLUMNS)
-        query = query.where(t.subscriptions.c.id == subscription_id)
+        condition = t.subscriptions.c.id == subscription_id
         if scope_company_id is not None:
-            query = query.where(t.subscriptions.c.company_id == scope_company_id)
-        row = (await connection.execute(query)).first()
+            condition = and_(condition, t.subscriptions.c.company_id == scope_company_id)
+        if lock:
+            row = await lock_subscription(connection, condition)
+        else:
+            row = (await connection.execute(select(*SUBSCRIPTION_COLUMNS).where(condition))).first()
         if row is not None:
             return row
     raise NotFound("subscription")

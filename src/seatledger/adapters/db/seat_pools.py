@@ -70,16 +70,42 @@ def columns_of(table: Table) -> list[Any]:
     return counted(table) if table in (t.subscriptions, t.orders) else list(table.c)
 
 
-def locking_subscription() -> Select[Any]:
-    """The subscription's columns with its pool's counts, both rows locked ``FOR UPDATE``
-    (filter it by id). A join, not the subqueries of ``counted``: PostgreSQL re-reads rows it
-    waited to lock, but a subquery keeps the snapshot from before the wait, and a change
-    planned on counts a concurrent change has moved would be wrong. Assignments queue on the
-    pool's row meanwhile, as they did when the counts were on the subscription's."""
+async def lock_subscription(connection: AsyncConnection, condition: Any) -> Any | None:
+    """The subscription's row with its pool's counts, both rows locked for this transaction.
+
+    The pool's row is locked first, then the subscription's, in two statements: the order every
+    use case takes them in (an assignment holds the pool's row before it may grow the
+    subscription; a lock order left to a join's plan differs between processes, and they
+    deadlock). The counts are read after the pool's lock is held, so they are the ones the last
+    change left (a subquery in a statement that waited would read them from before the wait)."""
+    locked = (
+        await connection.execute(
+            select(_pools.c.id)
+            .join(t.subscriptions, t.subscriptions.c.id == _pools.c.id)
+            .where(condition)
+            .with_for_update(of=_pools)
+        )
+    ).first()
+    if locked is None:
+        return None
+    return (
+        await connection.execute(
+            select(*t.subscriptions.c, _pools.c.seats, _pools.c.assigned_seats)
+            .join(_pools, _pools.c.id == t.subscriptions.c.id)
+            .where(t.subscriptions.c.id == locked.id)
+            .with_for_update(of=t.subscriptions)
+        )
+    ).one()
+
+
+def due_subscriptions() -> Select[Any]:
+    """Subscriptions with their pools' counts, both rows locked, skipping any either of which
+    another transaction holds (the renewal scan: it never waits, so it never deadlocks with an
+    assignment that grows a pool)."""
     return (
         select(*t.subscriptions.c, _pools.c.seats, _pools.c.assigned_seats)
         .join(_pools, _pools.c.id == t.subscriptions.c.id)
-        .with_for_update()
+        .with_for_update(skip_locked=True)
     )
 
 
@@ -241,6 +267,7 @@ __all__ = [
     "columns_of",
     "correlated",
     "counted",
-    "locking_subscription",
+    "due_subscriptions",
+    "lock_subscription",
     "pool_from_row",
 ]
