@@ -15,7 +15,8 @@ enforces the same rules atomically (see ``seatledger.adapters.db.seat_pools``):
   ``assigned_seats <= seats``;
 * release: ``UPDATE seat_pools SET assigned_seats = assigned_seats - 1`` in the statement that
   follows the revoking one (``SeatPools.release``), the CHECK ``assigned_seats >= 0`` behind it;
-* growing and shrinking: the subscription's row lock, then ``SeatPools.resize``.
+* growing and shrinking: the pool's and the subscription's row locks (``lock_subscription``),
+  then ``SeatPools.resize``, guarded by ``assigned_seats + delta <= seats``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ the statements enforce are stated by the domain's methods:
   owner's row read in the same statement); None when refused, and ``SeatPool.take`` on a fresh
   read then names why;
 * ``release``: ``SeatPool.release``; ``resize``: ``SeatPool.grow``/``shrink``/``resize``, under
-  the subscription's row lock taken by the use case.
+  the pool's and the subscription's row locks (``lock_subscription``) taken by the use case.
 """
 
 from __future__ import annotations
