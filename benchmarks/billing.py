@@ -122,6 +122,13 @@ async def _seed(engine: AsyncEngine, n: int) -> None:
             ],
         )
         await c.execute(
+            insert(t.seat_pools),
+            [
+                {"id": sub, "kind": "subscription", "seats": 1 + i % 15, "created_at": START}
+                for i, sub in enumerate(subs)
+            ],
+        )
+        await c.execute(
             insert(t.subscriptions),
             [
                 {
@@ -130,8 +137,6 @@ async def _seed(engine: AsyncEngine, n: int) -> None:
                     "owner_email": f"boss{i}@bench.test",
                     "price_id": "price_bench",
                     "status": "active",
-                    "seats": 1 + i % 15,
-                    "assigned_seats": 0,
                     "billing_anchor": START,
                     "current_period_start": START,
                     "current_period_end": DUE,

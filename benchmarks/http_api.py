@@ -183,7 +183,6 @@ def seed(url: str, pools: int = POOLS) -> Seeded:
             "price_id": price,
             "status": "active",
             "seats": seats,
-            "assigned_seats": 0,
             "billing_anchor": start,
             "current_period_start": start,
             "current_period_end": end,
@@ -236,17 +235,28 @@ def seed(url: str, pools: int = POOLS) -> Seeded:
                 for i, co in enumerate(every)
             ],
         )
+        owned = [
+            subscription(sub, co, f"boss{i}@bench.test", prices[0], SEATS_PER_POOL)
+            for i, (sub, co) in enumerate(zip(subscriptions, companies, strict=True))
+        ] + [
+            subscription(sub, checked, f"boss{pools}@bench.test", prices[i % 2], 10 + i)
+            for i, sub in enumerate(checked_subs)
+        ]
+        # Each subscription's and the order's pool of seats, under the owner's id.
         c.execute(
-            insert(t.subscriptions),
+            insert(t.seat_pools),
             [
-                subscription(sub, co, f"boss{i}@bench.test", prices[0], SEATS_PER_POOL)
-                for i, (sub, co) in enumerate(zip(subscriptions, companies, strict=True))
+                {
+                    "id": row["id"],
+                    "kind": "subscription",
+                    "seats": row.pop("seats"),
+                    "created_at": start,
+                }
+                for row in owned
             ]
-            + [
-                subscription(sub, checked, f"boss{pools}@bench.test", prices[i % 2], 10 + i)
-                for i, sub in enumerate(checked_subs)
-            ],
+            + [{"id": order, "kind": "order", "seats": 25, "created_at": start}],
         )
+        c.execute(insert(t.subscriptions), owned)
         c.execute(
             insert(t.orders).values(
                 id=order,
@@ -254,7 +264,6 @@ def seed(url: str, pools: int = POOLS) -> Seeded:
                 owner_email=f"boss{pools}@bench.test",
                 price_id=prices[1],
                 status="paid",
-                seats=25,
                 amount=25 * 800,
                 currency="usd",
                 created_at=start,

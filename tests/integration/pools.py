@@ -110,13 +110,17 @@ async def subscription(
     subscription_id = new_id("sub")
     async with engine.begin() as c:
         await c.execute(
+            insert(t.seat_pools).values(
+                id=subscription_id, kind="subscription", seats=seats, created_at=NOW
+            )
+        )
+        await c.execute(
             insert(t.subscriptions).values(
                 id=subscription_id,
                 company_id=company_id,
                 owner_email="boss@acme.test",
                 price_id=price_id,
                 status=status,
-                seats=seats,
                 billing_anchor=NOW,
                 current_period_start=NOW,
                 current_period_end=NOW + timedelta(days=31),
@@ -137,13 +141,15 @@ async def order(
     order_id = new_id("ord")
     async with engine.begin() as c:
         await c.execute(
+            insert(t.seat_pools).values(id=order_id, kind="order", seats=seats, created_at=NOW)
+        )
+        await c.execute(
             insert(t.orders).values(
                 id=order_id,
                 company_id=company_id,
                 owner_email="boss@acme.test",
                 price_id=price_id,
                 status=status,
-                seats=seats,
                 amount=1000 * seats,
                 currency="usd",
                 created_at=NOW,

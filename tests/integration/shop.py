@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.seat_pools import columns_of
 from seatledger.domain.clock import FixedClock
 from seatledger.domain.invoice import Invoice
 from seatledger.services import catalog, checkouts, companies, invoicing
@@ -96,7 +97,7 @@ async def invoices(rt: Runtime, subscription_id: str) -> list[Invoice]:
 
 async def rows(engine: AsyncEngine, table: Any, *where: Any) -> list[Any]:
     async with engine.connect() as c:
-        return list((await c.execute(select(table).where(*where))).all())
+        return list((await c.execute(select(*columns_of(table)).where(*where))).all())
 
 
 async def count(engine: AsyncEngine, table: Any, *where: Any) -> int:

@@ -31,6 +31,13 @@ async def test_a_big_batch_of_renewals(runtime: Runtime, clock: FixedClock) -> N
     subs = [f"sub_many{i:04d}" for i in range(MANY)]
     async with runtime.engine.begin() as c:
         await c.execute(
+            insert(t.seat_pools),
+            [
+                {"id": sub_id, "kind": "subscription", "seats": 1 + i % 4, "created_at": start}
+                for i, sub_id in enumerate(subs)
+            ],
+        )
+        await c.execute(
             insert(t.subscriptions),
             [
                 {
@@ -39,7 +46,6 @@ async def test_a_big_batch_of_renewals(runtime: Runtime, clock: FixedClock) -> N
                     "owner_email": "boss@acme.test",
                     "price_id": price_id,
                     "status": "active",
-                    "seats": 1 + i % 4,
                     "billing_anchor": start,
                     "current_period_start": start,
                     "current_period_end": utc(2027, 2, 1),

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.seat_pools import columns_of
 from seatledger.domain.clock import FixedClock
 from seatledger.domain.errors import NotFound, SeatledgerError, ValidationFailed
 from seatledger.pricing import InvalidPrice, SeatPrice
@@ -34,7 +35,7 @@ ONE_TIME: dict[str, Any] = {
 
 async def _rows(engine: AsyncEngine, table: Any, *where: Any) -> list[Any]:
     async with engine.connect() as c:
-        return list((await c.execute(select(table).where(*where))).all())
+        return list((await c.execute(select(*columns_of(table)).where(*where))).all())
 
 
 async def _events(engine: AsyncEngine, kind: str) -> list[dict[str, Any]]:

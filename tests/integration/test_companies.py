@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.seat_pools import columns_of
 from seatledger.domain.clock import FixedClock
 from seatledger.domain.company import Company
 from seatledger.domain.errors import Conflict, NotFound, ValidationFailed
@@ -22,7 +23,7 @@ TOUCHED = (t.companies, t.members, t.seats, t.benefit_grants, t.subscriptions, t
 
 async def _rows(engine: AsyncEngine, table: Any, *where: Any) -> list[Any]:
     async with engine.connect() as c:
-        return list((await c.execute(select(table).where(*where))).all())
+        return list((await c.execute(select(*columns_of(table)).where(*where))).all())
 
 
 async def _events(engine: AsyncEngine, kind: str) -> list[dict[str, Any]]:

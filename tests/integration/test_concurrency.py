@@ -28,9 +28,7 @@ async def _live_and_counter(runtime: Runtime, subscription_id: str) -> tuple[int
         live = await seats.count_live_seats(c, seats.pool_of(subscription_id, None))
         counter = (
             await c.execute(
-                select(t.subscriptions.c.assigned_seats).where(
-                    t.subscriptions.c.id == subscription_id
-                )
+                select(t.seat_pools.c.assigned_seats).where(t.seat_pools.c.id == subscription_id)
             )
         ).scalar_one()
     return live, counter

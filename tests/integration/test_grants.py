@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from seatledger.adapters.db import migrations
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.engine import create_engine
+from seatledger.adapters.db.seat_pools import columns_of
 from seatledger.config import Settings, sync_database_url
 from seatledger.domain.clock import FixedClock
 from seatledger.domain.errors import NotFound
@@ -107,10 +108,13 @@ async def _pool(engine: AsyncEngine, company_id: str, price_id: str, *, order: b
         "company_id": company_id,
         "owner_email": "boss@acme.test",
         "price_id": price_id,
-        "seats": 10,
         "created_at": now,
     }
     async with engine.begin() as c:
+        kind = "order" if order else "subscription"
+        await c.execute(
+            insert(t.seat_pools).values(id=pool_id, kind=kind, seats=10, created_at=now)
+        )
         if order:
             await c.execute(
                 insert(t.orders).values(**common, status="paid", amount=10_000, currency="usd")
@@ -134,7 +138,6 @@ async def _seat(
     """A claimed seat of the member in the pool."""
     now = FixedClock().now()
     seat_id = new_id("seat")
-    pool = {"order_id": pool_id} if pool_id.startswith("ord") else {"subscription_id": pool_id}
     async with engine.begin() as c:
         await c.execute(
             insert(t.seats).values(
@@ -146,7 +149,7 @@ async def _seat(
                 metadata={},
                 created_at=now,
                 claimed_at=now,
-                **pool,
+                pool_id=pool_id,
             )
         )
     return seat_id
@@ -190,7 +193,7 @@ async def _revoke(runtime: Runtime, seat_id: str) -> list[BenefitGrant]:
 
 async def _rows(engine: AsyncEngine, table: Any, *where: Any) -> list[Any]:
     async with engine.connect() as c:
-        return list((await c.execute(select(table).where(*where))).all())
+        return list((await c.execute(select(*columns_of(table)).where(*where))).all())
 
 
 async def _events(engine: AsyncEngine, kind: str) -> list[dict[str, Any]]:

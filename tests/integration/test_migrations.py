@@ -47,7 +47,10 @@ def test_upgrade_from_the_first_revision_keeps_data(tmp_path: Path) -> None:
     migrations.upgrade(url)
     with engine.connect() as c:
         row = c.execute(
-            text("SELECT seats, assigned_seats, payment_attempts FROM subscriptions")
+            text(
+                "SELECT seats, assigned_seats, payment_attempts FROM subscriptions"
+                " JOIN seat_pools ON seat_pools.id = subscriptions.id"
+            )
         ).one()
         assert tuple(row) == (4, 2, 0)
         assert c.execute(text("SELECT name FROM companies")).scalar_one() == "Acme"

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.seat_pools import columns_of
 from seatledger.domain.clock import FixedClock
 from seatledger.domain.errors import Conflict, NotFound, ValidationFailed
 from seatledger.domain.invoice import InvoiceLine
@@ -23,7 +24,7 @@ TOUCHED = (t.subscriptions, t.orders, t.invoices, t.checkouts, t.seats, t.outbox
 
 async def _rows(engine: AsyncEngine, table: Any, *where: Any) -> list[Any]:
     async with engine.connect() as c:
-        return list((await c.execute(select(table).where(*where))).all())
+        return list((await c.execute(select(*columns_of(table)).where(*where))).all())
 
 
 async def _events(engine: AsyncEngine, kind: str) -> list[dict[str, Any]]:

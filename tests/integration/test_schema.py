@@ -49,13 +49,15 @@ async def _company_with_pools(engine: AsyncEngine) -> None:
             )
         )
         await c.execute(
+            insert(t.seat_pools).values(id="ord_1", kind="order", seats=2, created_at=NOW)
+        )
+        await c.execute(
             insert(t.orders).values(
                 id="ord_1",
                 company_id="co_1",
                 owner_email="boss@acme.test",
                 price_id="price_1",
                 status="paid",
-                seats=2,
                 amount=100,
                 currency="usd",
                 created_at=NOW,
@@ -67,7 +69,7 @@ def _seat(**values: object) -> dict[str, object]:
     row: dict[str, object] = {
         "id": "seat_x",
         "company_id": "co_1",
-        "order_id": "ord_1",
+        "pool_id": "ord_1",
         "email": "a@acme.test",
         "status": "pending",
         "metadata": {},
@@ -85,7 +87,7 @@ async def _rejects(engine: AsyncEngine, statement: object) -> None:
 
 async def test_a_seat_belongs_to_exactly_one_pool(engine: AsyncEngine) -> None:
     await _company_with_pools(engine)
-    await _rejects(engine, insert(t.seats).values(_seat(order_id=None)))
+    await _rejects(engine, insert(t.seats).values(_seat(pool_id=None)))
 
 
 async def test_one_live_seat_per_email_in_a_pool(engine: AsyncEngine) -> None:
@@ -98,8 +100,8 @@ async def test_one_live_seat_per_email_in_a_pool(engine: AsyncEngine) -> None:
 
 async def test_assigned_seats_never_exceed_purchased(engine: AsyncEngine) -> None:
     await _company_with_pools(engine)
-    await _rejects(engine, update(t.orders).values(assigned_seats=3))
-    await _rejects(engine, update(t.orders).values(seats=0))
+    await _rejects(engine, update(t.seat_pools).values(assigned_seats=3))
+    await _rejects(engine, update(t.seat_pools).values(seats=0))
 
 
 async def test_one_billing_manager_per_company(engine: AsyncEngine) -> None:

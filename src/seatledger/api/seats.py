@@ -25,9 +25,9 @@ from seatledger.api.common import (
 from seatledger.api.idempotency import store_for_replay
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
-from seatledger.domain.errors import Forbidden, NotFound, ValidationFailed
+from seatledger.domain.errors import Forbidden
 from seatledger.domain.seat import Invitation, Seat
-from seatledger.services import companies, purchases, seats
+from seatledger.services import companies, seats
 from seatledger.services.runtime import Runtime
 
 router = APIRouter(tags=["seats"], route_class=JsonRoute)
@@ -125,10 +125,8 @@ def _answer_once(request: Request, seat: Seat) -> InvitedSeatOut:
 
 
 def _pool(subscription_id: str | None, order_id: str | None) -> tuple[str | None, str | None]:
-    if (subscription_id is None) == (order_id is None):
-        raise ValidationFailed.field(
-            "subscription_id", "give exactly one of subscription_id or order_id"
-        )
+    """The pool's ids, each checked as an id of its kind (``seats.pool_of`` says exactly one)."""
+    seats.pool_of(subscription_id, order_id)
     return (
         optional_id(subscription_id, "subscription", field="subscription_id"),
         optional_id(order_id, "order", field="order_id"),
@@ -140,18 +138,10 @@ async def _read_pool(
 ) -> tuple[int, int]:
     """The pool's ``(seats, assigned_seats)``, read in the caller's scope (404 naming the
     field when it is not theirs)."""
-    try:
-        if subscription_id is not None:
-            subscription = await purchases.get_subscription(
-                rt, subscription_id, scope_company_id=who.company_scope
-            )
-            return subscription.seats, subscription.assigned_seats
-        assert order_id is not None
-        order = await purchases.get_order(rt, order_id, scope_company_id=who.company_scope)
-        return order.seats, order.assigned_seats
-    except NotFound:
-        field = "subscription_id" if subscription_id is not None else "order_id"
-        raise NotFound(field.removesuffix("_id"), field=field) from None
+    pool = await seats.get_pool(
+        rt, seats.pool_of(subscription_id, order_id), scope_company_id=who.company_scope
+    )
+    return pool.seats, pool.assigned_seats
 
 
 async def _manager_for_seat(rt: Runtime, who: Caller, seat_id: str) -> None:

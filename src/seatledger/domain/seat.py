@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from seatledger.domain.errors import ValidationFailed
+from seatledger.domain.errors import InvalidToken, ValidationFailed
 from seatledger.domain.json_value import check_json
 
 SeatStatus = Literal["pending", "claimed", "revoked"]
@@ -48,6 +48,35 @@ class Seat:
     claimed_at: datetime | None
     revoked_at: datetime | None
     invitation: Invitation | None = None  # only in the answers to assign and resend
+
+    @property
+    def pool_id(self) -> str:
+        """The pool's id is its owner's: the subscription's or the order's."""
+        pool_id = self.subscription_id or self.order_id
+        assert pool_id is not None  # a seat always belongs to a pool
+        return pool_id
+
+    @property
+    def live(self) -> bool:
+        """Pending or claimed: it takes one of the pool's assigned seats."""
+        return self.status != "revoked"
+
+    def claim(self, member_id: str, now: datetime) -> Seat:
+        """A pending seat becomes ``member_id``'s; its token dies with the claim. Anything but a
+        pending seat refuses as an unknown token would (the claim's one answer to a bad link).
+        Enforced by ``UPDATE seats ... WHERE token_hash = :hash AND status = 'pending' AND
+        token_expires_at > :now`` (``Seats.take_token``), then ``Seats.mark_claimed``."""
+        if self.status != "pending":
+            raise InvalidToken()
+        return replace(self, status="claimed", member_id=member_id, claimed_at=now, invitation=None)
+
+    def revoke(self, now: datetime) -> Seat:
+        """The seat ends, its pool's seat is free again. Revoking a revoked seat changes nothing
+        (it keeps its first ``revoked_at``). Enforced by ``UPDATE seats ... WHERE status IN
+        ('pending', 'claimed')`` (``Seats.revoke``): of racing revocations one wins."""
+        if self.status == "revoked":
+            return self
+        return replace(self, status="revoked", revoked_at=now, invitation=None)
 
 
 def new_token() -> str:

@@ -29,7 +29,7 @@ async def resync_benefits(
     holders = (
         await connection.execute(
             select(t.seats.c.id, t.seats.c.member_id).where(
-                t.seats.c.subscription_id == subscription_id, t.seats.c.status == "claimed"
+                t.seats.c.pool_id == subscription_id, t.seats.c.status == "claimed"
             )
         )
     ).all()

@@ -21,9 +21,10 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import ValidationFailed
 from seatledger.domain.invoice import apply_balance
@@ -50,16 +51,7 @@ async def end_subscription(
     collects the final invoice, if it has anything to collect (after commit)."""
     connection = uow.connection
     now = rt.clock.now()
-    live = (
-        await connection.execute(
-            select(t.seats.c.id)
-            .where(
-                t.seats.c.subscription_id == row.id, t.seats.c.status.in_(("pending", "claimed"))
-            )
-            .order_by(t.seats.c.id)
-        )
-    ).scalars()
-    for seat_id in list(live):
+    for seat_id in await uow.seats.live_ids_in(row.id):
         await seats.revoke_in(uow, rt, seat_id, follow_members=False)
 
     invoice = None
@@ -124,7 +116,7 @@ async def end_subscription(
                 payment_attempts=0,
                 next_payment_attempt_at=lease,
             )
-            .returning(*t.subscriptions.c)
+            .returning(*SUBSCRIPTION_COLUMNS)
         )
     ).one()
     uow.emit("subscription.canceled", subscription_event(subscription_from_row(updated)))
@@ -149,7 +141,7 @@ async def cancel_subscription(
                     update(t.subscriptions)
                     .where(t.subscriptions.c.id == row.id)
                     .values(cancel_at_period_end=True, pending_change=None)
-                    .returning(*t.subscriptions.c)
+                    .returning(*SUBSCRIPTION_COLUMNS)
                 )
             ).one()
             uow.emit("subscription.updated", subscription_event(subscription_from_row(updated)))

@@ -26,6 +26,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.seat_pools import ORDER_COLUMNS, SUBSCRIPTION_COLUMNS
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.catalog import Price
 from seatledger.domain.emails import normalize_email
@@ -332,6 +333,7 @@ async def _create_subscription(
     seat_price = price.seat_price
     assert seat_price.interval is not None
     period_end = add_intervals(now, seat_price.interval, 1)
+    await uow.pools.create(checkout.subscription_id, "subscription", checkout.seats, now)
     row = (
         await uow.connection.execute(
             insert(t.subscriptions)
@@ -341,8 +343,6 @@ async def _create_subscription(
                 owner_email=owner_email,
                 price_id=price.id,
                 status="active",
-                seats=checkout.seats,
-                assigned_seats=0,
                 billing_anchor=now,
                 current_period_start=now,
                 current_period_end=period_end,
@@ -352,7 +352,7 @@ async def _create_subscription(
                 payment_customer=checkout.customer_email or checkout.company_id,
                 created_at=now,
             )
-            .returning(*t.subscriptions.c)
+            .returning(*SUBSCRIPTION_COLUMNS)
         )
     ).one()
     uow.emit("subscription.created", subscription_event(subscription_from_row(row)))
@@ -377,6 +377,7 @@ async def _create_order(
     uow: UnitOfWork, *, checkout: Any, price: Price, owner_email: str, now: datetime
 ) -> Invoice:
     """A paid order with its own pool of perpetual seats, and its invoice, paid."""
+    await uow.pools.create(checkout.order_id, "order", checkout.seats, now)
     row = (
         await uow.connection.execute(
             insert(t.orders)
@@ -386,13 +387,11 @@ async def _create_order(
                 owner_email=owner_email,
                 price_id=price.id,
                 status="paid",
-                seats=checkout.seats,
-                assigned_seats=0,
                 amount=checkout.amount_due,
                 currency=checkout.currency,
                 created_at=now,
             )
-            .returning(*t.orders.c)
+            .returning(*ORDER_COLUMNS)
         )
     ).one()
     uow.emit("order.paid", order_event(order_from_row(row)))

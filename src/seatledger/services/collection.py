@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.bulk import insert_rows
+from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import InvoiceNotOpen, NotFound, PaymentFailed
 from seatledger.domain.ids import new_id
@@ -203,7 +204,7 @@ async def record(
         subscriptions = {
             row.id: row
             for row in await connection.execute(
-                select(t.subscriptions)
+                select(*SUBSCRIPTION_COLUMNS)
                 .where(t.subscriptions.c.id.in_(ids))
                 .order_by(t.subscriptions.c.id)
                 .with_for_update()
@@ -389,7 +390,7 @@ async def pay_invoice(
         if row.subscription_id is not None:
             subscription = (
                 await connection.execute(
-                    select(t.subscriptions).where(t.subscriptions.c.id == row.subscription_id)
+                    select(*SUBSCRIPTION_COLUMNS).where(t.subscriptions.c.id == row.subscription_id)
                 )
             ).one()
         tries = (
@@ -417,7 +418,7 @@ async def pay_invoice(
         if subscription is not None:
             subscription = (
                 await connection.execute(
-                    select(t.subscriptions)
+                    select(*SUBSCRIPTION_COLUMNS)
                     .where(t.subscriptions.c.id == subscription.id)
                     .with_for_update()
                 )
@@ -464,7 +465,7 @@ async def _recover(uow: UnitOfWork, connection: AsyncConnection, row: Any, metho
             update(t.subscriptions)
             .where(t.subscriptions.c.id == row.id)
             .values(**values)
-            .returning(*t.subscriptions.c)
+            .returning(*SUBSCRIPTION_COLUMNS)
         )
     ).one()
     if updated.status != row.status:

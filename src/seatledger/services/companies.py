@@ -395,19 +395,10 @@ async def member_seats(
     """The seats a member holds (with ``include_revoked``, held), in one pool or in every
     pool when neither is given, oldest first. Read-only; a member holds at most one live seat
     per pool, so there is no paging."""
-    # Imported here: the seat service builds on members and may import this module.
-    from seatledger.services.seats import seat_from_row
-
-    query = select(t.seats).where(t.seats.c.member_id == member_id)
-    if subscription_id is not None:
-        query = query.where(t.seats.c.subscription_id == subscription_id)
-    if order_id is not None:
-        query = query.where(t.seats.c.order_id == order_id)
-    if not include_revoked:
-        query = query.where(t.seats.c.status != "revoked")
     async with rt.reading() as uow:
-        rows = (await uow.connection.execute(query.order_by(t.seats.c.id))).all()
-    return [seat_from_row(row) for row in rows]
+        return await uow.seats.of_member(
+            member_id, pool_id=subscription_id or order_id, include_revoked=include_revoked
+        )
 
 
 async def remove_member(rt: Runtime, company_id: str, member_id: str) -> Member:

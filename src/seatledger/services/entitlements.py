@@ -46,10 +46,10 @@ class CompanyEntitlements:
 
 
 def _columns(table: Table) -> tuple[Any, ...]:
-    """The same projection of both pool tables."""
+    """The same projection of both owners' pools."""
     return (
-        table.c.seats,
-        table.c.assigned_seats,
+        t.seat_pools.c.seats,
+        t.seat_pools.c.assigned_seats,
         t.prices.c.product_id,
         t.prices.c.seat_sync,
         t.prices.c.definition,
@@ -59,11 +59,13 @@ def _columns(table: Table) -> tuple[Any, ...]:
 def _pools(company_id: str) -> CompoundSelect[Any]:
     subscriptions = (
         select(*_columns(t.subscriptions))
+        .join(t.seat_pools, t.seat_pools.c.id == t.subscriptions.c.id)
         .join(t.prices, t.prices.c.id == t.subscriptions.c.price_id)
         .where(t.subscriptions.c.company_id == company_id, t.subscriptions.c.status != "canceled")
     )
     orders = (
         select(*_columns(t.orders))
+        .join(t.seat_pools, t.seat_pools.c.id == t.orders.c.id)
         .join(t.prices, t.prices.c.id == t.orders.c.price_id)
         .where(t.orders.c.company_id == company_id, t.orders.c.status == "paid")
     )

@@ -247,8 +247,8 @@ def _held_query(member_id: str) -> Any:
             t.benefits.c.type.label("benefit_type"),
         )
         .select_from(seats)
-        .outerjoin(t.subscriptions, t.subscriptions.c.id == seats.c.subscription_id)
-        .outerjoin(t.orders, t.orders.c.id == seats.c.order_id)
+        .outerjoin(t.subscriptions, t.subscriptions.c.id == seats.c.pool_id)
+        .outerjoin(t.orders, t.orders.c.id == seats.c.pool_id)
         .join(t.prices, t.prices.c.id == price_id)
         .join(t.products, t.products.c.id == t.prices.c.product_id)
         .outerjoin(grants, and_(grants.c.seat_id == seats.c.id, grants.c.status == "granted"))

@@ -23,6 +23,7 @@ from sqlalchemy import Table, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.seat_pools import ORDER_COLUMNS, SUBSCRIPTION_COLUMNS, counted
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import AlreadyAttached, NotFound
 from seatledger.domain.purchase import Order, PendingChange, Subscription
@@ -146,7 +147,7 @@ async def _get(
     scope_company_id: str | None,
 ) -> P:
     if isinstance(purchase_id, str):
-        query = select(table).where(table.c.id == purchase_id)
+        query = select(*counted(table)).where(table.c.id == purchase_id)
         if scope_company_id is not None:
             query = query.where(table.c.company_id == scope_company_id)
         async with rt.reading() as uow:
@@ -167,7 +168,7 @@ async def _list(
     """A company's purchases oldest first; without a company, every purchase newest first."""
     size = check_limit(limit)
     async with rt.reading() as uow:
-        query = select(table)
+        query = select(*counted(table))
         if company_id is not None:
             company = await require_company(uow.connection, company_id, field="company_id")
             query = query.where(table.c.company_id == company)
@@ -264,7 +265,7 @@ async def attach_pending_purchases(
             update(t.subscriptions)
             .where(t.subscriptions.c.company_id.is_(None), t.subscriptions.c.owner_email == email)
             .values(company_id=company_id)
-            .returning(*t.subscriptions.c)
+            .returning(*SUBSCRIPTION_COLUMNS)
         )
     ]
     orders = [
@@ -273,7 +274,7 @@ async def attach_pending_purchases(
             update(t.orders)
             .where(t.orders.c.company_id.is_(None), t.orders.c.owner_email == email)
             .values(company_id=company_id)
-            .returning(*t.orders.c)
+            .returning(*ORDER_COLUMNS)
         )
     ]
     await _attach_invoices(
@@ -318,12 +319,12 @@ async def _attach(
                 update(table)
                 .where(table.c.id == purchase_id, table.c.company_id.is_(None))
                 .values(company_id=company)
-                .returning(*table.c)
+                .returning(*counted(table))
             )
         ).first()
         if row is None:
             existing = (
-                await connection.execute(select(table).where(table.c.id == purchase_id))
+                await connection.execute(select(*counted(table)).where(table.c.id == purchase_id))
             ).first()
             if existing is None:
                 raise NotFound(noun)

@@ -37,6 +37,7 @@ from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.seat_pools import due_subscriptions
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.renewal import Renewal, grace_expired, plan_renewal
 from seatledger.pricing import Period
@@ -90,13 +91,7 @@ async def _due_rows(
         ),
         (_subs.c.next_payment_attempt_at <= now, _subs.c.next_payment_attempt_at),
     ):
-        query = (
-            select(_subs)
-            .where(condition)
-            .order_by(order, _subs.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+        query = due_subscriptions().where(condition).order_by(order, _subs.c.id).limit(limit)
         if excluded:
             query = query.where(_subs.c.id.not_in(sorted(excluded)))
         for row in await connection.execute(query):
@@ -267,7 +262,6 @@ _advance = (
     update(_subs)
     .where(_subs.c.id == bindparam("b_id"))
     .values(
-        seats=bindparam("b_seats"),
         price_id=bindparam("b_price_id"),
         billing_anchor=bindparam("b_anchor"),
         current_period_start=bindparam("b_start"),
@@ -358,12 +352,14 @@ async def _renew(
     ]
     if taken:
         await connection.execute(_take_lines, taken)
+    await uow.pools.renew_sizes(
+        [(s.id, plan.seats) for s, plan in zip(subscriptions, plans, strict=True)]
+    )
     await connection.execute(
         _advance,
         [
             {
                 "b_id": s.id,
-                "b_seats": plan.seats,
                 "b_price_id": plan.price_id,
                 "b_anchor": plan.anchor,
                 "b_start": plan.period.start,

@@ -21,68 +21,69 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
-
-from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.billing import ChangeRequest, plan_change
-from seatledger.domain.errors import (
-    CompanyRequired,
-    NoSeatsAvailable,
-    SeatLimitReached,
-    SubscriptionNotActive,
-)
-from seatledger.pricing import MAX_SEATS
+from seatledger.domain.errors import NoSeatsAvailable
+from seatledger.domain.seat_pool import PoolRef, SeatPool
 from seatledger.services.runtime import Runtime
 from seatledger.services.subscriptions import apply_plan, load_standing, subscription_row
 from seatledger.services.terms import TermsBook
 
 
-async def grow(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> Any:
+def _pool_of(row: Any) -> SeatPool:
+    """The subscription's pool, from its row as ``subscription_row`` reads it (with counts)."""
+    return SeatPool(
+        id=row.id,
+        kind="subscription",
+        company_id=row.company_id,
+        price_id=row.price_id,
+        owner_status=row.status,
+        seats=row.seats,
+        assigned_seats=row.assigned_seats,
+    )
+
+
+async def grow(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> SeatPool:
     """Take a seat of the subscription for an assignment, adding one when the pool is full and
-    follows members. Answers the updated row; refuses like an assignment does otherwise."""
+    follows members (``SeatPool.grow``). Answers the pool; refuses like an assignment does
+    otherwise."""
     connection = uow.connection
     row = await subscription_row(connection, subscription_id, None, lock=True)
-    if row.status == "canceled":
-        raise SubscriptionNotActive()
-    if row.company_id is None:
-        raise CompanyRequired()
-    if row.assigned_seats < row.seats:  # a seat came free while we waited for the lock
-        return (
-            await connection.execute(
-                update(t.subscriptions)
-                .where(t.subscriptions.c.id == row.id)
-                .values(assigned_seats=t.subscriptions.c.assigned_seats + 1)
-                .returning(*t.subscriptions.c)
-            )
-        ).one()
+    pool = _pool_of(row)
+    pool.check_assignable()
+    if await uow.pools.take_any(row.id):  # a seat came free while we waited for the lock
+        taken = await uow.pools.get(PoolRef("subscription", row.id))
+        assert taken is not None  # the subscription's row is locked: its pool is there
+        return taken
     standing = await load_standing(connection, row, TermsBook(), lock=True)
     price = standing.terms.price
     if price.seat_sync != "members":
         raise NoSeatsAvailable()
-    highest = MAX_SEATS if price.maximum_seats is None else price.maximum_seats
-    if row.seats >= highest:
-        raise SeatLimitReached(f"This subscription has its maximum of {highest} seats.")
+    grown = pool.grow(1, maximum=price.maximum_seats)
     now = rt.clock.now()
-    request = ChangeRequest(seats=row.seats + 1, members_sync=True)
+    request = ChangeRequest(seats=grown.seats, members_sync=True)
     plan = plan_change(standing, request, now)
     if plan.total > 0 or not plan.applies_now:
         plan = plan_change(
-            standing, ChangeRequest(seats=row.seats + 1, behavior="prorate", members_sync=True), now
+            standing, ChangeRequest(seats=grown.seats, behavior="prorate", members_sync=True), now
         )
-    return await apply_plan(uow, rt, row, standing, plan, assigned_delta=1)
+    updated = await apply_plan(uow, rt, row, standing, plan, assigned_delta=1)
+    return _pool_of(updated)
 
 
-async def shrink(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> None:
-    """After a revocation, remove the seat that came free (never below the price's minimum)."""
+async def release_and_shrink(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> None:
+    """After a revocation, free its seat and remove it (``SeatPool.shrink``: never below the
+    price's minimum nor the seats assigned). The pool's row is locked (by the release) before
+    the subscription's, the order every use case takes them in (``lock_subscription``)."""
     connection = uow.connection
+    await uow.pools.release(subscription_id)
     row = await subscription_row(connection, subscription_id, None, lock=True)
     if row.status == "canceled" or row.company_id is None:
         return
     standing = await load_standing(connection, row, TermsBook(), lock=True)
-    price = standing.terms.price
-    target = max(row.seats - 1, price.minimum_seats, row.assigned_seats, 1)
-    if target >= row.seats:
+    pool = _pool_of(row)
+    target = pool.shrink(1, minimum=standing.terms.price.minimum_seats).seats
+    if target >= pool.seats:
         return
     now = rt.clock.now()
     plan = plan_change(standing, ChangeRequest(seats=target, members_sync=True), now)
@@ -93,4 +94,4 @@ async def shrink(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> None:
     await apply_plan(uow, rt, row, standing, plan)
 
 
-__all__ = ["grow", "shrink"]
+__all__ = ["grow", "release_and_shrink"]

@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS, lock_subscription
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.billing import ChangePlan, ChangeRequest, Standing, Terms, plan_change
 from seatledger.domain.catalog import PRORATION_BEHAVIORS, ProrationBehavior
@@ -100,12 +101,13 @@ async def subscription_row(
 ) -> Any:
     """The subscription's row (locked for this transaction when ``lock``), else NotFound."""
     if isinstance(subscription_id, str):
-        query = select(t.subscriptions).where(t.subscriptions.c.id == subscription_id)
+        condition = t.subscriptions.c.id == subscription_id
         if scope_company_id is not None:
-            query = query.where(t.subscriptions.c.company_id == scope_company_id)
+            condition = and_(condition, t.subscriptions.c.company_id == scope_company_id)
         if lock:
-            query = query.with_for_update()
-        row = (await connection.execute(query)).first()
+            row = await lock_subscription(connection, condition)
+        else:
+            row = (await connection.execute(select(*SUBSCRIPTION_COLUMNS).where(condition))).first()
         if row is not None:
             return row
     raise NotFound("subscription")
@@ -213,9 +215,12 @@ async def apply_plan(
     connection = uow.connection
     now = rt.clock.now()
     values: dict[str, Any] = {}
+    if plan.applies_now or assigned_delta:
+        # The pool first: the subscription's answer below reads its counts.
+        seats = plan.seats if plan.applies_now else standing.seats
+        await uow.pools.resize(row.id, seats, assigned_delta=assigned_delta)
     if plan.applies_now:
         values.update(
-            seats=plan.seats,
             price_id=plan.terms.price_id,
             pending_change=None
             if plan.pending_change is None
@@ -232,18 +237,17 @@ async def apply_plan(
             None if plan.pending_change is None else pending_change_json(plan.pending_change)
         )
     values.update(extra or {})
-    if assigned_delta:
-        values["assigned_seats"] = t.subscriptions.c.assigned_seats + assigned_delta
-    if not values:
+    if not values and not (plan.applies_now or assigned_delta):
         return None
-    updated = (
-        await connection.execute(
+    statement: Any = select(*SUBSCRIPTION_COLUMNS).where(t.subscriptions.c.id == row.id)
+    if values:
+        statement = (
             update(t.subscriptions)
             .where(t.subscriptions.c.id == row.id)
             .values(**values)
-            .returning(*t.subscriptions.c)
+            .returning(*SUBSCRIPTION_COLUMNS)
         )
-    ).one()
+    updated = (await connection.execute(statement)).one()
     if plan.applies_now:
         currency = standing.terms.price.currency
         if plan.invoice_now and plan.lines:
@@ -389,7 +393,7 @@ async def change_subscription(
                     update(t.subscriptions)
                     .where(t.subscriptions.c.id == row.id)
                     .values(**flag)
-                    .returning(*t.subscriptions.c)
+                    .returning(*SUBSCRIPTION_COLUMNS)
                 )
             ).one()
             uow.emit("subscription.updated", subscription_event(subscription_from_row(updated)))

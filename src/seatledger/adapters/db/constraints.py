@@ -3,7 +3,7 @@
 The schema's unique indexes state rules the engine also checks before it writes; when two
 requests race past the check, the database refuses the second, and the name of what it refused
 says which rule. PostgreSQL names the constraint (``diag.constraint_name``); SQLite names the
-columns of a UNIQUE one (``UNIQUE constraint failed: seats.subscription_id, seats.email``),
+columns of a UNIQUE one (``UNIQUE constraint failed: seats.pool_id, seats.email``),
 which the table definitions turn back into the index's name. A violation not listed here is a
 fault, not an answer: it propagates as it came.
 """
@@ -24,10 +24,8 @@ from seatledger.errors import SeatledgerError
 VIOLATIONS: Mapping[str, Callable[[], SeatledgerError]] = {
     "uq_companies_external_id": ExternalIdTaken,
     "uq_members_company_email": AlreadyMember,
-    "uq_seats_subscription_email": AlreadyAssigned,
-    "uq_seats_subscription_member": AlreadyAssigned,
-    "uq_seats_order_email": AlreadyAssigned,
-    "uq_seats_order_member": AlreadyAssigned,
+    "uq_seats_pool_email": AlreadyAssigned,
+    "uq_seats_pool_member": AlreadyAssigned,
 }
 
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)")

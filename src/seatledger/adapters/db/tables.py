@@ -1,10 +1,12 @@
 """The schema, as SQLAlchemy Core tables. Migrations in ``migrations/`` create exactly this.
 
 Invariants live here as constraints, so that no code path can break them:
-* a seat belongs to exactly one pool: a subscription or an order (CHECK);
+* a subscription and an order each own exactly one seat pool, keyed by the owner's own id (a
+  foreign key from the owner's primary key); a seat belongs to one pool (``pool_id``);
 * at most one non-revoked seat per email, and per member, in a pool (partial unique indexes);
 * exactly one billing manager per company (partial unique index);
-* a pool never holds more assigned seats than it has bought (CHECK ``assigned_seats <= seats``);
+* a pool never holds more assigned seats than it has bought (CHECK ``assigned_seats <= seats``
+  on ``seat_pools``, the only place either count is kept);
 * amounts and seat counts are never negative (CHECK);
 * a price's definition never changes once written (trigger, in the migration).
 """
@@ -164,16 +166,30 @@ checkouts = Table(
     CheckConstraint("company_id IS NOT NULL OR customer_email IS NOT NULL", name="customer"),
 )
 
+# A pool of seats: the purchased count and how many are assigned (pending + claimed), for one
+# subscription or one order, whose id it shares. Who may assign (the owner's company and status)
+# and the price stay on the owner, written once; the pool keeps only what seats consume.
+seat_pools = Table(
+    "seat_pools",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("kind", String(12), nullable=False),
+    Column("seats", Integer, nullable=False),
+    Column("assigned_seats", Integer, nullable=False, server_default=text("0")),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("kind IN ('subscription', 'order')", name="kind"),
+    CheckConstraint("seats >= 1", name="seats"),
+    CheckConstraint("assigned_seats >= 0 AND assigned_seats <= seats", name="assigned_seats"),
+)
+
 subscriptions = Table(
     "subscriptions",
     metadata,
-    Column("id", ID, primary_key=True),
+    Column("id", ID, ForeignKey("seat_pools.id"), primary_key=True),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=True, index=True),
     Column("owner_email", String(254), nullable=False, index=True),
     Column("price_id", ID, ForeignKey("prices.id"), nullable=False),
     Column("status", String(20), nullable=False),
-    Column("seats", Integer, nullable=False),
-    Column("assigned_seats", Integer, nullable=False, server_default=text("0")),
     Column("billing_anchor", UTCDateTime, nullable=False),
     Column("current_period_start", UTCDateTime, nullable=False),
     Column("current_period_end", UTCDateTime, nullable=False),
@@ -189,8 +205,6 @@ subscriptions = Table(
     Column("past_due_since", UTCDateTime, nullable=True),
     Column("next_payment_attempt_at", UTCDateTime, nullable=True, index=True),
     Column("payment_attempts", Integer, nullable=False, server_default=text("0")),
-    CheckConstraint("seats >= 1", name="seats"),
-    CheckConstraint("assigned_seats >= 0 AND assigned_seats <= seats", name="assigned_seats"),
     CheckConstraint("status IN ('active', 'past_due', 'canceled')", name="status"),
     CheckConstraint("payment_attempts >= 0", name="payment_attempts"),
     # The renewal scan: live subscriptions by the end of their period.
@@ -206,19 +220,15 @@ subscriptions = Table(
 orders = Table(
     "orders",
     metadata,
-    Column("id", ID, primary_key=True),
+    Column("id", ID, ForeignKey("seat_pools.id"), primary_key=True),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=True, index=True),
     Column("owner_email", String(254), nullable=False, index=True),
     Column("price_id", ID, ForeignKey("prices.id"), nullable=False),
     Column("status", String(20), nullable=False),
-    Column("seats", Integer, nullable=False),
-    Column("assigned_seats", Integer, nullable=False, server_default=text("0")),
     Column("amount", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
-    CheckConstraint("seats >= 1", name="seats"),
     CheckConstraint("amount >= 0", name="amount"),
-    CheckConstraint("assigned_seats >= 0 AND assigned_seats <= seats", name="assigned_seats"),
     CheckConstraint("status IN ('pending', 'paid')", name="status"),
 )
 
@@ -226,9 +236,10 @@ seats = Table(
     "seats",
     metadata,
     Column("id", ID, primary_key=True),
+    # The pool's owner's company, copied once when the seat is made: a seat is only ever made in
+    # a pool whose owner belongs to a company, and an owner never changes company after that.
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False, index=True),
-    Column("subscription_id", ID, ForeignKey("subscriptions.id"), nullable=True),
-    Column("order_id", ID, ForeignKey("orders.id"), nullable=True),
+    Column("pool_id", ID, ForeignKey("seat_pools.id"), nullable=False),
     Column("member_id", ID, ForeignKey("members.id"), nullable=True, index=True),
     Column("email", String(254), nullable=False),
     Column("status", String(10), nullable=False),
@@ -238,38 +249,20 @@ seats = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("claimed_at", UTCDateTime, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
-    CheckConstraint("(subscription_id IS NULL) <> (order_id IS NULL)", name="exactly_one_pool"),
     CheckConstraint("status IN ('pending', 'claimed', 'revoked')", name="status"),
     CheckConstraint("email = lower(email)", name="email_lowercase"),
-    Index("ix_seats_subscription", "subscription_id", "status"),
-    Index("ix_seats_order", "order_id", "status"),
+    Index("ix_seats_pool", "pool_id", "status"),
     Index(
-        "uq_seats_subscription_email",
-        "subscription_id",
+        "uq_seats_pool_email",
+        "pool_id",
         "email",
         unique=True,
-        sqlite_where=text("status <> 'revoked' AND subscription_id IS NOT NULL"),
-        postgresql_where=text("status <> 'revoked' AND subscription_id IS NOT NULL"),
+        sqlite_where=text("status <> 'revoked'"),
+        postgresql_where=text("status <> 'revoked'"),
     ),
     Index(
-        "uq_seats_order_email",
-        "order_id",
-        "email",
-        unique=True,
-        sqlite_where=text("status <> 'revoked' AND order_id IS NOT NULL"),
-        postgresql_where=text("status <> 'revoked' AND order_id IS NOT NULL"),
-    ),
-    Index(
-        "uq_seats_subscription_member",
-        "subscription_id",
-        "member_id",
-        unique=True,
-        sqlite_where=text("status <> 'revoked' AND member_id IS NOT NULL"),
-        postgresql_where=text("status <> 'revoked' AND member_id IS NOT NULL"),
-    ),
-    Index(
-        "uq_seats_order_member",
-        "order_id",
+        "uq_seats_pool_member",
+        "pool_id",
         "member_id",
         unique=True,
         sqlite_where=text("status <> 'revoked' AND member_id IS NOT NULL"),

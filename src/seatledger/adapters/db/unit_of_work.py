@@ -40,6 +40,8 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from seatledger.adapters.db.engine import reading_options
+from seatledger.adapters.db.seat_pools import SeatPools
+from seatledger.adapters.db.seats import Seats
 from seatledger.adapters.db.tables import outbox
 from seatledger.domain.ids import new_id
 
@@ -130,6 +132,16 @@ class UnitOfWork:
         if self._connection is None:
             raise RuntimeError("the unit of work is not open")
         return self._connection
+
+    @property
+    def pools(self) -> SeatPools:
+        """The seat pools, read and written in this unit of work."""
+        return SeatPools(self.connection)
+
+    @property
+    def seats(self) -> Seats:
+        """The seats, read and written in this unit of work."""
+        return Seats(self.connection)
 
     @property
     def dialect(self) -> str:

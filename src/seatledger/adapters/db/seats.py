@@ -1,0 +1,303 @@
+"""Seats in the database, as ``Seat`` values (``seatledger.domain.seat``).
+
+A seat row points at its pool with ``pool_id``, the id of the subscription or order that owns
+the pool; the seat's answer names which (``subscription_id`` or ``order_id``) from the pool's
+``kind``, read in the same statement. The transitions' rules are stated by ``Seat.claim`` and
+``Seat.revoke``; the statements here enforce them under concurrency (a pending seat's token
+dies in the statement that claims it; of racing revocations one finds the seat live). A live
+seat held twice in a pool (same email or member) breaks ``uq_seats_pool_email`` or
+``uq_seats_pool_member``, translated here into ``already_assigned``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.constraints import translated_violations
+from seatledger.adapters.db.seat_pools import correlated
+from seatledger.domain.seat import Invitation, Seat
+from seatledger.domain.seat_pool import PoolKind, PoolRef
+
+_seats = t.seats
+LIVE = ("pending", "claimed")
+
+_pool_id = correlated(_seats, "pool_id")
+_kind = (
+    select(t.seat_pools.c.kind)
+    .where(t.seat_pools.c.id == _pool_id)
+    .scalar_subquery()
+    .label("pool_kind")
+)
+_COLUMNS = [*_seats.c, _kind]
+
+
+def _price_of_owner() -> Any:
+    """The owning subscription's or order's price, in the seat's statement (ids never clash:
+    each is its pool's primary key)."""
+    return func.coalesce(
+        select(t.subscriptions.c.price_id)
+        .where(t.subscriptions.c.id == _pool_id)
+        .scalar_subquery(),
+        select(t.orders.c.price_id).where(t.orders.c.id == _pool_id).scalar_subquery(),
+    ).label("price_id")
+
+
+def _seat_sync() -> Any:
+    """The owning subscription's price's ``seat_sync`` (None for an order's seat); one table
+    per subquery level, as SQLite leaves RETURNING's columns unqualified."""
+    subscription_price = (
+        select(t.subscriptions.c.price_id).where(t.subscriptions.c.id == _pool_id).scalar_subquery()
+    )
+    return (
+        select(t.prices.c.seat_sync)
+        .where(t.prices.c.id == subscription_price)
+        .scalar_subquery()
+        .label("seat_sync")
+    )
+
+
+def seat_from_row(
+    row: Any, invitation: Invitation | None = None, *, kind: PoolKind | None = None
+) -> Seat:
+    pool_kind = kind or row.pool_kind
+    return Seat(
+        id=row.id,
+        company_id=row.company_id,
+        subscription_id=row.pool_id if pool_kind == "subscription" else None,
+        order_id=row.pool_id if pool_kind == "order" else None,
+        member_id=row.member_id,
+        email=row.email,
+        status=row.status,
+        metadata=dict(row.metadata),
+        created_at=row.created_at,
+        claimed_at=row.claimed_at,
+        revoked_at=row.revoked_at,
+        invitation=invitation,
+    )
+
+
+class Seats:
+    """The seats of one unit of work's connection."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(
+        self,
+        ref: PoolRef,
+        values: dict[str, Any],
+        *,
+        email: str | None,
+        member_id: str | None,
+        invitation: Invitation | None = None,
+    ) -> Seat | None:
+        """A new seat in the pool, for an email (held by the company's live member of that
+        address, if any) or for a live member of the company (with the member's own address,
+        which ``email``, when given, must be). None when that member is not the company's."""
+        values = {**values, "pool_id": ref.id}
+        company_id = values["company_id"]
+        live_member = and_(t.members.c.company_id == company_id, t.members.c.removed_at.is_(None))
+        statement: Any
+        if member_id is not None:
+            source = select(
+                *[literal(v, type_=_seats.c[k].type).label(k) for k, v in values.items()],
+                t.members.c.id.label("member_id"),
+                t.members.c.email.label("email"),
+            ).where(live_member, t.members.c.id == member_id)
+            if email is not None:
+                source = source.where(t.members.c.email == email)
+            statement = insert(_seats).from_select([*values, "member_id", "email"], source)
+        else:
+            known = select(t.members.c.id).where(live_member, t.members.c.email == email)
+            statement = insert(_seats).values(
+                **values, email=email, member_id=known.scalar_subquery()
+            )
+        with translated_violations():  # the person holds a live seat of this pool already
+            row = (await self._connection.execute(statement.returning(*_seats.c))).first()
+        return None if row is None else seat_from_row(row, invitation, kind=ref.kind)
+
+    async def take_token(self, token_hash: str, now: datetime) -> tuple[Seat, str] | None:
+        """The pending seat behind a live token, its token spent in the same statement (a
+        second claim, or a revocation racing this one, finds no pending seat behind it); with
+        its pool's price. None for a used, expired, revoked or unknown token."""
+        row = (
+            await self._connection.execute(
+                update(_seats)
+                .where(
+                    _seats.c.token_hash == token_hash,
+                    _seats.c.status == "pending",
+                    _seats.c.token_expires_at > now,
+                )
+                .values(token_hash=None, token_expires_at=None)
+                .returning(*_COLUMNS, _price_of_owner())
+            )
+        ).first()
+        return None if row is None else (seat_from_row(row), row.price_id)
+
+    async def pending_by_token(
+        self, token_hash: str, now: datetime
+    ) -> tuple[Seat, datetime, str] | None:
+        """Read-only: the pending seat behind a live token, its expiry and its pool's price."""
+        row = (
+            await self._connection.execute(
+                select(*_COLUMNS, _price_of_owner()).where(
+                    _seats.c.token_hash == token_hash,
+                    _seats.c.status == "pending",
+                    _seats.c.token_expires_at > now,
+                )
+            )
+        ).first()
+        return None if row is None else (seat_from_row(row), row.token_expires_at, row.price_id)
+
+    async def mark_claimed(self, seat: Seat) -> Seat:
+        """Write ``Seat.claim``'s outcome (the seat was taken from its pending state)."""
+        row = (
+            await self._connection.execute(
+                update(_seats)
+                .where(_seats.c.id == seat.id)
+                .values(
+                    status="claimed",
+                    claimed_at=seat.claimed_at,
+                    member_id=seat.member_id,
+                    token_hash=None,
+                    token_expires_at=None,
+                )
+                .returning(*_seats.c)
+            )
+        ).one()
+        return seat_from_row(row, kind="subscription" if seat.subscription_id else "order")
+
+    async def add_claimed(self, ref: PoolRef, values: dict[str, Any]) -> Seat:
+        """A seat claimed from the start (the billing manager's in ``members`` mode)."""
+        row = (
+            await self._connection.execute(
+                insert(_seats)
+                .values(**values, pool_id=ref.id, status="claimed")
+                .returning(*_seats.c)
+            )
+        ).one()
+        return seat_from_row(row, kind=ref.kind)
+
+    async def get(self, seat_id: str, *, scope_company_id: str | None = None) -> Seat | None:
+        query = select(*_COLUMNS).where(_scoped(seat_id, scope_company_id))
+        row = (await self._connection.execute(query)).first()
+        return None if row is None else seat_from_row(row)
+
+    async def reissue(
+        self,
+        seat_id: str,
+        token_hash: str,
+        invitation: Invitation,
+        *,
+        scope_company_id: str | None = None,
+    ) -> Seat | None:
+        """A pending seat's new token (the old one stops working); None when not pending."""
+        row = (
+            await self._connection.execute(
+                update(_seats)
+                .where(_scoped(seat_id, scope_company_id), _seats.c.status == "pending")
+                .values(token_hash=token_hash, token_expires_at=invitation.expires_at)
+                .returning(*_COLUMNS)
+            )
+        ).first()
+        return None if row is None else seat_from_row(row, invitation)
+
+    async def revoke(
+        self, seat_id: str, now: datetime, *, scope_company_id: str | None = None
+    ) -> tuple[Seat, bool] | None:
+        """``Seat.revoke`` on a live seat, and whether its pool follows members (a
+        subscription's on a ``members`` price); None when it is revoked already (or absent)."""
+        row = (
+            await self._connection.execute(
+                update(_seats)
+                .where(_scoped(seat_id, scope_company_id), _seats.c.status.in_(LIVE))
+                .values(status="revoked", revoked_at=now, token_hash=None, token_expires_at=None)
+                .returning(*_COLUMNS, _seat_sync())
+            )
+        ).first()
+        return None if row is None else (seat_from_row(row), row.seat_sync == "members")
+
+    async def live_ids_of_member(self, member_id: str) -> list[str]:
+        rows = await self._connection.execute(
+            select(_seats.c.id).where(_seats.c.member_id == member_id, _seats.c.status.in_(LIVE))
+        )
+        return list(rows.scalars())
+
+    async def live_ids_in(self, pool_id: str) -> list[str]:
+        rows = await self._connection.execute(
+            select(_seats.c.id)
+            .where(_seats.c.pool_id == pool_id, _seats.c.status.in_(LIVE))
+            .order_by(_seats.c.id)
+        )
+        return list(rows.scalars())
+
+    async def of_member(
+        self, member_id: str, *, pool_id: str | None, include_revoked: bool
+    ) -> list[Seat]:
+        """The member's seats (in one pool, or in all), oldest first."""
+        query = select(*_COLUMNS).where(_seats.c.member_id == member_id)
+        if pool_id is not None:
+            query = query.where(_seats.c.pool_id == pool_id)
+        if not include_revoked:
+            query = query.where(_seats.c.status != "revoked")
+        rows = await self._connection.execute(query.order_by(_seats.c.id))
+        return [seat_from_row(row) for row in rows]
+
+    async def holds(self, pool_id: str, *, member_id: str, email: str) -> bool:
+        """Whether the person (by member or by email) holds a live seat of the pool."""
+        row = (
+            await self._connection.execute(
+                select(_seats.c.id).where(
+                    _seats.c.pool_id == pool_id,
+                    _seats.c.status.in_(LIVE),
+                    (_seats.c.member_id == member_id) | (_seats.c.email == email),
+                )
+            )
+        ).first()
+        return row is not None
+
+    async def page(
+        self, ref: PoolRef, *, include_revoked: bool, cursor: str | None, limit: int
+    ) -> list[Seat]:
+        """Up to ``limit + 1`` seats of the pool after ``cursor``, by id (one more tells that
+        there are more)."""
+        query = select(*_seats.c).where(_seats.c.pool_id == ref.id)
+        if not include_revoked:
+            query = query.where(_seats.c.status.in_(LIVE))
+        if cursor:
+            query = query.where(_seats.c.id > cursor)
+        rows = await self._connection.execute(query.order_by(_seats.c.id).limit(limit + 1))
+        return [seat_from_row(row, kind=ref.kind) for row in rows]
+
+    async def count_live(self, pool_id: str) -> int:
+        """Recount from the seat rows (the counter's cross-check in tests and reconciliation)."""
+        return int(
+            (
+                await self._connection.execute(
+                    select(func.count())
+                    .select_from(_seats)
+                    .where(_seats.c.pool_id == pool_id, _seats.c.status.in_(LIVE))
+                )
+            ).scalar_one()
+        )
+
+
+def _scoped(seat_id: str, scope_company_id: str | None) -> ColumnElement[bool]:
+    condition = _seats.c.id == seat_id
+    if scope_company_id is not None:
+        condition = and_(condition, _seats.c.company_id == scope_company_id)
+    return condition
+
+
+def seats_in(pool_ids: Sequence[str]) -> ColumnElement[bool]:
+    """The condition on ``seats`` for the seats of these pools."""
+    return _seats.c.pool_id.in_(pool_ids)
+
+
+__all__ = ["LIVE", "Seats", "seat_from_row", "seats_in"]

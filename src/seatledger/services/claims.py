@@ -1,0 +1,172 @@
+"""Invitations and claims: look an invitation up, claim a seat with its token (SPEC §5).
+
+A claim spends the token in the statement that takes the pending seat (``Seats.take_token``),
+then ``Seat.claim`` makes the seat the holder's (a member created for the address when the
+company has none) and the product's benefits are granted to the holder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.unit_of_work import UnitOfWork
+from seatledger.domain.errors import CorruptData, InvalidToken
+from seatledger.domain.grant import BenefitGrant
+from seatledger.domain.ids import new_id
+from seatledger.domain.json_value import MAX_DEPTH, json_depth
+from seatledger.domain.seat import Seat, hash_token
+from seatledger.services import customer_sessions, grants
+from seatledger.services.customer_sessions import NewSession
+from seatledger.services.runtime import Runtime
+
+
+def seat_event(seat: Seat) -> dict[str, Any]:
+    return {
+        "seat_id": seat.id,
+        "company_id": seat.company_id,
+        "subscription_id": seat.subscription_id,
+        "order_id": seat.order_id,
+        "member_id": seat.member_id,
+        "email": seat.email,
+        "status": seat.status,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationView:
+    """What the holder of an invitation link may see before claiming."""
+
+    seat: Seat
+    company_name: str
+    product_id: str
+    product_name: str
+    expires_at: datetime
+
+
+def _token_hash(token: object) -> str:
+    if not isinstance(token, str) or not 0 < len(token) <= 200:
+        raise InvalidToken()
+    return hash_token(token)
+
+
+async def _product_of_price(connection: AsyncConnection, price_id: str) -> Any:
+    return (
+        await connection.execute(
+            select(t.products.c.id, t.products.c.name)
+            .join(t.prices, t.prices.c.product_id == t.products.c.id)
+            .where(t.prices.c.id == price_id)
+        )
+    ).one()
+
+
+async def lookup_invitation(rt: Runtime, token: str) -> InvitationView:
+    """Read-only: mail scanners prefetch links, so looking never uses the token up."""
+    token_hash = _token_hash(token)
+    async with rt.reading() as uow:
+        found = await uow.seats.pending_by_token(token_hash, rt.clock.now())
+        if found is None:
+            raise InvalidToken()
+        seat, expires_at, price_id = found
+        product = await _product_of_price(uow.connection, price_id)
+        company = (
+            await uow.connection.execute(
+                select(t.companies.c.name).where(t.companies.c.id == seat.company_id)
+            )
+        ).scalar_one()
+    return InvitationView(
+        seat=seat,
+        company_name=company,
+        product_id=product.id,
+        product_name=product.name,
+        expires_at=expires_at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    seat: Seat
+    grants: tuple[BenefitGrant, ...]
+    session: NewSession | None = None
+
+
+async def claim_seat(rt: Runtime, token: str, *, open_session: bool = False) -> Claim:
+    """Claim with an invitation token: the seat becomes the holder's, benefits are granted.
+
+    With ``open_session`` the claimer's customer session is opened in the same transaction.
+    """
+    now = rt.clock.now()
+    token_hash = _token_hash(token)
+    async with rt.transaction() as uow:
+        found = await uow.seats.take_token(token_hash, now)
+        if found is None:
+            raise InvalidToken()
+        pending, price_id = found
+        seat, granted = await claim_in(uow, rt, pending, price_id, now)
+        _check_answerable(granted)
+        session = None
+        if open_session:
+            assert seat.member_id is not None  # a claimed seat has its holder
+            session = await customer_sessions.open_session(uow, rt, seat.member_id)
+        await uow.commit()
+    return Claim(seat=seat, grants=tuple(granted), session=session)
+
+
+def _check_answerable(granted: list[BenefitGrant]) -> None:
+    """The claim's answer shows its grants, so it is checked before the commit: properties
+    nested deeper than free-form JSON may be (stored before that bound, or by hand) could not be
+    answered, and the token would be spent on a claim its holder never saw."""
+    for grant in granted:
+        if json_depth(grant.properties) > MAX_DEPTH:
+            raise CorruptData(
+                f"benefit {grant.benefit_id}: properties nested deeper than {MAX_DEPTH} levels"
+            )
+
+
+async def _member_for(uow: UnitOfWork, rt: Runtime, company_id: str, email: str) -> str:
+    """The company's member with this email, created as a plain member when there is none."""
+    connection = uow.connection
+    existing = (
+        await connection.execute(
+            select(t.members.c.id).where(
+                t.members.c.company_id == company_id,
+                t.members.c.email == email,
+                t.members.c.removed_at.is_(None),
+            )
+        )
+    ).scalar()
+    if existing is not None:
+        return str(existing)
+    member_id = new_id("mem")
+    await connection.execute(
+        insert(t.members).values(
+            id=member_id,
+            company_id=company_id,
+            email=email,
+            role="member",
+            created_at=rt.clock.now(),
+        )
+    )
+    uow.emit("member.added", {"member_id": member_id, "company_id": company_id, "email": email})
+    return member_id
+
+
+async def claim_in(
+    uow: UnitOfWork, rt: Runtime, pending: Seat, price_id: str, now: datetime
+) -> tuple[Seat, list[BenefitGrant]]:
+    member_id = pending.member_id or await _member_for(uow, rt, pending.company_id, pending.email)
+    seat = await uow.seats.mark_claimed(pending.claim(member_id, now))
+    uow.emit("seat.claimed", seat_event(seat))
+    product = await _product_of_price(uow.connection, price_id)
+    granted = await grants.grant_benefits(
+        uow, rt, seat_id=seat.id, member_id=member_id, product_id=product.id
+    )
+    return seat, granted
+
+
+__all__ = ["Claim", "InvitationView", "claim_in", "claim_seat", "lookup_invitation", "seat_event"]
