@@ -1,7 +1,7 @@
 """emails: the invitation link kept apart from the rendered text until it is sent
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2027-01-21
 
 SPEC §5, §10. An invitation email's text and HTML are stored with a placeholder where the claim
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -55,12 +55,13 @@ class SeatNames:
 
 async def seat_names(connection: AsyncConnection, seat_id: str) -> SeatNames | None:
     """A seat's status, company and product, in one query: the one place that knows how a seat
-    reaches its product (through its subscription's or its order's price)."""
+    reaches its product (its pool is a subscription or an order, under the same id, whose price
+    names the product)."""
     s, sub, o, pr = t.seats, t.subscriptions, t.orders, t.prices
     joined = (
         s.join(t.companies, t.companies.c.id == s.c.company_id)
-        .outerjoin(sub, sub.c.id == s.c.subscription_id)
-        .outerjoin(o, o.c.id == s.c.order_id)
+        .outerjoin(sub, sub.c.id == s.c.pool_id)
+        .outerjoin(o, o.c.id == s.c.pool_id)
         .join(pr, pr.c.id == func.coalesce(sub.c.price_id, o.c.price_id))
         .join(t.products, t.products.c.id == pr.c.product_id)
     )
