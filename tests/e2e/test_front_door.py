@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -152,8 +154,13 @@ async def test_not_ready_on_a_revision_it_does_not_know(
 async def test_not_ready_when_the_database_does_not_answer(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'folder' / 'db.sqlite3'}"
     engine = create_async_engine(url)
+    before = set(threading.enumerate())
     try:
         body = problem(await _readyz(url, engine), 503, "not_ready")
     finally:
         await engine.dispose()
+        # aiosqlite stops the thread of a connection that failed to open by answering a future
+        # on this loop: let it finish while the loop still runs, or it answers a closed loop.
+        for thread in set(threading.enumerate()) - before:
+            await asyncio.to_thread(thread.join, 10)
     assert body["detail"] == "The database does not answer."
