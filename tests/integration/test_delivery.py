@@ -204,3 +204,20 @@ async def test_skip_locked_passes_over_a_batch_another_loop_holds(
     finally:
         await other.engine.dispose()
     assert await undelivered(runtime) == []
+
+
+async def test_a_running_loop_starts_the_next_round_at_once_after_work(runtime: Runtime) -> None:
+    ids = await emit(runtime, "seat.assigned", "seat.claimed")
+    channel, stop = Recorder(), asyncio.Event()
+
+    async def send_due(rt: Runtime) -> int:
+        channel.sends += 1
+        if channel.sends == 3:  # three rounds: the events, a send, then nothing to do
+            stop.set()
+        return 1 if channel.sends == 2 else 0
+
+    busy = Channel("busy", channel.fan_out, send_due)
+    # An hour between idle rounds: only rounds that moved work along are followed at once.
+    await asyncio.wait_for(delivery.deliver_until(runtime, [busy], stop, interval=3600), 10)
+    assert channel.seen == ids
+    assert channel.sends == 3
