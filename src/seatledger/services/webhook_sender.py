@@ -13,10 +13,10 @@
   other answer, timeout or connection error, is a failure described in ``error``.
 
 Connections are kept alive between webhooks to one destination (a receiver taking a backlog
-would otherwise pay a TCP and TLS handshake per event): one connection pool (an
-``httpx.AsyncHTTPTransport``, used without a client) per origin of the URL (scheme, host,
-port), so a connection opened for one host name is never reused for another (the TLS name it
-checked is its own), each keeping at most ``KEEPALIVE`` idle connections for
+would otherwise pay a TCP and TLS handshake per event): one connection pool (a
+``webhook_connections.KeepAliveTransport``, used without httpx's client) per origin of the URL
+(scheme, host, port), so a connection opened for one host name is never reused for another
+(the TLS name it checked is its own), each keeping at most ``KEEPALIVE`` idle connections for
 ``KEEPALIVE_EXPIRY`` seconds. At most ``MAX_ORIGINS`` pools are kept: beyond that, the least
 recently used one with no request under way is closed. A kept connection still goes only to an
 address that was checked: a request is pooled by the address it is sent to.
@@ -26,10 +26,8 @@ Everything is closed by ``aclose``.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import ipaddress
 import socket
-import sys
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -41,20 +39,13 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from seatledger.domain.webhook import SEND_TIMEOUT, IpAddress, forbidden_address
+from seatledger.services.webhook_connections import KeepAliveTransport
 
 RESOLVE_TIMEOUT = 5.0  # seconds
 MAX_ERROR = 500  # characters of ``last_error``
 KEEPALIVE = 8  # idle connections kept per origin
 KEEPALIVE_EXPIRY = 30.0  # seconds an idle connection is kept
 MAX_ORIGINS = 64  # clients (origins) kept with their connections
-
-
-# httpcore tries ``import sniffio`` on every request to learn which event loop runs it; where
-# sniffio is not installed, each failed import searched the whole ``sys.path`` (a seventh of a
-# webhook's cost in the profile). Marking it absent makes that failure immediate; where sniffio
-# is installed this does nothing.
-if importlib.util.find_spec("sniffio") is None:
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 
 class RefusedDestination(Exception):
@@ -139,11 +130,8 @@ class WebhookSender:
         if pool is None:
             # The transport alone, without httpx's client: no redirects, cookies, proxies from
             # the environment (they would bypass the address check) or other work per request.
-            pool = self._transport or httpx.AsyncHTTPTransport(
-                limits=httpx.Limits(
-                    max_keepalive_connections=KEEPALIVE, keepalive_expiry=KEEPALIVE_EXPIRY
-                ),
-                trust_env=False,
+            pool = self._transport or KeepAliveTransport(
+                keepalive=KEEPALIVE, expiry=KEEPALIVE_EXPIRY
             )
         self._pools[origin] = pool
         idle = [name for name in self._pools if name != origin and not self._busy[name]]
