@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks import billing, http_api, pricing
+from benchmarks import billing, delivery, http_api, pricing
 
 RESULTS = Path(__file__).with_name("results.json")
 
 
 def main() -> None:
     results: dict[str, dict[str, Any]] = {}
-    for suite in (pricing, billing, http_api):
+    for suite in (pricing, billing, http_api, delivery):
         results.update(suite.collect())
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     for name, result in sorted(results.items()):

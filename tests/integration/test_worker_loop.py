@@ -76,3 +76,43 @@ async def test_a_second_signal_abandons_the_round_and_loses_nothing(runtime: Run
     assert len(lines) == 1
     assert lines[0].startswith("stopped halfway through a round")
     assert sorted(await undelivered(runtime)) == sorted(ids)  # rolled back, there for the next
+
+
+class Busy:
+    """A channel with ``left`` sends to make, one per round; ``drained`` is set after the last."""
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+        self.drained = asyncio.Event()
+
+    async def fan_out(self, uow: UnitOfWork, rt: Runtime, event: OutboxEvent) -> None:
+        pass
+
+    async def send_due(self, rt: Runtime) -> int:
+        if not self.left:
+            self.drained.set()
+            return 0
+        self.left -= 1
+        return 1
+
+    def channel(self) -> Channel:
+        return Channel("busy", self.fan_out, self.send_due)
+
+
+async def test_a_delivery_round_that_sent_something_is_followed_at_once(runtime: Runtime) -> None:
+    busy, lines = Busy(3), []
+    worker = asyncio.create_task(
+        run_worker(
+            runtime,
+            interval=3600,
+            once=False,
+            delivery_interval=3600,  # only an idle round waits
+            channels=[busy.channel()],
+            echo=lines.append,
+            warn=lines.append,
+        )
+    )
+    await asyncio.wait_for(busy.drained.wait(), 10)  # four rounds back to back
+    os.kill(os.getpid(), signal.SIGTERM)
+    assert await asyncio.wait_for(worker, 10) is True
+    assert lines == ["0 events delivered, sends attempted: busy 1"] * 3

@@ -7,13 +7,16 @@
 * ``dispatch`` takes a batch of undelivered events, oldest first, in one transaction: on
   PostgreSQL under ``FOR UPDATE SKIP LOCKED``, so loops in several processes share the backlog
   and never take the same event at once; on SQLite the write transaction (``BEGIN IMMEDIATE``)
-  serialises them. Each event is fanned out to every channel, then marked delivered; the batch
-  commits as one. A crash before the commit leaves every event of the batch undelivered: it is
-  fanned out again (at least once, never lost), and receivers drop duplicates by event id.
-* A channel that fails on an event: that event's fan-out (to every channel) is rolled back to
-  its savepoint, the event stays undelivered and a warning is logged; the rest of the batch is
-  delivered. The round walks on past it (``after``), so a failing event never holds back the
-  ones behind it; the next round tries it again, and so on until the channel takes it.
+  serialises them. The batch is fanned out to every channel at once (``Channel.fan_out_all``),
+  then marked delivered; the batch commits as one. A crash before the commit leaves every event
+  of the batch undelivered: it is fanned out again (at least once, never lost), and receivers
+  drop duplicates by event id.
+* A channel that fails on the batch: the batch's fan-out is rolled back to its savepoint and
+  done again one event at a time. A channel that fails on an event: that event's fan-out (to
+  every channel) is rolled back to its savepoint, the event stays undelivered and a warning is
+  logged; the rest of the batch is delivered. The round walks on past it (``after``), so a
+  failing event never holds back the ones behind it; the next round tries it again, and so on
+  until the channel takes it.
 * ``run_round`` dispatches batch after batch until the backlog is walked through (at most
   ``MAX_BATCHES`` batches, so sending is never starved), then lets every channel send what is
   due. A channel whose ``send_due`` fails is logged and skipped; the others still send.
@@ -73,6 +76,13 @@ class DeliveryRound:
     def nothing_done(self) -> bool:
         return not (self.delivered or self.failed or self.attempted)
 
+    @property
+    def busy(self) -> bool:
+        """Whether the round moved work along (fanned out or sent): the next round then starts
+        at once, since more may be waiting. Events a channel failed on do not count, so a
+        failing channel is retried at the loop's pace, not in a tight loop."""
+        return bool(self.delivered or self.attempted)
+
 
 def _event_of(row: Any) -> OutboxEvent:
     return OutboxEvent(
@@ -106,6 +116,24 @@ async def _fan_out(
     return True
 
 
+async def _fan_out_batch(
+    uow: UnitOfWork, rt: Runtime, channels: Sequence[Channel], events: Sequence[OutboxEvent]
+) -> bool:
+    """Every channel's fan-out of the whole batch inside one savepoint; False (nothing kept)
+    when a channel fails on it."""
+    savepoint = await uow.connection.begin_nested()
+    try:
+        for channel in channels:
+            await channel.fan_out_all(uow, rt, events)
+    except Exception:
+        if savepoint.is_active:
+            await savepoint.rollback()
+        log.debug("a channel failed on a batch; its events are fanned out one by one")
+        return False
+    await savepoint.commit()
+    return True
+
+
 async def dispatch_batch(
     rt: Runtime, channels: Sequence[Channel], *, limit: int = BATCH_SIZE, after: int = 0
 ) -> Batch:
@@ -123,7 +151,15 @@ async def dispatch_batch(
         rows = (await uow.connection.execute(query)).all()
         if not rows:
             return Batch(last_id=after)
-        delivered = [row.id for row in rows if await _fan_out(uow, rt, channels, _event_of(row))]
+        events = [_event_of(row) for row in rows]
+        if await _fan_out_batch(uow, rt, channels, events):
+            delivered = [row.id for row in rows]
+        else:  # one by one, so that the events a channel fails on hold back no other
+            delivered = [
+                row.id
+                for row, event in zip(rows, events, strict=True)
+                if await _fan_out(uow, rt, channels, event)
+            ]
         if delivered:
             await uow.connection.execute(
                 update(outbox).where(outbox.c.id.in_(delivered)).values(delivered_at=rt.clock.now())
@@ -171,9 +207,10 @@ async def run_round(
 async def deliver_until(
     rt: Runtime, channels: Sequence[Channel], stop: asyncio.Event, *, interval: float = INTERVAL
 ) -> None:
-    """Round after round, ``interval`` seconds apart, until ``stop`` is set (the round under
-    way is finished first). A round that fails is logged; the next one starts over, and
-    nothing it had taken is lost: its transaction was rolled back.
+    """Round after round until ``stop`` is set (the round under way is finished first): the
+    next at once after a round that moved work along, else after ``interval`` seconds. A round
+    that fails is logged; the next one starts over, and nothing it had taken is lost: its
+    transaction was rolled back.
 
     ``seatledger serve`` runs this in each server process, ``seatledger worker`` its own way."""
     while not stop.is_set():
@@ -184,6 +221,9 @@ async def deliver_until(
         else:
             if not done.nothing_done:
                 log.info("%s", describe(done))
+            if done.busy:
+                await asyncio.sleep(0)  # let the server's requests in between rounds
+                continue
         with suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval)
 

@@ -12,13 +12,18 @@ open, and records each outcome in a transaction of its own:
 * permanent (5xx) → ``failed`` at once.
 
 Every attempt counts in ``attempts`` and leaves its error in ``last_error``. A sent or failed
-email forgets its invitation link (``seatledger.services.emails``). A loop that dies mid-send
-leaves its lease to expire: the email is sent again (at least once; the event id header lets
-receivers drop the duplicate).
+email forgets its invitation link (``seatledger.services.emails``).
+
+The lease fits the work: one send may take ``SEND_LIMIT`` at most (then it is a temporary
+failure), and a send starts only while ``SEND_LIMIT`` + ``RECORD_MARGIN`` of the lease remain;
+an email not started by then is handed back for the next round. A loop that dies mid-send
+leaves its lease to expire, ``LEASE`` at most: the email is sent again (at least once; the
+event id header lets receivers drop the duplicate).
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,12 +33,14 @@ from sqlalchemy import or_, select, update
 
 from seatledger.adapters.db import tables as t
 from seatledger.domain.clock import SystemClock
-from seatledger.domain.mail import OutgoingEmail, SendOutcome
+from seatledger.domain.mail import Mailer, OutgoingEmail, SendOutcome
 from seatledger.services.email_content import LINK_PLACEHOLDER
 from seatledger.services.runtime import Runtime
 
 BATCH = 20
-LEASE = timedelta(minutes=5)  # longer than a send can take (``smtp.TIMEOUT`` per step)
+LEASE = timedelta(minutes=2)  # wall clock; a killed loop's emails go out again after it
+SEND_LIMIT = timedelta(seconds=45)  # one whole SMTP conversation
+RECORD_MARGIN = timedelta(seconds=15)  # of the lease left, after a send's limit, to record it
 RETRY_FOR = timedelta(days=3)
 BACKOFF = (
     timedelta(minutes=1),
@@ -56,12 +63,13 @@ class _Leased:
     attempts: int
     created_at: datetime
     email: OutgoingEmail
+    lease: datetime
 
 
-def _leased(row: Any) -> _Leased:
+def _leased(row: Any, lease: datetime) -> _Leased:
     text, html = with_link(row.text, row.html, row.link, hidden=LINK_PLACEHOLDER)
     email = OutgoingEmail(row.event_id, row.to, row.subject, text, html)
-    return _Leased(row.id, row.attempts, row.created_at, email)
+    return _Leased(row.id, row.attempts, row.created_at, email, lease)
 
 
 async def _lease(rt: Runtime) -> list[_Leased]:
@@ -80,11 +88,12 @@ async def _lease(rt: Runtime) -> list[_Leased]:
             .with_for_update(skip_locked=True)
         )
         rows = (await uow.connection.execute(query)).all()
+        lease = wall + LEASE
         if rows:
             leased = update(e).where(e.c.id.in_([r.id for r in rows]))
-            await uow.connection.execute(leased.values(lease_expires_at=wall + LEASE))
+            await uow.connection.execute(leased.values(lease_expires_at=lease))
         await uow.commit()
-    return [_leased(row) for row in rows]
+    return [_leased(row, lease) for row in rows]
 
 
 def _outcome_values(leased: _Leased, outcome: SendOutcome, now: datetime) -> dict[str, Any]:
@@ -110,6 +119,24 @@ async def _record(rt: Runtime, leased: _Leased, outcome: SendOutcome) -> None:
         await uow.commit()
 
 
+async def _hand_back(rt: Runtime, leased: _Leased) -> None:
+    async with rt.transaction() as uow:
+        await uow.connection.execute(
+            update(t.emails)
+            .where(t.emails.c.id == leased.id, t.emails.c.lease_expires_at == leased.lease)
+            .values(lease_expires_at=None)
+        )
+        await uow.commit()
+
+
+async def _send(mailer: Mailer, email: OutgoingEmail) -> SendOutcome:
+    try:
+        async with asyncio.timeout(SEND_LIMIT.total_seconds()):
+            return await mailer.send(email)
+    except TimeoutError:
+        return SendOutcome("temporary", f"no answer within {SEND_LIMIT.total_seconds():g} s")
+
+
 async def send_due(rt: Runtime) -> int:
     """Send the emails that are due; answers how many were attempted. Without a mailer
     (no ``SEATLEDGER_SMTP_URL``) nothing is sent: emails are then written ``held``."""
@@ -117,8 +144,10 @@ async def send_due(rt: Runtime) -> int:
         return 0
     leased = await _lease(rt)
     for one in leased:
-        outcome = await rt.mailer.send(one.email)
-        await _record(rt, one, outcome)
+        if SystemClock().now() >= one.lease - SEND_LIMIT - RECORD_MARGIN:
+            await _hand_back(rt, one)  # too near the lease's end to start: the next round
+            continue
+        await _record(rt, one, await _send(rt.mailer, one.email))
     return len(leased)
 
 

@@ -5,13 +5,17 @@
   disabled when the event is fanned out never gets it: events are not kept for a disabled
   endpoint, only the deliveries it already had, which wait and go out once it is enabled.
 * ``send_due``: the due pending deliveries of enabled endpoints are leased in one short
-  transaction (``lease_expires_at`` by the wall clock; ``FOR UPDATE SKIP LOCKED`` on
+  transaction (``lease_expires_at`` = the wall clock + ``LEASE``; ``FOR UPDATE SKIP LOCKED`` on
   PostgreSQL, the write lock on SQLite, so two workers never send one delivery at once), sent
   with no transaction open, at most ``PER_ENDPOINT`` at a time per endpoint and
   ``PER_ENDPOINT_ROUND`` per endpoint and round (a slow receiver holds up only its own), and
-  each outcome is recorded in a transaction of its own, only while the lease is still its own.
-  A crash in between leaves the lease to expire: the delivery is sent again (at least once;
-  receivers drop duplicates by ``webhook-id``).
+  their outcomes recorded ``WAVE`` at a time, one transaction per wave, each only while the
+  lease is still its own.
+* The lease fits the work: a send starts only while ``SEND_TIMEOUT`` + ``RECORD_MARGIN`` of the
+  lease remain, so every send ends, and its outcome is recorded, before the lease runs out; a
+  delivery not started by then is handed back (its lease cleared) for the next round. A worker
+  killed in between leaves its leases to run out, ``LEASE`` at most: the deliveries are sent
+  again then (at least once; receivers drop duplicates by ``webhook-id``).
 * The outcome: a success clears the endpoint's ``failing_since``; a failure schedules the next
   attempt (``domain.webhook.after_failure``, by the runtime clock) and starts
   ``failing_since`` if unset; failing for ``DISABLE_AFTER`` disables the endpoint (logged).
@@ -37,7 +41,13 @@ from seatledger.adapters.db.unit_of_work import UnitOfWork, current_hold
 from seatledger.domain.errors import DeliveryNotRetryable, NotFound
 from seatledger.domain.events import OutboxEvent
 from seatledger.domain.ids import new_id
-from seatledger.domain.webhook import DeliveryStatus, after_failure, hears, should_disable
+from seatledger.domain.webhook import (
+    SEND_TIMEOUT,
+    DeliveryStatus,
+    after_failure,
+    hears,
+    should_disable,
+)
 from seatledger.services.channels import Channel
 from seatledger.services.pages import Page, check_limit, page_of, paginate
 from seatledger.services.runtime import Runtime
@@ -46,10 +56,12 @@ from seatledger.services.webhook_sender import Sent
 
 log = logging.getLogger("seatledger.webhooks")
 
-BATCH = 100  # deliveries leased per round
+BATCH = 1_000  # deliveries leased per round
 PER_ENDPOINT = 4  # sent at once to one endpoint
-PER_ENDPOINT_ROUND = 20  # leased per endpoint and round: 5 waves of at most 10 s each
-LEASE = timedelta(minutes=5)  # wall clock: longer than a round's sending to one endpoint
+PER_ENDPOINT_ROUND = 500  # leased per endpoint and round
+WAVE = 100  # outcomes recorded per transaction
+LEASE = timedelta(seconds=60)  # wall clock; a killed worker's deliveries go out again after it
+RECORD_MARGIN = timedelta(seconds=20)  # of the lease left, after a send's timeout, to record it
 
 _D = t.webhook_deliveries
 _E = t.webhook_endpoints
@@ -89,16 +101,25 @@ def _wall_now() -> datetime:
 
 async def fan_out(uow: UnitOfWork, rt: Runtime, event: OutboxEvent) -> None:
     """One pending delivery of ``event`` per enabled endpoint that hears it (none twice)."""
-    if not event.catalogued:
+    await fan_out_many(uow, rt, [event])
+
+
+async def fan_out_many(uow: UnitOfWork, rt: Runtime, events: Sequence[OutboxEvent]) -> None:
+    """``fan_out`` for a batch of events, in three statements."""
+    events = [event for event in events if event.catalogued]
+    if not events:
         return
-    endpoints = await uow.connection.execute(
-        select(_E.c.id, _E.c.event_types).where(_E.c.disabled_at.is_(None))
+    endpoints = (
+        await uow.connection.execute(
+            select(_E.c.id, _E.c.event_types).where(_E.c.disabled_at.is_(None))
+        )
+    ).all()
+    if not endpoints:
+        return
+    query = select(_D.c.event_id, _D.c.endpoint_id).where(
+        _D.c.event_id.in_([event.id for event in events])
     )
-    had = set(
-        (await uow.connection.execute(select(_D.c.endpoint_id).where(_D.c.event_id == event.id)))
-        .scalars()
-        .all()
-    )
+    had = {(row.event_id, row.endpoint_id) for row in await uow.connection.execute(query)}
     now = rt.clock.now()
     rows = [
         {
@@ -111,8 +132,9 @@ async def fan_out(uow: UnitOfWork, rt: Runtime, event: OutboxEvent) -> None:
             "next_attempt_at": now,
             "created_at": now,
         }
+        for event in events
         for endpoint in endpoints
-        if endpoint.id not in had and hears(endpoint.event_types, event.type)
+        if (event.id, endpoint.id) not in had and hears(endpoint.event_types, event.type)
     ]
     if rows:
         await uow.connection.execute(insert(_D), rows)
@@ -165,7 +187,7 @@ async def _lease_due(rt: Runtime) -> list[_Job]:
                 _E.c.disabled_at.is_(None),
                 or_(_D.c.lease_expires_at.is_(None), _D.c.lease_expires_at <= wall),
             )
-            .order_by(_D.c.next_attempt_at, _D.c.id)
+            .order_by(_D.c.next_attempt_at, _O.c.id)  # the events' order, when due together
             .limit(BATCH)
             .with_for_update(skip_locked=True, of=_D)
         )
@@ -208,55 +230,124 @@ async def _endpoint_outcome(uow: UnitOfWork, endpoint_id: str, ok: bool, now: da
     await uow.connection.execute(update(_E).where(_E.c.id == endpoint_id).values(**values))
 
 
-async def _record(rt: Runtime, job: _Job, sent: Sent) -> None:
-    """The attempt's outcome, if the lease is still this attempt's."""
-    now = rt.clock.now()
-    attempts = job.attempts + 1
-    status: DeliveryStatus
-    status, next_at = ("succeeded", None) if sent.ok else after_failure(attempts, now)
-    async with rt.transaction() as uow:
-        recorded = await uow.connection.execute(
-            update(_D)
-            .where(_D.c.id == job.delivery_id, _D.c.lease_expires_at == job.lease)
-            .values(
-                status=status,
-                attempts=attempts,
-                response_status=sent.status,
-                last_error=sent.error,
-                next_attempt_at=next_at,
-                last_attempt_at=now,
-                lease_expires_at=None,
-            )
-        )
-        if recorded.rowcount == 0:
-            return  # the lease ran out and another took the delivery: its outcome counts
-        await _endpoint_outcome(uow, job.endpoint_id, sent.ok, now)
-        await uow.commit()
+def _start_by(lease: datetime) -> datetime:
+    """The wall-clock time after which a send under ``lease`` may no longer start."""
+    return lease - RECORD_MARGIN - timedelta(seconds=SEND_TIMEOUT)
 
 
-async def _send(rt: Runtime, job: _Job) -> None:
-    sent = await rt.webhook_sender.send(
+async def _attempt(rt: Runtime, job: _Job) -> Sent | None:
+    """Send ``job``'s webhook, or None when its lease is too near its end to start it."""
+    if _wall_now() >= _start_by(job.lease):
+        return None
+    return await rt.webhook_sender.send(
         job.url,
         event_id=job.event_id,
         body=job.body,
         secrets=job.secrets,
         pinned=not private_allowed(rt.settings),
     )
-    await _record(rt, job, sent)
 
 
-async def _send_to_endpoint(rt: Runtime, jobs: Sequence[_Job]) -> None:
+def _leased_by(jobs: Sequence[_Job]) -> Any:
+    return or_(
+        *(
+            (_D.c.id.in_([job.delivery_id for job in jobs if job.lease == lease]))
+            & (_D.c.lease_expires_at == lease)
+            for lease in {job.lease for job in jobs}
+        )
+    )
+
+
+async def _record_failure(uow: UnitOfWork, job: _Job, sent: Sent, now: datetime) -> bool:
+    status, next_at = after_failure(job.attempts + 1, now)
+    recorded = await uow.connection.execute(
+        update(_D)
+        .where(_leased_by([job]))
+        .values(
+            status=status,
+            attempts=job.attempts + 1,
+            response_status=sent.status,
+            last_error=sent.error,
+            next_attempt_at=next_at,
+            last_attempt_at=now,
+            lease_expires_at=None,
+        )
+    )
+    return bool(recorded.rowcount)
+
+
+async def _record_successes(
+    uow: UnitOfWork, jobs: Sequence[_Job], code: int | None, now: datetime
+) -> bool:
+    recorded = await uow.connection.execute(
+        update(_D)
+        .where(_leased_by(jobs))
+        .values(
+            status="succeeded",
+            attempts=_D.c.attempts + 1,
+            response_status=code,
+            last_error=None,
+            next_attempt_at=None,
+            last_attempt_at=now,
+            lease_expires_at=None,
+        )
+    )
+    return bool(recorded.rowcount)
+
+
+async def _record(rt: Runtime, endpoint_id: str, wave: Sequence[tuple[_Job, Sent | None]]) -> None:
+    """A wave of one endpoint's outcomes in one transaction, each only if its lease is still
+    this attempt's (else the lease ran out and another took the delivery: its outcome counts).
+    Deliveries not sent (``None``) are handed back."""
+    now = rt.clock.now()
+    succeeded: dict[int | None, list[_Job]] = defaultdict(list)
+    failed, unsent = [], []
+    for job, sent in wave:
+        if sent is None:
+            unsent.append(job)
+        elif sent.ok:
+            succeeded[sent.status].append(job)
+        else:
+            failed.append((job, sent))
+    async with rt.transaction() as uow:
+        if unsent:
+            await uow.connection.execute(
+                update(_D).where(_leased_by(unsent)).values(lease_expires_at=None)
+            )
+        any_failed = any_succeeded = False
+        for job, sent in failed:
+            any_failed |= await _record_failure(uow, job, sent, now)
+        for code, jobs in succeeded.items():
+            any_succeeded |= await _record_successes(uow, jobs, code, now)
+        if any_succeeded or any_failed:
+            # One success is enough to show the endpoint is not failing every delivery.
+            await _endpoint_outcome(uow, endpoint_id, any_succeeded, now)
+        await uow.commit()
+
+
+async def _send_to_endpoint(rt: Runtime, endpoint_id: str, jobs: Sequence[_Job]) -> None:
     gate = asyncio.Semaphore(PER_ENDPOINT)
+    done: list[tuple[_Job, Sent | None]] = []
+
+    async def record(wave: list[tuple[_Job, Sent | None]]) -> None:
+        try:
+            await _record(rt, endpoint_id, wave)
+        except Exception:
+            # Their leases will run out and the deliveries be sent again.
+            log.error("%d webhook deliveries not recorded", len(wave), exc_info=True)
 
     async def one(job: _Job) -> None:
         async with gate:
-            await _send(rt, job)
+            sent = await _attempt(rt, job)
+        done.append((job, sent))
+        if len(done) >= WAVE:
+            wave = done[:]
+            done.clear()
+            await record(wave)
 
-    outcomes = await asyncio.gather(*(one(job) for job in jobs), return_exceptions=True)
-    for outcome in outcomes:
-        if isinstance(outcome, Exception):
-            # Its lease will run out and the delivery be sent again.
-            log.error("webhook delivery not recorded", exc_info=outcome)
+    await asyncio.gather(*(one(job) for job in jobs))
+    if done:
+        await record(done)
 
 
 async def send_due(rt: Runtime) -> int:
@@ -265,11 +356,11 @@ async def send_due(rt: Runtime) -> int:
     by_endpoint: dict[str, list[_Job]] = defaultdict(list)
     for job in jobs:
         by_endpoint[job.endpoint_id].append(job)
-    await asyncio.gather(*(_send_to_endpoint(rt, group) for group in by_endpoint.values()))
+    await asyncio.gather(*(_send_to_endpoint(rt, key, group) for key, group in by_endpoint.items()))
     return len(jobs)
 
 
-CHANNEL = Channel("webhooks", fan_out, send_due)
+CHANNEL = Channel("webhooks", fan_out, send_due, fan_out_many)
 
 
 def _delivery_from_row(row: Any) -> WebhookDelivery:
@@ -348,7 +439,8 @@ async def retry_delivery(rt: Runtime, endpoint_id: str, delivery_id: str) -> Web
     held = current_hold()
     if held is not None:
         await held.checkpoint()  # nothing waits on the receiver with a transaction open
-    await _send(rt, job)
+    sent = await _attempt(rt, job)
+    await _record(rt, job.endpoint_id, [(job, sent)])
     async with rt.reading() as uow:
         return _delivery_from_row(await _load_delivery(uow, endpoint_id, delivery_id))
 
@@ -357,6 +449,7 @@ __all__ = [
     "CHANNEL",
     "WebhookDelivery",
     "fan_out",
+    "fan_out_many",
     "list_deliveries",
     "retry_delivery",
     "send_due",

@@ -12,8 +12,15 @@
 * The outcome: a 2xx within ``SEND_TIMEOUT`` succeeds; a redirect is not followed and, like any
   other answer, timeout or connection error, is a failure described in ``error``.
 
-One ``httpx.AsyncClient`` per sender, made on first use and closed by ``aclose``; it keeps no
-idle connection, so nothing stays open between rounds.
+Connections are kept alive between webhooks to one destination (a receiver taking a backlog
+would otherwise pay a TCP and TLS handshake per event): one connection pool (a
+``webhook_connections.KeepAliveTransport``, used without httpx's client) per origin of the URL
+(scheme, host, port), so a connection opened for one host name is never reused for another
+(the TLS name it checked is its own), each keeping at most ``KEEPALIVE`` idle connections for
+``KEEPALIVE_EXPIRY`` seconds. At most ``MAX_ORIGINS`` pools are kept: beyond that, the least
+recently used one with no request under way is closed. A kept connection still goes only to an
+address that was checked: a request is pooled by the address it is sent to.
+Everything is closed by ``aclose``.
 """
 
 from __future__ import annotations
@@ -21,18 +28,24 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from standardwebhooks.webhooks import Webhook
 
 from seatledger.domain.webhook import SEND_TIMEOUT, IpAddress, forbidden_address
+from seatledger.services.webhook_connections import KeepAliveTransport
 
 RESOLVE_TIMEOUT = 5.0  # seconds
 MAX_ERROR = 500  # characters of ``last_error``
+KEEPALIVE = 8  # idle connections kept per origin
+KEEPALIVE_EXPIRY = 30.0  # seconds an idle connection is kept
+MAX_ORIGINS = 64  # clients (origins) kept with their connections
 
 
 class RefusedDestination(Exception):
@@ -108,23 +121,52 @@ class WebhookSender:
         self.timeout = timeout
         self._resolver = resolver  # the system's DNS; a fake one in tests
         self._transport = transport  # httpx's own, unless a test gives one
-        self._client: httpx.AsyncClient | None = None
+        self._pools: OrderedDict[str, httpx.AsyncBaseTransport] = OrderedDict()  # oldest first
+        self._busy: Counter[str] = Counter()  # requests under way, by origin
+        self._timeouts = httpx.Timeout(timeout).as_dict()
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=self.timeout,
-                follow_redirects=False,
-                limits=httpx.Limits(max_keepalive_connections=0),
-                trust_env=False,  # a proxy from the environment would bypass the address check
-                transport=self._transport,
+    async def _pool(self, origin: str) -> httpx.AsyncBaseTransport:
+        pool = self._pools.pop(origin, None)
+        if pool is None:
+            # The transport alone, without httpx's client: no redirects, cookies, proxies from
+            # the environment (they would bypass the address check) or other work per request.
+            pool = self._transport or KeepAliveTransport(
+                keepalive=KEEPALIVE, expiry=KEEPALIVE_EXPIRY
             )
-        return self._client
+        self._pools[origin] = pool
+        idle = [name for name in self._pools if name != origin and not self._busy[name]]
+        for name in idle[: max(0, len(self._pools) - MAX_ORIGINS)]:
+            await self._pools.pop(name).aclose()
+        return pool
 
     async def aclose(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
+        pools = list(self._pools.values())
+        self._pools.clear()
+        for pool in pools:
+            await pool.aclose()
+
+    async def _post(
+        self, origin: str, target: httpx.URL, body: str, headers: dict[str, str], extensions: Any
+    ) -> httpx.Response:
+        request = httpx.Request(
+            "POST",
+            target,
+            content=body.encode(),
+            headers=headers,
+            extensions={**extensions, "timeout": self._timeouts},
+        )
+        self._busy[origin] += 1
+        try:
+            response = await (await self._pool(origin)).handle_async_request(request)
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+            return response
+        finally:
+            self._busy[origin] -= 1
+            if not self._busy[origin]:
+                del self._busy[origin]
 
     async def send(
         self, url: str, *, event_id: str, body: str, secrets: Sequence[str], pinned: bool
@@ -132,6 +174,7 @@ class WebhookSender:
         """POST ``body`` to ``url``, signed with ``secrets``. ``pinned``: check the host's
         addresses and connect to the one checked (module docstring)."""
         target = httpx.URL(url)
+        origin = f"{target.scheme}://{target.netloc.decode('ascii')}"
         headers = {"content-type": "application/json", "user-agent": "seatledger-webhooks"}
         extensions: dict[str, str] = {}
         if pinned:
@@ -148,9 +191,7 @@ class WebhookSender:
         headers["webhook-timestamp"] = str(int(moment.timestamp()))
         headers["webhook-signature"] = sign(secrets, event_id, moment, body)
         try:
-            response = await self._http().post(
-                target, content=body.encode(), headers=headers, extensions=extensions
-            )
+            response = await self._post(origin, target, body, headers, extensions)
         except httpx.TimeoutException:
             return Sent(ok=False, error=f"no answer within {self.timeout:g} s")
         except httpx.HTTPError as error:

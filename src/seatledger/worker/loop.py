@@ -1,7 +1,7 @@
 """The worker's loop: every round runs what fell due (renewals, payment retries, scheduled
 cancellations) and forgets idempotency keys older than their 24 hours; between those rounds,
-every ``delivery_interval`` seconds, a delivery round (``seatledger.services.delivery``) fans
-the outbox out to the channels and sends what is due.
+every ``delivery_interval`` seconds (at once while there is work), a delivery round
+(``seatledger.services.delivery``) fans the outbox out to the channels and sends what is due.
 
 Each renewal is its own transaction and exactly-once per period in the database, and delivery
 takes its events under ``SKIP LOCKED``, so any number of workers (and serving processes) may
@@ -71,9 +71,9 @@ async def run_worker(
     warn: Callable[[str], object] = print,
 ) -> bool:
     """Renewal rounds ``interval`` seconds apart and delivery rounds ``delivery_interval``
-    seconds apart, until SIGTERM or SIGINT; with ``once``, one renewal round then one delivery
-    round (delivering the renewals' events too), whose line is echoed even when nothing was
-    due. Answers False when the last round failed.
+    seconds apart (the next at once after one that moved work along), until SIGTERM or SIGINT;
+    with ``once``, one renewal round then one delivery round (delivering the renewals' events
+    too), whose line is echoed even when nothing was due. Answers False when the last round failed.
 
     The first SIGTERM or SIGINT stops the loop once the round under way is done; a second one
     abandons that round (its transaction rolls back: the next worker does the work again)."""
@@ -130,6 +130,8 @@ async def _rounds(
         delivered_ok, delivered = await _deliver(rt, channels, warn)
         if not (done.nothing_done and (delivered is None or delivered.nothing_done)):
             echo(summary(done, delivered))
+        if delivered is not None and delivered.busy:
+            continue  # more may be waiting: the next delivery round starts at once
         with suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), delivery_interval)
     return renewed and delivered_ok
