@@ -83,9 +83,12 @@ def _ready(*, payments: bool) -> Settings:
 
 def _with_runtime(work: Callable[..., Awaitable[T]], *, payments: bool = False) -> T:
     """Run ``work(runtime)`` on a runtime built from the environment, then close it."""
+    from seatledger.api.event_rendering import event_renderer
     from seatledger.bootstrap import build_runtime
 
-    runtime = build_runtime(_ready(payments=payments), payments=payments)
+    runtime = build_runtime(
+        _ready(payments=payments), payments=payments, render_event=event_renderer
+    )
 
     async def run() -> T:
         try:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from seatledger.adapters.db import migrations
+from seatledger.api.event_rendering import event_renderer
 from seatledger.bootstrap import build_runtime
 from seatledger.config import Settings
 from seatledger.domain.clock import FixedClock
@@ -58,7 +59,9 @@ async def run_demo(say: Say = print) -> None:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'demo.sqlite3'}"
         migrations.upgrade(url)
         clock = FixedClock(datetime(2027, 1, 1, tzinfo=UTC))
-        rt = build_runtime(Settings(database_url=url, sandbox=True), clock=clock)
+        rt = build_runtime(
+            Settings(database_url=url, sandbox=True), clock=clock, render_event=event_renderer
+        )
         try:
             await _story(rt, clock, say)
         finally:

@@ -75,6 +75,9 @@ GrantOut = Annotated[
 
 
 def grant_out(grant: BenefitGrant) -> GrantOut:
+    """Built by type, not by ``from_attributes``: a grant's ``properties`` is a free-form
+    mapping whose typed shape depends on its benefit's type (a download's link only in a
+    member's entitlements)."""
     common: dict[str, Any] = {
         "id": grant.id,
         "benefit_id": grant.benefit_id,
