@@ -43,6 +43,8 @@ class CustomPropertiesOut(OutModel):
 class _GrantOut(OutModel):
     id: str
     benefit_id: str
+    seat_id: str = Field(description="The claimed seat the grant comes with.")
+    member_id: str = Field(description="The member who holds it.")
     status: Literal["granted", "revoked"]
     granted_at: Timestamp
     revoked_at: Timestamp | None
@@ -81,6 +83,8 @@ def grant_out(grant: BenefitGrant) -> GrantOut:
     common: dict[str, Any] = {
         "id": grant.id,
         "benefit_id": grant.benefit_id,
+        "seat_id": grant.seat_id,
+        "member_id": grant.member_id,
         "status": grant.status,
         "granted_at": grant.granted_at,
         "revoked_at": grant.revoked_at,
