@@ -333,9 +333,10 @@ def worker(
 @app.command()
 def demo() -> None:
     """Walk through seatledger's main flows on a throw-away database, with the amounts."""
+    from seatledger.api.event_rendering import event_renderer
     from seatledger.demo import run_demo
 
-    asyncio.run(run_demo(typer.echo))
+    asyncio.run(run_demo(typer.echo, event_renderer))
 
 
 def main() -> None:
