@@ -396,9 +396,7 @@ async def test_a_broken_subscription_holds_up_no_other_and_leaves_nothing_half_d
     with pytest.raises(KeyError):
         await renewals.renew_due(runtime)
     assert await _cycle_invoices(runtime.engine) == [(healthy, utc(2027, 2, 1))]
-    assert [
-        e["id"] for e in await shop.events(runtime.engine, "subscription.renewed")
-    ] == [healthy]
+    assert [e["id"] for e in await shop.events(runtime.engine, "subscription.renewed")] == [healthy]
     still = await purchases.get_subscription(runtime, broken)
     assert still.current_period_end == utc(2027, 2, 1)  # the failed renewal left no trace
     async with runtime.engine.begin() as c:
