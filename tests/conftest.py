@@ -20,6 +20,7 @@ from seatledger.adapters.db import migrations
 from seatledger.adapters.db.engine import create_engine
 from seatledger.adapters.db.tables import metadata
 from seatledger.adapters.payments.local import LocalGateway
+from seatledger.api.event_rendering import event_renderer
 from seatledger.config import Settings, sync_database_url
 from seatledger.domain.clock import FixedClock
 from seatledger.services.runtime import Runtime
@@ -88,4 +89,10 @@ def gateway() -> LocalGateway:
 def runtime(
     engine: AsyncEngine, clock: FixedClock, settings: Settings, gateway: LocalGateway
 ) -> Runtime:
-    return Runtime(engine=engine, clock=clock, settings=settings, gateway=gateway)
+    return Runtime(
+        engine=engine,
+        clock=clock,
+        settings=settings,
+        gateway=gateway,
+        render_event=event_renderer(settings),
+    )

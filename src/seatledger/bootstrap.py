@@ -8,11 +8,14 @@ charge (``seatledger keys``) build their runtime with ``payments=False``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from seatledger.adapters.db.engine import create_engine
 from seatledger.adapters.mail.smtp import SmtpMailer
 from seatledger.adapters.payments.local import LocalGateway
 from seatledger.config import Settings, StartupError
 from seatledger.domain.clock import Clock, SandboxClock, SystemClock
+from seatledger.domain.events import EventRenderer, plain_payload
 from seatledger.domain.mail import Mailer
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
 from seatledger.services import emails, webhook_deliveries
@@ -67,10 +70,16 @@ def default_clock(settings: Settings) -> Clock:
 
 
 def build_runtime(
-    settings: Settings | None = None, *, clock: Clock | None = None, payments: bool = True
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    payments: bool = True,
+    render_event: Callable[[Settings], EventRenderer] | None = None,
 ) -> Runtime:
     """The runtime of ``settings`` (the environment's when None). ``StartupError`` when it
-    should take payments and its provider may not run."""
+    should take payments and its provider may not run. ``render_event`` makes the renderer of
+    its events from the settings: the API's (``seatledger.api.event_rendering``), which the
+    callers above the API layer pass; without it, ``plain_payload``."""
     settings = settings or Settings.from_env()
     gateway = payment_gateway(settings) if payments else _NoPayments()
     return Runtime(
@@ -79,6 +88,7 @@ def build_runtime(
         settings=settings,
         gateway=gateway,
         mailer=mailer(settings),
+        render_event=plain_payload if render_event is None else render_event(settings),
     )
 
 

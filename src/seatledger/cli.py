@@ -83,9 +83,12 @@ def _ready(*, payments: bool) -> Settings:
 
 def _with_runtime(work: Callable[..., Awaitable[T]], *, payments: bool = False) -> T:
     """Run ``work(runtime)`` on a runtime built from the environment, then close it."""
+    from seatledger.api.event_rendering import event_renderer
     from seatledger.bootstrap import build_runtime
 
-    runtime = build_runtime(_ready(payments=payments), payments=payments)
+    runtime = build_runtime(
+        _ready(payments=payments), payments=payments, render_event=event_renderer
+    )
 
     async def run() -> T:
         try:
@@ -330,9 +333,10 @@ def worker(
 @app.command()
 def demo() -> None:
     """Walk through seatledger's main flows on a throw-away database, with the amounts."""
+    from seatledger.api.event_rendering import event_renderer
     from seatledger.demo import run_demo
 
-    asyncio.run(run_demo(typer.echo))
+    asyncio.run(run_demo(typer.echo, event_renderer))
 
 
 def main() -> None:

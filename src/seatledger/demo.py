@@ -15,6 +15,7 @@ from seatledger.adapters.db import migrations
 from seatledger.bootstrap import build_runtime
 from seatledger.config import Settings
 from seatledger.domain.clock import FixedClock
+from seatledger.domain.events import EventRenderer
 from seatledger.domain.invoice import Invoice
 from seatledger.pricing import currency_exponent
 from seatledger.services import (
@@ -53,12 +54,18 @@ async def _latest_invoice(rt: Runtime, **pool: Any) -> Invoice:
     return page.data[-1]
 
 
-async def run_demo(say: Say = print) -> None:
+async def run_demo(
+    say: Say = print, render_event: Callable[[Settings], EventRenderer] | None = None
+) -> None:
+    """The demo story on a fresh database; ``render_event`` as ``bootstrap.build_runtime``
+    takes it (``seatledger demo`` gives the API's)."""
     with tempfile.TemporaryDirectory(prefix="seatledger-demo-") as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'demo.sqlite3'}"
         migrations.upgrade(url)
         clock = FixedClock(datetime(2027, 1, 1, tzinfo=UTC))
-        rt = build_runtime(Settings(database_url=url, sandbox=True), clock=clock)
+        rt = build_runtime(
+            Settings(database_url=url, sandbox=True), clock=clock, render_event=render_event
+        )
         try:
             await _story(rt, clock, say)
         finally:

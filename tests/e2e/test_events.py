@@ -58,7 +58,7 @@ async def test_events_are_listed_newest_first_without_internal_records(api: Api)
     one = await api.get(f"/v1/events/{seats[0]['id']}")
     assert one == seats[0]
     created = await api.get("/v1/events?type=company.created")
-    assert [event["data"]["company_id"] for event in created["data"]] == [company["id"]]
+    assert [event["data"] for event in created["data"]] == [company]
 
 
 async def test_internal_records_and_unknown_ids_are_not_found(api: Api) -> None:

@@ -95,7 +95,7 @@ async def test_a_checkout_for_a_company_is_priced_in_minor_units(
     assert checkout.order_id is None
     assert await checkouts.get_checkout(runtime, checkout.id) == checkout
     [event] = await _events(runtime.engine, "checkout.created")
-    assert (event["checkout_id"], event["amount_due"]) == (checkout.id, 3000)
+    assert (event["id"], event["amount_due"]) == (checkout.id, 3000)
 
 
 @pytest.mark.parametrize(
@@ -358,13 +358,13 @@ async def test_confirming_a_recurring_price_creates_an_active_subscription(
     assert await _rows(runtime.engine, t.seats) == []
     assert await _rows(runtime.engine, t.benefit_grants) == []
     [created] = await _events(runtime.engine, "subscription.created")
-    assert (created["subscription_id"], created["company_id"], created["seats"]) == (
+    assert (created["id"], created["company_id"], created["seats"]) == (
         sub.id,
         company_id,
         3,
     )
     [paid] = await _events(runtime.engine, "invoice.paid")
-    assert (paid["invoice_id"], paid["number"], paid["total"]) == (invoice.id, "INV-000001", 3000)
+    assert (paid["id"], paid["number"], paid["total"]) == (invoice.id, "INV-000001", 3000)
     [completed] = await _events(runtime.engine, "checkout.completed")
     assert completed["subscription_id"] == sub.id
 

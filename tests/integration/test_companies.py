@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.seat_pools import columns_of
-from seatledger.domain.clock import FixedClock
+from seatledger.domain.clock import FixedClock, format_timestamp
 from seatledger.domain.company import Company
 from seatledger.domain.errors import Conflict, NotFound, ValidationFailed
 from seatledger.services import checkouts, companies, purchases, seats
@@ -76,13 +76,14 @@ async def test_a_company_is_created_with_its_billing_manager(
     )
     [created] = await _events(runtime.engine, "company.created")
     assert created == {
-        "company_id": company.id,
+        "id": company.id,
         "name": "Acme Inc.",
         "external_id": "crm-42",
         "billing_manager_member_id": manager.id,
+        "created_at": format_timestamp(company.created_at),
     }
     [added] = await _events(runtime.engine, "member.added")
-    assert (added["member_id"], added["role"]) == (manager.id, "billing_manager")
+    assert (added["id"], added["role"]) == (manager.id, "billing_manager")
 
 
 async def test_an_external_id_belongs_to_one_company(runtime: Runtime) -> None:
@@ -250,9 +251,11 @@ async def test_members_are_added_once_per_email(runtime: Runtime) -> None:
     )
     assert await companies.get_member(runtime, member.id, company_id=company.id) == member
     assert (await _events(runtime.engine, "member.added"))[-1] == {
-        "member_id": member.id,
+        "id": member.id,
         "company_id": company.id,
         "email": "ann@acme.example",
+        "name": member.name,
+        "external_id": member.external_id,
         "role": "member",
     }
 
@@ -345,7 +348,9 @@ async def test_removing_a_member_revokes_their_seats(runtime: Runtime) -> None:
     assert {g.status for g in grants} == {"revoked"}
     assert (await purchases.get_subscription(runtime, sub_id)).assigned_seats == 1
     [event] = await _events(runtime.engine, "member.removed")
-    assert (event["member_id"], event["revoked_seat_ids"]) == (bob.id, [bobs.id])
+    assert event["id"] == bob.id
+    revoked = [e["id"] for e in await _events(runtime.engine, "seat.revoked")]
+    assert revoked == [bobs.id]
 
     await companies.remove_member(runtime, company.id, ann.id)
     [seat] = await _rows(runtime.engine, t.seats, t.seats.c.id == early.id)

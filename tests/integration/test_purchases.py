@@ -159,9 +159,9 @@ async def test_purchases_attach_when_the_company_is_created(
         (None, order_id),
     }
     [sub_event] = await _events(runtime.engine, "subscription.attached")
-    assert (sub_event["subscription_id"], sub_event["company_id"]) == (sub_id, company.id)
+    assert (sub_event["id"], sub_event["company_id"]) == (sub_id, company.id)
     [order_event] = await _events(runtime.engine, "order.attached")
-    assert (order_event["order_id"], order_event["company_id"]) == (order_id, company.id)
+    assert (order_event["id"], order_event["company_id"]) == (order_id, company.id)
     listed = await purchases.list_subscriptions(runtime, company_id=company.id)
     assert [s.id for s in listed.data] == [sub_id]
 
@@ -293,7 +293,7 @@ async def test_invoices_are_numbered_when_finalised(
     assert await invoicing.get_invoice(runtime, opened.id) == opened
     assert await invoicing.get_invoice(runtime, draft.id) == draft
     [finalized] = await _events(runtime.engine, "invoice.finalized")
-    assert (finalized["invoice_id"], finalized["number"]) == (opened.id, "INV-000002")
+    assert (finalized["id"], finalized["number"]) == (opened.id, "INV-000002")
 
     # A negative subtotal totals 0; the rolled-back invoice gives its number back.
     async with runtime.transaction() as uow:

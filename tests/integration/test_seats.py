@@ -64,7 +64,7 @@ async def test_assign_to_an_email_answers_an_invitation_once(
     assert again.invitation is None
     [subscription] = await _rows(runtime.engine, t.subscriptions)
     assert subscription.assigned_seats == 1
-    assert [e["seat_id"] for e in await _events(runtime.engine, "seat.assigned")] == [seat.id]
+    assert [e["id"] for e in await _events(runtime.engine, "seat.assigned")] == [seat.id]
     [mail] = await _events(runtime.engine, "invitation.email")
     assert (mail["to"], mail["url"]) == ("ann@acme.test", seat.invitation.url)
 

@@ -40,6 +40,7 @@ from seatledger.api import (
     webhook_endpoints,
 )
 from seatledger.api.access_log import AccessLog
+from seatledger.api.event_rendering import event_renderer
 from seatledger.api.idempotency import IdempotencyMiddleware
 from seatledger.api.problems import FieldError, Problem, install
 from seatledger.services import delivery
@@ -92,7 +93,7 @@ def create_app(runtime: Runtime | None = None, *, delivery_loop: bool | None = N
     if runtime is None:
         from seatledger.bootstrap import build_runtime
 
-        runtime = owned = build_runtime()
+        runtime = owned = build_runtime(render_event=event_renderer)
     if delivery_loop is None:
         delivery_loop = owned is not None and os.environ.get(DELIVERY_ENV, "1") != "0"
     delivering = runtime if delivery_loop else None

@@ -59,13 +59,7 @@ class BenefitOut(OutModel):
 
 
 def benefit_out(benefit: Benefit) -> BenefitOut:
-    return BenefitOut(
-        id=benefit.id,
-        type=benefit.type,
-        description=benefit.description,
-        properties=benefit.properties,
-        created_at=benefit.created_at,
-    )
+    return BenefitOut.model_validate(benefit, from_attributes=True)
 
 
 @router.post(

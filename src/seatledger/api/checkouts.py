@@ -67,14 +67,16 @@ class CheckoutOut(OutModel):
     order_id: str | None
 
 
-def checkout_out(rt: Runtime, checkout: Checkout) -> CheckoutOut:
+def checkout_out(public_url: str, checkout: Checkout) -> CheckoutOut:
+    """A checkout with the URL of its page: built field by field, as it combines the checkout
+    with this instance's public URL, which the checkout itself does not know."""
     return CheckoutOut(
         id=checkout.id,
         status=checkout.status,
         seats=checkout.seats,
         amount_due=checkout.amount_due,
         currency=checkout.currency,
-        url=f"{rt.settings.public_url}/checkout/{checkout.id}",
+        url=f"{public_url}/checkout/{checkout.id}",
         price_id=checkout.price_id,
         company_id=checkout.company_id,
         customer_email=checkout.customer_email,
@@ -110,7 +112,7 @@ async def create_checkout(body: CheckoutIn, rt: RuntimeDep, who: Writer) -> Chec
         company_id=company_id,
         customer_email=body.customer_email,
     )
-    return checkout_out(rt, checkout)
+    return checkout_out(rt.settings.public_url, checkout)
 
 
 async def _manager_for(rt: Runtime, who: Writer, checkout_id: str) -> None:
@@ -141,7 +143,9 @@ async def list_checkouts(
         cursor=cursor_of(cursor),
         scope_company_id=who.company_scope,
     )
-    return ListOut[CheckoutOut](**list_of(page, lambda checkout: checkout_out(rt, checkout)))
+    return ListOut[CheckoutOut](
+        **list_of(page, lambda checkout: checkout_out(rt.settings.public_url, checkout))
+    )
 
 
 @router.get(
@@ -155,7 +159,7 @@ async def get_checkout(checkout_id: str, rt: RuntimeDep, who: Reader) -> Checkou
         rt, check_id(checkout_id, "checkout"), scope_company_id=who.company_scope
     )
     who.require_manager()
-    return checkout_out(rt, checkout)
+    return checkout_out(rt.settings.public_url, checkout)
 
 
 @router.patch(
@@ -173,7 +177,7 @@ async def update_checkout(
     checkout = await checkouts.update_checkout(
         rt, checkout_id, seats=body.seats, scope_company_id=who.company_scope
     )
-    return checkout_out(rt, checkout)
+    return checkout_out(rt.settings.public_url, checkout)
 
 
 @router.post(
@@ -196,4 +200,4 @@ async def confirm_checkout(
     checkout = await checkouts.confirm_checkout(
         rt, checkout_id, payment_method=body.payment_method, scope_company_id=who.company_scope
     )
-    return checkout_out(rt, checkout)
+    return checkout_out(rt.settings.public_url, checkout)

@@ -89,17 +89,11 @@ class BalancesOut(OutModel):
 
 
 def company_out(company: Company) -> CompanyOut:
-    return CompanyOut(
-        id=company.id,
-        name=company.name,
-        external_id=company.external_id,
-        billing_manager_member_id=company.billing_manager_member_id,
-        created_at=company.created_at,
-    )
+    return CompanyOut.model_validate(company, from_attributes=True)
 
 
 def counts_out(counts: SeatCounts) -> SeatCountsOut:
-    return SeatCountsOut(limit=counts.limit, used=counts.used, available=counts.available)
+    return SeatCountsOut.model_validate(counts, from_attributes=True)
 
 
 @router.post(

@@ -6,8 +6,8 @@ One entry per ``EventType``, its ``operationId`` the type with ``.`` → ``_``
 models, never written twice. A type without an entry in ``DATA`` fails at start-up, so a new
 type cannot go undocumented.
 
-The payloads the outbox stores today are smaller than these objects; ``data`` becomes the
-documented object when the events are rendered as the API renders their objects.
+The same models render each event's ``data`` when it is emitted
+(``seatledger.api.event_rendering``), so what is documented here is what is sent.
 """
 
 from __future__ import annotations

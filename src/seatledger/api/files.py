@@ -30,14 +30,7 @@ class FileOut(OutModel):
 
 
 def file_out(stored: StoredFile) -> FileOut:
-    return FileOut(
-        id=stored.id,
-        name=stored.name,
-        content_type=stored.content_type,
-        size=stored.size,
-        sha256=stored.sha256,
-        created_at=stored.created_at,
-    )
+    return FileOut.model_validate(stored, from_attributes=True)
 
 
 @router.post(

@@ -43,6 +43,8 @@ class CustomPropertiesOut(OutModel):
 class _GrantOut(OutModel):
     id: str
     benefit_id: str
+    seat_id: str = Field(description="The claimed seat the grant comes with.")
+    member_id: str = Field(description="The member who holds it.")
     status: Literal["granted", "revoked"]
     granted_at: Timestamp
     revoked_at: Timestamp | None
@@ -75,9 +77,14 @@ GrantOut = Annotated[
 
 
 def grant_out(grant: BenefitGrant) -> GrantOut:
+    """Built by type, not by ``from_attributes``: a grant's ``properties`` is a free-form
+    mapping whose typed shape depends on its benefit's type (a download's link only in a
+    member's entitlements)."""
     common: dict[str, Any] = {
         "id": grant.id,
         "benefit_id": grant.benefit_id,
+        "seat_id": grant.seat_id,
+        "member_id": grant.member_id,
         "status": grant.status,
         "granted_at": grant.granted_at,
         "revoked_at": grant.revoked_at,

@@ -64,36 +64,11 @@ class PayIn(ApiModel):
 
 
 def line_out(line: InvoiceLine) -> LineOut:
-    return LineOut(
-        description=line.description,
-        quantity=line.quantity,
-        unit_amount=line.unit_amount,
-        amount=line.amount,
-        period_start=line.period_start,
-        period_end=line.period_end,
-        kind=line.kind,
-    )
+    return LineOut.model_validate(line, from_attributes=True)
 
 
 def invoice_out(invoice: Invoice) -> InvoiceOut:
-    return InvoiceOut(
-        id=invoice.id,
-        number=invoice.number,
-        status=invoice.status,
-        currency=invoice.currency,
-        subtotal=invoice.subtotal,
-        credit_applied=invoice.credit_applied,
-        total=invoice.total,
-        lines=[line_out(line) for line in invoice.lines],
-        company_id=invoice.company_id,
-        subscription_id=invoice.subscription_id,
-        order_id=invoice.order_id,
-        reason=invoice.reason,
-        period_start=invoice.period_start,
-        period_end=invoice.period_end,
-        created_at=invoice.created_at,
-        paid_at=invoice.paid_at,
-    )
+    return InvoiceOut.model_validate(invoice, from_attributes=True)
 
 
 @router.get(

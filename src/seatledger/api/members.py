@@ -63,14 +63,7 @@ class MemberEntitlementsOut(OutModel):
 
 
 def member_out(member: Member) -> MemberOut:
-    return MemberOut(
-        id=member.id,
-        company_id=member.company_id,
-        email=member.email,
-        name=member.name,
-        external_id=member.external_id,
-        role=member.role,
-    )
+    return MemberOut.model_validate(member, from_attributes=True)
 
 
 @router.get(

@@ -40,17 +40,7 @@ class OrderOut(OutModel):
 
 
 def order_out(order: Order) -> OrderOut:
-    return OrderOut(
-        id=order.id,
-        company_id=order.company_id,
-        price_id=order.price_id,
-        seats=order.seats,
-        amount=order.amount,
-        currency=order.currency,
-        status=order.status,
-        assigned_seats=order.assigned_seats,
-        available_seats=order.available_seats,
-    )
+    return OrderOut.model_validate(order, from_attributes=True)
 
 
 @router.get(

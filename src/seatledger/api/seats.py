@@ -26,7 +26,7 @@ from seatledger.api.idempotency import store_for_replay
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.errors import Forbidden
-from seatledger.domain.seat import Invitation, Seat
+from seatledger.domain.seat import Seat
 from seatledger.services import companies, seats
 from seatledger.services.runtime import Runtime
 
@@ -84,34 +84,14 @@ class SeatListOut(OutModel):
     available_seats: int
 
 
-def _seat_fields(seat: Seat) -> dict[str, Any]:
-    return {
-        "id": seat.id,
-        "status": seat.status,
-        "subscription_id": seat.subscription_id,
-        "order_id": seat.order_id,
-        "member_id": seat.member_id,
-        "email": seat.email,
-        "claimed_at": seat.claimed_at,
-        "revoked_at": seat.revoked_at,
-        "metadata": seat.metadata,
-    }
-
-
 def seat_out(seat: Seat) -> SeatOut:
-    return SeatOut(**_seat_fields(seat))
-
-
-def _invitation_out(invitation: Invitation | None) -> InvitationOut | None:
-    if invitation is None:
-        return None
-    return InvitationOut(
-        url=invitation.url, token=invitation.token, expires_at=invitation.expires_at
-    )
+    """A seat as every answer but assign's and resend's shows it: its invitation is left out
+    (``SeatOut`` has no such field), as in the seat events."""
+    return SeatOut.model_validate(seat, from_attributes=True)
 
 
 def invited_seat_out(seat: Seat) -> InvitedSeatOut:
-    return InvitedSeatOut(**_seat_fields(seat), invitation=_invitation_out(seat.invitation))
+    return InvitedSeatOut.model_validate(seat, from_attributes=True)
 
 
 def _answer_once(request: Request, seat: Seat) -> InvitedSeatOut:

@@ -95,25 +95,11 @@ class PreviewOut(OutModel):
 def pending_out(change: PendingChange | None) -> PendingChangeOut | None:
     if change is None:
         return None
-    return PendingChangeOut(
-        seats=change.seats, price_id=change.price_id, effective_at=change.effective_at
-    )
+    return PendingChangeOut.model_validate(change, from_attributes=True)
 
 
 def subscription_out(subscription: Subscription) -> SubscriptionOut:
-    return SubscriptionOut(
-        id=subscription.id,
-        company_id=subscription.company_id,
-        price_id=subscription.price_id,
-        status=subscription.status,
-        seats=subscription.seats,
-        assigned_seats=subscription.assigned_seats,
-        available_seats=subscription.available_seats,
-        current_period_start=subscription.current_period_start,
-        current_period_end=subscription.current_period_end,
-        cancel_at_period_end=subscription.cancel_at_period_end,
-        pending_change=pending_out(subscription.pending_change),
-    )
+    return SubscriptionOut.model_validate(subscription, from_attributes=True)
 
 
 async def _manager_for(rt: Runtime, who: Writer, subscription_id: str) -> None:

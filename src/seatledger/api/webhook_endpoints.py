@@ -88,14 +88,7 @@ class WebhookDeliveryOut(OutModel):
 
 
 def webhook_endpoint_out(endpoint: WebhookEndpoint) -> WebhookEndpointOut:
-    return WebhookEndpointOut(
-        id=endpoint.id,
-        url=endpoint.url,
-        event_types=list(endpoint.event_types),
-        description=endpoint.description,
-        enabled=endpoint.enabled,
-        created_at=endpoint.created_at,
-    )
+    return WebhookEndpointOut.model_validate(endpoint, from_attributes=True)
 
 
 def _with_secret(request: Request, endpoint: WebhookEndpoint) -> WebhookEndpointWithSecretOut:
@@ -106,16 +99,7 @@ def _with_secret(request: Request, endpoint: WebhookEndpoint) -> WebhookEndpoint
 
 
 def webhook_delivery_out(delivery: WebhookDelivery) -> WebhookDeliveryOut:
-    return WebhookDeliveryOut(
-        id=delivery.id,
-        event_id=delivery.event_id,
-        event_type=delivery.event_type,
-        status=delivery.status,
-        attempts=delivery.attempts,
-        response_status=delivery.response_status,
-        last_error=delivery.last_error,
-        next_attempt_at=delivery.next_attempt_at,
-    )
+    return WebhookDeliveryOut.model_validate(delivery, from_attributes=True)
 
 
 @router.post(

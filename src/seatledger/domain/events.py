@@ -4,11 +4,22 @@ These are the types of ``GET /v1/events``, of outgoing webhooks and of a webhook
 ``event_types`` (where ``*`` stands for all of them). The outbox also carries internal records
 (``invitation.email``, ``product.created``, …) that are not part of the catalogue and are never
 offered to endpoints.
+
+Typed events. A use case records a catalogued event with the domain object it is about
+(``uow.emit(EventType.SEAT_CLAIMED, seat)``); the unit of work serialises it once, at emit
+time, with the runtime's ``EventRenderer``, and the outbox keeps the result: the event's
+``data``, never rendered again. The API's renderer (``seatledger.api.event_rendering``) makes it
+the object as the API answers it, by the routers' own response models; the composition roots
+(``seatledger serve`` and ``worker``, ``create_app``) give it to the runtime. ``plain_payload``
+is the default of a runtime built without one: the object's own fields, JSON-ready, without
+the invitation (a token never enters the outbox through an event). Internal records keep plain
+dict payloads, stored as they are.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -54,6 +65,40 @@ def unknown_event_types(event_types: object) -> list[tuple[int, object]]:
     ]
 
 
+# ``(event_type, obj) -> data``: a domain object as a catalogued event carries it (JSON-ready).
+EventRenderer = Callable[[str, object], dict[str, Any]]
+
+# Fields no event carries: the invitation holds the one-time token (SPEC §10).
+_PRIVATE_FIELDS = frozenset({"invitation"})
+
+
+def _plain(value: object) -> Any:
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in fields(value)
+            if f.name not in _PRIVATE_FIELDS
+        }
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def plain_payload(event_type: str, obj: object) -> dict[str, Any]:
+    """The default ``EventRenderer``: a dataclass's fields, timestamps in the one format,
+    without the invitation; a mapping as it is. Only runtimes built without the API's renderer
+    use it (a few tests, tools): it never fails and never leaks a token."""
+    del event_type
+    plain = _plain(obj)
+    if not isinstance(plain, dict):
+        raise TypeError(f"an event carries an object, not {type(obj).__name__}")
+    return plain
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxEvent:
     """An event as the outbox holds it, handed to each delivery channel once (at least)."""
@@ -78,4 +123,12 @@ class OutboxEvent:
         }
 
 
-__all__ = ["ALL_EVENTS", "EVENT_TYPES", "EventType", "OutboxEvent", "unknown_event_types"]
+__all__ = [
+    "ALL_EVENTS",
+    "EVENT_TYPES",
+    "EventRenderer",
+    "EventType",
+    "OutboxEvent",
+    "plain_payload",
+    "unknown_event_types",
+]

@@ -9,7 +9,8 @@ from sqlalchemy import insert, select, update
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import UnitOfWork
-from seatledger.services.grants import grant_from_row, grant_payload, new_grant, product_benefits
+from seatledger.domain.events import EventType
+from seatledger.services.grants import grant_from_row, new_grant, product_benefits
 from seatledger.services.runtime import Runtime
 
 _benefit_type = (
@@ -55,7 +56,7 @@ async def resync_benefits(
             .returning(*t.benefit_grants.c, _benefit_type)
         )
         for grant in sorted((grant_from_row(row) for row in revoked), key=lambda g: g.id):
-            uow.emit("benefit_grant.revoked", grant_payload(grant))
+            uow.emit(EventType.BENEFIT_GRANT_REVOKED, grant)
     held = {(grant.seat_id, grant.benefit_id) for grant in live}
     made = [
         new_grant(benefit, seat_id=seat.id, member_id=seat.member_id, now=now)
@@ -68,7 +69,7 @@ async def resync_benefits(
     if rows:
         await connection.execute(insert(t.benefit_grants), rows)
     for grant in granted:
-        uow.emit("benefit_grant.created", grant_payload(grant))
+        uow.emit(EventType.BENEFIT_GRANT_CREATED, grant)
 
 
 __all__ = ["resync_benefits"]

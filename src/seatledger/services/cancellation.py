@@ -27,15 +27,15 @@ from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import ValidationFailed
+from seatledger.domain.events import EventType
 from seatledger.domain.invoice import apply_balance
 from seatledger.domain.purchase import Subscription
 from seatledger.services import seats
 from seatledger.services.collection import COLLECTION_LEASE, Attempt, attempt_for, collect
 from seatledger.services.credit import add_to_balances, read_balances
-from seatledger.services.invoicing import create_invoice, invoice_event, invoice_from_row
+from seatledger.services.invoicing import create_invoice, invoice_from_row
 from seatledger.services.purchases import (
     get_subscription,
-    subscription_event,
     subscription_from_row,
 )
 from seatledger.services.runtime import Runtime
@@ -101,7 +101,7 @@ async def end_subscription(
             .returning(*t.invoices.c)
         )
         for voided_row in sorted(voided, key=lambda r: r.id):
-            uow.emit("invoice.voided", invoice_event(invoice_from_row(voided_row)))
+            uow.emit("invoice.voided", invoice_from_row(voided_row))
 
     lease = now + COLLECTION_LEASE if invoice is not None and invoice.status == "open" else None
     updated = (
@@ -119,7 +119,7 @@ async def end_subscription(
             .returning(*SUBSCRIPTION_COLUMNS)
         )
     ).one()
-    uow.emit("subscription.canceled", subscription_event(subscription_from_row(updated)))
+    uow.emit(EventType.SUBSCRIPTION_CANCELED, subscription_from_row(updated))
     attempt = None if lease is None or invoice is None else attempt_for(updated, invoice, lease)
     return updated, attempt
 
@@ -144,7 +144,7 @@ async def cancel_subscription(
                     .returning(*SUBSCRIPTION_COLUMNS)
                 )
             ).one()
-            uow.emit("subscription.updated", subscription_event(subscription_from_row(updated)))
+            uow.emit(EventType.SUBSCRIPTION_UPDATED, subscription_from_row(updated))
             await uow.commit()
             return subscription_from_row(updated)
         updated, attempt = await end_subscription(uow, rt, row, TermsBook(), void_unpaid=False)

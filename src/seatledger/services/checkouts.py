@@ -37,6 +37,7 @@ from seatledger.domain.errors import (
     PriceArchived,
     ValidationFailed,
 )
+from seatledger.domain.events import EventType
 from seatledger.domain.ids import new_id
 from seatledger.domain.invoice import Invoice, invoice_lines
 from seatledger.domain.payments import PaymentRequest, PaymentResult
@@ -46,11 +47,9 @@ from seatledger.services.catalog import load_price
 from seatledger.services.invoicing import create_invoice
 from seatledger.services.pages import Page, check_limit, page_of, paginate
 from seatledger.services.purchases import (
-    order_event,
+    current_subscription,
     order_from_row,
     require_company,
-    subscription_event,
-    subscription_from_row,
 )
 from seatledger.services.runtime import Runtime
 from seatledger.services.seats import hold_billing_manager_seat
@@ -75,21 +74,6 @@ def checkout_from_row(row: Any, now: datetime) -> Checkout:
         order_id=row.order_id,
         created_at=row.created_at,
     )
-
-
-def _checkout_event(checkout: Checkout) -> dict[str, Any]:
-    return {
-        "checkout_id": checkout.id,
-        "price_id": checkout.price_id,
-        "seats": checkout.seats,
-        "company_id": checkout.company_id,
-        "customer_email": checkout.customer_email,
-        "status": checkout.status,
-        "amount_due": checkout.amount_due,
-        "currency": checkout.currency,
-        "subscription_id": checkout.subscription_id,
-        "order_id": checkout.order_id,
-    }
 
 
 async def _price(connection: AsyncConnection, price_id: object) -> Price:
@@ -126,7 +110,7 @@ async def _expire(uow: UnitOfWork, checkout_id: str, now: datetime) -> None:
         )
     ).first()
     if row is not None:
-        uow.emit("checkout.expired", _checkout_event(checkout_from_row(row, now)))
+        uow.emit("checkout.expired", checkout_from_row(row, now))
 
 
 async def _require_open(uow: UnitOfWork, row: Any, now: datetime) -> None:
@@ -199,7 +183,7 @@ async def create_checkout(
                 created_at=checkout.created_at,
             )
         )
-        uow.emit("checkout.created", _checkout_event(checkout))
+        uow.emit("checkout.created", checkout)
         await uow.commit()
     return checkout
 
@@ -271,7 +255,7 @@ async def update_checkout(
         if updated is None:
             raise CheckoutNotOpen()
         checkout = checkout_from_row(updated, now)
-        uow.emit("checkout.updated", _checkout_event(checkout))
+        uow.emit("checkout.updated", checkout)
         await uow.commit()
     return checkout
 
@@ -355,8 +339,9 @@ async def _create_subscription(
             .returning(*SUBSCRIPTION_COLUMNS)
         )
     ).one()
-    uow.emit("subscription.created", subscription_event(subscription_from_row(row)))
     await hold_billing_manager_seat(uow, rt, subscription_id=row.id)
+    # After the manager's seat: the event shows the subscription as its first answer will.
+    uow.emit(EventType.SUBSCRIPTION_CREATED, await current_subscription(uow.connection, row.id))
     return await create_invoice(
         uow,
         now=now,
@@ -394,7 +379,7 @@ async def _create_order(
             .returning(*ORDER_COLUMNS)
         )
     ).one()
-    uow.emit("order.paid", order_event(order_from_row(row)))
+    uow.emit(EventType.ORDER_PAID, order_from_row(row))
     return await create_invoice(
         uow,
         now=now,
@@ -522,7 +507,7 @@ async def confirm_checkout(
                 now=now,
             )
         checkout = checkout_from_row(done, now)
-        uow.emit("checkout.completed", _checkout_event(checkout))
+        uow.emit(EventType.CHECKOUT_COMPLETED, checkout)
         await uow.commit()
     return checkout
 

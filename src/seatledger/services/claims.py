@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import UnitOfWork
+from seatledger.domain.company import Member
 from seatledger.domain.errors import CorruptData, InvalidToken
+from seatledger.domain.events import EventType
 from seatledger.domain.grant import BenefitGrant
 from seatledger.domain.ids import new_id
 from seatledger.domain.json_value import MAX_DEPTH, json_depth
@@ -24,18 +26,6 @@ from seatledger.domain.seat import Seat, hash_token
 from seatledger.services import customer_sessions, grants
 from seatledger.services.customer_sessions import NewSession
 from seatledger.services.runtime import Runtime
-
-
-def seat_event(seat: Seat) -> dict[str, Any]:
-    return {
-        "seat_id": seat.id,
-        "company_id": seat.company_id,
-        "subscription_id": seat.subscription_id,
-        "order_id": seat.order_id,
-        "member_id": seat.member_id,
-        "email": seat.email,
-        "status": seat.status,
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,18 +132,26 @@ async def _member_for(uow: UnitOfWork, rt: Runtime, company_id: str, email: str)
     ).scalar()
     if existing is not None:
         return str(existing)
-    member_id = new_id("mem")
+    member = Member(
+        id=new_id("mem"),
+        company_id=company_id,
+        email=email,
+        name=None,
+        external_id=None,
+        role="member",
+        created_at=rt.clock.now(),
+    )
     await connection.execute(
         insert(t.members).values(
-            id=member_id,
+            id=member.id,
             company_id=company_id,
             email=email,
             role="member",
-            created_at=rt.clock.now(),
+            created_at=member.created_at,
         )
     )
-    uow.emit("member.added", {"member_id": member_id, "company_id": company_id, "email": email})
-    return member_id
+    uow.emit(EventType.MEMBER_ADDED, member)
+    return member.id
 
 
 async def claim_in(
@@ -161,7 +159,7 @@ async def claim_in(
 ) -> tuple[Seat, list[BenefitGrant]]:
     member_id = pending.member_id or await _member_for(uow, rt, pending.company_id, pending.email)
     seat = await uow.seats.mark_claimed(pending.claim(member_id, now))
-    uow.emit("seat.claimed", seat_event(seat))
+    uow.emit(EventType.SEAT_CLAIMED, seat)
     product = await _product_of_price(uow.connection, price_id)
     granted = await grants.grant_benefits(
         uow, rt, seat_id=seat.id, member_id=member_id, product_id=product.id
@@ -169,4 +167,4 @@ async def claim_in(
     return seat, granted
 
 
-__all__ = ["Claim", "InvitationView", "claim_in", "claim_seat", "lookup_invitation", "seat_event"]
+__all__ = ["Claim", "InvitationView", "claim_in", "claim_seat", "lookup_invitation"]

@@ -32,14 +32,15 @@ from seatledger.adapters.db.bulk import insert_rows
 from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import InvoiceNotOpen, NotFound, PaymentFailed
+from seatledger.domain.events import EventType
 from seatledger.domain.ids import new_id
 from seatledger.domain.invoice import Invoice
 from seatledger.domain.payments import PaymentRequest, PaymentResult
 from seatledger.domain.purchase import check_payment_method
 from seatledger.domain.renewal import next_attempt
 from seatledger.services.credit import add_to_balances
-from seatledger.services.invoicing import invoice_event, invoice_from_row, with_lines
-from seatledger.services.purchases import subscription_event, subscription_from_row
+from seatledger.services.invoicing import emit_invoices, invoice_from_row, with_lines
+from seatledger.services.purchases import subscription_from_row
 from seatledger.services.runtime import Runtime
 
 # How long a run owns an attempt it claimed: longer than any provider call takes.
@@ -229,17 +230,14 @@ async def record(
             for a, r in (*taken, *declined)
         ]
         await insert_rows(connection, t.payments, payments)
-        for a, _ in taken:
-            if a.invoice.id in paid:
-                uow.emit(
-                    "invoice.paid", invoice_event(replace(a.invoice, status="paid", paid_at=now))
-                )
-        for a, r in mine:
-            if not r.succeeded:
-                uow.emit(
-                    "invoice.payment_failed",
-                    {**invoice_event(a.invoice), "attempt": a.number, "reason": r.failure_reason},
-                )
+        await emit_invoices(
+            uow, EventType.INVOICE_PAID, [a.invoice.id for a, _ in taken if a.invoice.id in paid]
+        )
+        await emit_invoices(
+            uow,
+            EventType.INVOICE_PAYMENT_FAILED,
+            [a.invoice.id for a, r in mine if not r.succeeded],
+        )
         outcomes: dict[str, list[tuple[Attempt, PaymentResult]]] = {}
         for a, r in mine:
             outcomes.setdefault(a.subscription_id, []).append((a, r))
@@ -328,7 +326,7 @@ def _dunning(
         values.update(b_status="active", b_attempts=0, b_since=None)
         if row.status != "active":
             subscription = replace(subscription_from_row(row), status="active")
-            uow.emit("subscription.updated", subscription_event(subscription))
+            uow.emit(EventType.SUBSCRIPTION_UPDATED, subscription)
         return values
     failures = int(row.payment_attempts) + 1
     since = row.past_due_since or now
@@ -340,13 +338,7 @@ def _dunning(
     )
     if row.status != "past_due":
         subscription = replace(subscription_from_row(row), status="past_due")
-        uow.emit(
-            "subscription.past_due",
-            {
-                **subscription_event(subscription),
-                "next_payment_attempt_at": values["b_next"].isoformat(),
-            },
-        )
+        uow.emit(EventType.SUBSCRIPTION_PAST_DUE, subscription)
     return values
 
 
@@ -428,18 +420,14 @@ async def pay_invoice(
         )
         if not result.succeeded:
             reason = result.failure_reason or "The payment was declined."
-            uow.emit(
-                "invoice.payment_failed",
-                {**invoice_event(invoice), "attempt": None, "reason": reason},
-            )
+            await emit_invoices(uow, EventType.INVOICE_PAYMENT_FAILED, [invoice.id])
             await uow.commit()
             raise PaymentFailed(reason)
         if not await mark_paid(connection, [invoice.id], now):
             await _credit(uow, [invoice])
             await uow.commit()
             raise InvoiceNotOpen()
-        invoice = replace(invoice, status="paid", paid_at=now)
-        uow.emit("invoice.paid", invoice_event(invoice))
+        await emit_invoices(uow, EventType.INVOICE_PAID, [invoice.id])
         if subscription is not None and subscription.status != "canceled":
             await _recover(uow, connection, subscription, method)
         await uow.commit()
@@ -469,7 +457,7 @@ async def _recover(uow: UnitOfWork, connection: AsyncConnection, row: Any, metho
         )
     ).one()
     if updated.status != row.status:
-        uow.emit("subscription.updated", subscription_event(subscription_from_row(updated)))
+        uow.emit(EventType.SUBSCRIPTION_UPDATED, subscription_from_row(updated))
 
 
 async def with_lines_of(rt: Runtime, invoice_id: str) -> list[Invoice]:

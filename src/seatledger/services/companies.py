@@ -31,6 +31,7 @@ from seatledger.domain.errors import (
     ExternalIdTaken,
     NotFound,
 )
+from seatledger.domain.events import EventType
 from seatledger.domain.ids import new_id
 from seatledger.domain.seat import Seat
 from seatledger.services.pages import Page, check_limit, page_of, paginate
@@ -49,24 +50,6 @@ def member_from_row(row: Any) -> Member:
         created_at=row.created_at,
         removed_at=row.removed_at,
     )
-
-
-def _member_event(member: Member) -> dict[str, Any]:
-    return {
-        "member_id": member.id,
-        "company_id": member.company_id,
-        "email": member.email,
-        "role": member.role,
-    }
-
-
-def _company_event(company: Company) -> dict[str, Any]:
-    return {
-        "company_id": company.id,
-        "name": company.name,
-        "external_id": company.external_id,
-        "billing_manager_member_id": company.billing_manager_member_id,
-    }
 
 
 # Companies with their billing manager's id.
@@ -178,8 +161,8 @@ async def create_company(
                 created_at=now,
             )
         )
-        uow.emit("company.created", _company_event(company))
-        uow.emit("member.added", _member_event(manager))
+        uow.emit(EventType.COMPANY_CREATED, company)
+        uow.emit(EventType.MEMBER_ADDED, manager)
         await attach_pending_purchases(uow, rt, company_id=company.id, email=email)
         await uow.commit()
     return company
@@ -280,7 +263,7 @@ async def update_company(
         if not changed:
             return company
         updated = await _company(connection, company.id)
-        uow.emit("company.updated", _company_event(updated))
+        uow.emit(EventType.COMPANY_UPDATED, updated)
         await uow.commit()
     return updated
 
@@ -348,7 +331,7 @@ async def add_member(
             )
             .values(member_id=member.id)
         )
-        uow.emit("member.added", _member_event(member))
+        uow.emit(EventType.MEMBER_ADDED, member)
         await uow.commit()
     return member
 
@@ -429,11 +412,9 @@ async def remove_member(rt: Runtime, company_id: str, member_id: str) -> Member:
                 raise NotFound("member")
             raise BillingManagerRequired()
         member = member_from_row(row)
-        revoked = await revoke_member_seats(uow, rt, member_id=member.id)
-        uow.emit(
-            "member.removed",
-            {**_member_event(member), "revoked_seat_ids": [seat.id for seat in revoked]},
-        )
+        # Each of the member's seats is revoked with its own ``seat.revoked`` event.
+        await revoke_member_seats(uow, rt, member_id=member.id)
+        uow.emit(EventType.MEMBER_REMOVED, member)
         await uow.commit()
     return member
 

@@ -10,6 +10,11 @@ stores.
   → ``subscription_canceled``. Each goes to the company's billing manager; for a purchase not
   attached to a company yet, to its owner's email.
 
+Events carry their object as the API answers it (``seatledger.domain.events``): an invoice event
+its invoice (``id``, ``subscription_id`` | ``order_id``, ``number``, ``total``, …), a
+subscription event its subscription (``id``). What the object does not show (why a payment
+failed, when a subscription was canceled) is read from the database.
+
 Amounts are shown in the currency's minor units (``pricing.money.format_amount``), instants
 in the one timestamp format (``domain.clock.format_timestamp``).
 """
@@ -83,6 +88,7 @@ class Purchase:
     company: str
     product: str | None
     next_payment_attempt_at: datetime | None
+    canceled_at: datetime | None = None  # a subscription's
 
 
 async def _product_of_price(connection: AsyncConnection, price_id: str) -> str | None:
@@ -106,27 +112,51 @@ async def _manager(connection: AsyncConnection, company_id: str) -> tuple[str, s
     return None if row is None else (row.name, row.email)
 
 
-async def purchase_of(connection: AsyncConnection, payload: dict[str, Any]) -> Purchase:
-    """The purchase an invoice or subscription event is about (its ``subscription_id`` or
-    ``order_id``), with its company's billing manager."""
-    table, key = (
-        (t.subscriptions, "subscription_id")
-        if payload.get("subscription_id")
-        else (t.orders, "order_id")
-    )
+def _purchase_ref(event: OutboxEvent) -> tuple[Any, object]:
+    """The table and id of the purchase an event is about: a subscription event's object is
+    the subscription; an invoice names its ``subscription_id`` or ``order_id``."""
+    payload = event.payload
+    if event.type.startswith("subscription."):
+        return t.subscriptions, payload.get("id")
+    if payload.get("subscription_id"):
+        return t.subscriptions, payload["subscription_id"]
+    return t.orders, payload.get("order_id")
+
+
+async def purchase_of(connection: AsyncConnection, event: OutboxEvent) -> Purchase:
+    """The purchase an invoice or subscription event is about, with its company's billing
+    manager."""
+    payload = event.payload
+    table, purchase_id = _purchase_ref(event)
     row = None
-    if payload.get(key):
-        row = (await connection.execute(select(table).where(table.c.id == payload[key]))).first()
+    if isinstance(purchase_id, str) and purchase_id:
+        row = (await connection.execute(select(table).where(table.c.id == purchase_id))).first()
     company_id = payload.get("company_id") or (row.company_id if row is not None else None)
     manager = await _manager(connection, company_id) if company_id else None
-    owner = row.owner_email if row is not None else payload.get("owner_email")
+    owner = row.owner_email if row is not None else None
     return Purchase(
         to=manager[1] if manager else owner,
         company_id=company_id if manager else None,
         company=manager[0] if manager else (owner or ""),
         product=await _product_of_price(connection, row.price_id) if row is not None else None,
         next_payment_attempt_at=getattr(row, "next_payment_attempt_at", None),
+        canceled_at=getattr(row, "canceled_at", None),
     )
+
+
+async def _failure_reason(connection: AsyncConnection, invoice_id: object) -> str | None:
+    """Why the invoice's latest payment failed, as the payment provider said."""
+    if not isinstance(invoice_id, str):
+        return None
+    reason = (
+        await connection.execute(
+            select(t.payments.c.failure_reason)
+            .where(t.payments.c.invoice_id == invoice_id, t.payments.c.failure_reason.is_not(None))
+            .order_by(t.payments.c.created_at.desc(), t.payments.c.id.desc())
+            .limit(1)
+        )
+    ).scalar()
+    return None if reason is None else str(reason)
 
 
 def _when(value: object) -> str | None:
@@ -160,18 +190,20 @@ async def invitation(rt: Runtime, connection: AsyncConnection, event: OutboxEven
 async def billing(rt: Runtime, connection: AsyncConnection, event: OutboxEvent) -> Draft | None:
     """The billing manager's email about an invoice or a subscription, if anyone is to hear."""
     kind = BILLING_KINDS[event.type]
-    purchase = await purchase_of(connection, event.payload)
+    purchase = await purchase_of(connection, event)
     if purchase.to is None:
         return None
     payload = event.payload
+    invoice_id = payload.get("id") if event.type.startswith("invoice.") else None
+    failed = kind == "payment_failed"
     context: dict[str, Any] = {
         "company": purchase.company,
         "product": purchase.product,
-        "invoice_id": payload.get("invoice_id"),
+        "invoice_id": invoice_id,
         "invoice_number": payload.get("number"),
-        "reason": payload.get("reason") if kind == "payment_failed" else None,
+        "reason": await _failure_reason(connection, invoice_id) if failed else None,
         "paid_at": format_timestamp(event.created_at),
-        "canceled_at": _when(payload.get("canceled_at")) or format_timestamp(event.created_at),
+        "canceled_at": _when(purchase.canceled_at) or format_timestamp(event.created_at),
         "pay_url": f"{rt.settings.public_url}/portal",
         "next_attempt_at": _when(purchase.next_payment_attempt_at),
         "period_start": _when(payload.get("period_start")),

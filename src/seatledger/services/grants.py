@@ -28,6 +28,7 @@ from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.catalog import StoredFile
 from seatledger.domain.errors import NotFound
+from seatledger.domain.events import EventType
 from seatledger.domain.grant import (
     DEFAULT_LICENSE_KEY_LENGTH,
     BenefitGrant,
@@ -121,7 +122,7 @@ async def grant_benefits(
     await uow.connection.execute(insert(t.benefit_grants).values([row for _, row in made]))
     granted = [grant for grant, _ in made]
     for grant in granted:
-        uow.emit("benefit_grant.created", grant_payload(grant))
+        uow.emit(EventType.BENEFIT_GRANT_CREATED, grant)
     return granted
 
 
@@ -158,7 +159,7 @@ async def revoke_benefits(uow: UnitOfWork, rt: Runtime, *, seat_id: str) -> list
     rows = (await uow.connection.execute(statement)).all()
     revoked = sorted((grant_from_row(row) for row in rows), key=lambda grant: grant.id)
     for grant in revoked:
-        uow.emit("benefit_grant.revoked", grant_payload(grant))
+        uow.emit(EventType.BENEFIT_GRANT_REVOKED, grant)
     return revoked
 
 
@@ -175,20 +176,6 @@ def grant_from_row(row: Any) -> BenefitGrant:
         granted_at=row.granted_at,
         revoked_at=row.revoked_at,
     )
-
-
-def grant_payload(grant: BenefitGrant) -> dict[str, Any]:
-    return {
-        "grant_id": grant.id,
-        "seat_id": grant.seat_id,
-        "member_id": grant.member_id,
-        "benefit_id": grant.benefit_id,
-        "type": grant.benefit_type,
-        "status": grant.status,
-        "properties": grant.properties,
-        "granted_at": grant.granted_at.isoformat(),
-        "revoked_at": None if grant.revoked_at is None else grant.revoked_at.isoformat(),
-    }
 
 
 # -- what a member holds ------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.bulk import insert_rows
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import NotFound, ValidationFailed
+from seatledger.domain.events import EventType
 from seatledger.domain.ids import new_id
 from seatledger.domain.invoice import (
     FINALISED,
@@ -33,22 +34,6 @@ from seatledger.domain.invoice import (
 )
 from seatledger.services.pages import Page, check_limit, page_of, paginate
 from seatledger.services.runtime import Runtime
-
-
-def invoice_event(invoice: Invoice) -> dict[str, Any]:
-    return {
-        "invoice_id": invoice.id,
-        "number": invoice.number,
-        "company_id": invoice.company_id,
-        "subscription_id": invoice.subscription_id,
-        "order_id": invoice.order_id,
-        "status": invoice.status,
-        "reason": invoice.reason,
-        "currency": invoice.currency,
-        "subtotal": invoice.subtotal,
-        "credit_applied": invoice.credit_applied,
-        "total": invoice.total,
-    }
 
 
 async def reserve_invoice_numbers(connection: AsyncConnection, count: int) -> int:
@@ -206,9 +191,9 @@ async def create_invoices(
         await insert_rows(connection, t.invoice_lines, line_rows)
     for invoice in invoices:
         if invoice.status == "paid":
-            uow.emit("invoice.paid", invoice_event(invoice))
+            uow.emit(EventType.INVOICE_PAID, invoice)
         elif invoice.status == "open":
-            uow.emit("invoice.finalized", invoice_event(invoice))
+            uow.emit("invoice.finalized", invoice)
     return invoices
 
 
@@ -262,6 +247,19 @@ async def with_lines(connection: AsyncConnection, rows: Sequence[Any]) -> list[I
     for line in line_rows:
         lines[line.invoice_id].append(_line_from_row(line))
     return [invoice_from_row(row, lines[row.id]) for row in rows]
+
+
+async def emit_invoices(uow: UnitOfWork, event_type: EventType, invoice_ids: list[str]) -> None:
+    """Emit ``event_type`` for each invoice, as this transaction sees it now, with its lines:
+    the event shows the invoice as ``GET /v1/invoices/{id}`` answers it after the commit."""
+    if not invoice_ids:
+        return
+    rows = (
+        await uow.connection.execute(select(t.invoices).where(t.invoices.c.id.in_(invoice_ids)))
+    ).all()
+    by_id = {invoice.id: invoice for invoice in await with_lines(uow.connection, rows)}
+    for invoice_id in invoice_ids:
+        uow.emit(event_type, by_id[invoice_id])
 
 
 async def get_invoice(
@@ -343,8 +341,8 @@ __all__ = [
     "InvoiceDraft",
     "create_invoice",
     "create_invoices",
+    "emit_invoices",
     "get_invoice",
-    "invoice_event",
     "invoice_from_row",
     "list_invoices",
     "next_invoice_number",

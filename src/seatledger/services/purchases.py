@@ -82,24 +82,15 @@ def order_from_row(row: Any) -> Order:
     )
 
 
-def subscription_event(subscription: Subscription) -> dict[str, Any]:
-    return {
-        "subscription_id": subscription.id,
-        "company_id": subscription.company_id,
-        "owner_email": subscription.owner_email,
-        "price_id": subscription.price_id,
-        "status": subscription.status,
-        "seats": subscription.seats,
-        "current_period_start": subscription.current_period_start.isoformat(),
-        "current_period_end": subscription.current_period_end.isoformat(),
-        "cancel_at_period_end": subscription.cancel_at_period_end,
-        "canceled_at": None
-        if subscription.canceled_at is None
-        else subscription.canceled_at.isoformat(),
-        "pending_change": None
-        if subscription.pending_change is None
-        else pending_change_json(subscription.pending_change),
-    }
+async def current_subscription(connection: AsyncConnection, subscription_id: str) -> Subscription:
+    """The subscription as this transaction sees it now, with its pool's counts: what an event
+    emitted now says of it."""
+    row = (
+        await connection.execute(
+            select(*counted(t.subscriptions)).where(t.subscriptions.c.id == subscription_id)
+        )
+    ).one()
+    return subscription_from_row(row)
 
 
 def pending_change_json(change: PendingChange) -> dict[str, Any]:
@@ -108,19 +99,6 @@ def pending_change_json(change: PendingChange) -> dict[str, Any]:
         "seats": change.seats,
         "price_id": change.price_id,
         "effective_at": change.effective_at.isoformat(),
-    }
-
-
-def order_event(order: Order) -> dict[str, Any]:
-    return {
-        "order_id": order.id,
-        "company_id": order.company_id,
-        "owner_email": order.owner_email,
-        "price_id": order.price_id,
-        "status": order.status,
-        "seats": order.seats,
-        "amount": order.amount,
-        "currency": order.currency,
     }
 
 
@@ -290,10 +268,10 @@ async def attach_pending_purchases(
         .values(company_id=company_id)
     )
     for subscription in sorted(subscriptions, key=lambda s: s.id):
-        uow.emit("subscription.attached", subscription_event(subscription))
+        uow.emit("subscription.attached", subscription)
         await hold_billing_manager_seat(uow, rt, subscription_id=subscription.id)
     for order in sorted(orders, key=lambda o: o.id):
-        uow.emit("order.attached", order_event(order))
+        uow.emit("order.attached", order)
     return Attached(
         subscriptions=tuple(sorted(subscriptions, key=lambda s: s.id)),
         orders=tuple(sorted(orders, key=lambda o: o.id)),
@@ -305,7 +283,6 @@ async def _attach(
     table: Table,
     noun: str,
     from_row: Callable[[Any], P],
-    event: Callable[[P], dict[str, Any]],
     purchase_id: object,
     company_id: object,
 ) -> P:
@@ -339,7 +316,7 @@ async def _attach(
             [purchase.id] if is_subscription else [],
             [] if is_subscription else [purchase.id],
         )
-        uow.emit(f"{noun}.attached", event(purchase))
+        uow.emit(f"{noun}.attached", purchase)
         if is_subscription:
             await hold_billing_manager_seat(uow, rt, subscription_id=purchase.id)
         await uow.commit()
@@ -355,7 +332,6 @@ async def attach_subscription(
         t.subscriptions,
         "subscription",
         subscription_from_row,
-        subscription_event,
         subscription_id,
         company_id,
     )
@@ -363,7 +339,7 @@ async def attach_subscription(
 
 async def attach_order(rt: Runtime, order_id: str, *, company_id: str) -> Order:
     """The merchant attaches an owner-scoped order to a company (idempotent)."""
-    return await _attach(rt, t.orders, "order", order_from_row, order_event, order_id, company_id)
+    return await _attach(rt, t.orders, "order", order_from_row, order_id, company_id)
 
 
 __all__ = [
@@ -371,14 +347,13 @@ __all__ = [
     "attach_order",
     "attach_pending_purchases",
     "attach_subscription",
+    "current_subscription",
     "get_order",
     "get_subscription",
     "list_orders",
     "list_subscriptions",
-    "order_event",
     "order_from_row",
     "pending_change_json",
     "require_company",
-    "subscription_event",
     "subscription_from_row",
 ]

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.seat_pools import due_subscriptions
 from seatledger.adapters.db.unit_of_work import UnitOfWork
+from seatledger.domain.events import EventType
 from seatledger.domain.renewal import Renewal, grace_expired, plan_renewal
 from seatledger.pricing import Period
 from seatledger.services.benefit_sync import resync_benefits
@@ -46,7 +47,7 @@ from seatledger.services.cancellation import end_subscription
 from seatledger.services.collection import COLLECTION_LEASE, Attempt, attempt_for, collect
 from seatledger.services.credit import add_to_balances, read_balances
 from seatledger.services.invoicing import InvoiceDraft, create_invoices, invoice_from_row
-from seatledger.services.purchases import subscription_event, subscription_from_row
+from seatledger.services.purchases import subscription_from_row
 from seatledger.services.runtime import Runtime
 from seatledger.services.sandbox_clock import follow_sandbox_clock
 from seatledger.services.subscriptions import waiting_lines
@@ -386,7 +387,7 @@ async def _renew(
             current_period_end=plan.period.end,
             pending_change=None,
         )
-        uow.emit("subscription.renewed", {**subscription_event(renewed), "invoice_id": invoice.id})
+        uow.emit(EventType.SUBSCRIPTION_RENEWED, renewed)
         if plan.total > 0:
             attempts.append(attempt_for(row, invoice, lease))
     return attempts

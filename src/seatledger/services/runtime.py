@@ -13,6 +13,7 @@ from seatledger import faults
 from seatledger.adapters.db.unit_of_work import UnitOfWork, current_hold
 from seatledger.config import Settings
 from seatledger.domain.clock import Clock
+from seatledger.domain.events import EventRenderer, plain_payload
 from seatledger.domain.mail import Mailer
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
 from seatledger.services.webhook_sender import WebhookSender
@@ -38,10 +39,15 @@ class Runtime:
     mailer: Mailer | None = None
     # The one HTTP client outgoing webhooks go through (``seatledger.services.webhook_sender``).
     webhook_sender: WebhookSender = field(default_factory=WebhookSender, repr=False)
+    # Serialises the object of each catalogued event, once, when it is emitted: the API's
+    # renderer (``seatledger.api.event_rendering``) in every process the composition roots
+    # build, so an event's ``data`` is the object as the API answers it. The default renders
+    # the object's own fields (``seatledger.domain.events.plain_payload``).
+    render_event: EventRenderer = field(default=plain_payload, repr=False)
 
     def transaction(self) -> UnitOfWork:
         """A new unit of work: ``async with rt.transaction() as uow: ...; await uow.commit()``."""
-        return UnitOfWork(self.engine, self.clock.now)
+        return UnitOfWork(self.engine, self.clock.now, render=self.render_event)
 
     def reading(self) -> UnitOfWork:
         """A unit of work that only reads: ``async with rt.reading() as uow: ...`` (no commit;

@@ -29,6 +29,7 @@ from seatledger.domain.errors import (
     SeatNotPending,
     ValidationFailed,
 )
+from seatledger.domain.events import EventType
 from seatledger.domain.ids import new_id
 from seatledger.domain.seat import Invitation, Seat, check_metadata, hash_token, new_token
 from seatledger.domain.seat_pool import PoolRef, SeatPool
@@ -39,7 +40,6 @@ from seatledger.services.claims import (
     claim_in,
     claim_seat,
     lookup_invitation,
-    seat_event,
 )
 from seatledger.services.pages import Page, check_limit, page_of
 from seatledger.services.runtime import Runtime
@@ -149,7 +149,7 @@ async def assign_seat(
         )
         if seat is None:
             raise NotFound("member", field="member_id")
-        uow.emit("seat.assigned", seat_event(seat))
+        uow.emit(EventType.SEAT_ASSIGNED, seat)
         if immediate_claim:
             seat, _ = await claim_in(uow, rt, seat, pool.price_id, now)
         elif send_email and invitation is not None:
@@ -200,8 +200,8 @@ async def hold_billing_manager_seat(
             "claimed_at": now,
         },
     )
-    uow.emit("seat.assigned", seat_event(seat))
-    uow.emit("seat.claimed", seat_event(seat))
+    uow.emit(EventType.SEAT_ASSIGNED, seat)
+    uow.emit(EventType.SEAT_CLAIMED, seat)
     await grants.grant_benefits(
         uow, rt, seat_id=seat.id, member_id=manager.id, product_id=pool.product_id
     )
@@ -233,7 +233,7 @@ async def resend_invitation(
         if seat is None:
             await _seat(uow, seat_id, scope_company_id)  # NotFound when absent
             raise SeatNotPending()
-        uow.emit("invitation.resent", seat_event(seat))
+        uow.emit(EventType.SEAT_INVITATION_RESENT, seat)
         if send_email:
             _emit_invitation_email(uow, seat, invitation)
         await uow.commit()
@@ -263,7 +263,7 @@ async def revoke_in(
         await seat_sync.release_and_shrink(uow, rt, seat.pool_id)
     else:
         await uow.pools.release(seat.pool_id)
-    uow.emit("seat.revoked", seat_event(seat))
+    uow.emit(EventType.SEAT_REVOKED, seat)
     await grants.revoke_benefits(uow, rt, seat_id=seat.id)
     return seat
 

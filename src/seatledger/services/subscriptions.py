@@ -43,6 +43,7 @@ from seatledger.domain.errors import (
     SubscriptionNotActive,
     ValidationFailed,
 )
+from seatledger.domain.events import EventType
 from seatledger.domain.ids import new_id
 from seatledger.domain.invoice import InvoiceLine
 from seatledger.domain.payments import PaymentRequest, PaymentResult
@@ -55,7 +56,6 @@ from seatledger.services.credit import add_to_balances, read_balances
 from seatledger.services.invoicing import create_invoice
 from seatledger.services.purchases import (
     pending_change_json,
-    subscription_event,
     subscription_from_row,
 )
 from seatledger.services.runtime import Runtime
@@ -312,10 +312,7 @@ async def apply_plan(
         if plan.terms.product_id != standing.terms.product_id:
             await resync_benefits(uow, rt, subscription_id=row.id, product_id=plan.terms.product_id)
     subscription = subscription_from_row(updated)
-    uow.emit(
-        "subscription.updated",
-        {**subscription_event(subscription), "proration_behavior": plan.behavior},
-    )
+    uow.emit(EventType.SUBSCRIPTION_UPDATED, subscription)
     return updated
 
 
@@ -396,7 +393,7 @@ async def change_subscription(
                     .returning(*SUBSCRIPTION_COLUMNS)
                 )
             ).one()
-            uow.emit("subscription.updated", subscription_event(subscription_from_row(updated)))
+            uow.emit(EventType.SUBSCRIPTION_UPDATED, subscription_from_row(updated))
             await uow.commit()
             return subscription_from_row(updated)
         undo = flag.get("cancel_at_period_end") is False

@@ -43,6 +43,7 @@ from seatledger.adapters.db.engine import reading_options
 from seatledger.adapters.db.seat_pools import SeatPools
 from seatledger.adapters.db.seats import Seats
 from seatledger.adapters.db.tables import outbox
+from seatledger.domain.events import EventRenderer, plain_payload
 from seatledger.domain.ids import new_id
 
 Checkpoint = Callable[[AsyncConnection | None], Awaitable[None]]
@@ -115,10 +116,16 @@ def current_hold() -> HeldTransaction | None:
 
 class UnitOfWork:
     def __init__(
-        self, engine: AsyncEngine, now: Callable[[], datetime], *, readonly: bool = False
+        self,
+        engine: AsyncEngine,
+        now: Callable[[], datetime],
+        *,
+        readonly: bool = False,
+        render: EventRenderer = plain_payload,
     ) -> None:
         self._engine = engine
         self._now = now
+        self._render = render
         self.readonly = readonly
         self._connection: AsyncConnection | None = None
         self._savepoint: AsyncTransaction | None = None
@@ -184,10 +191,17 @@ class UnitOfWork:
         finally:
             await connection.close()
 
-    def emit(self, event_type: str, payload: dict[str, Any]) -> None:
-        """Record an event; it reaches the outbox only if this unit of work commits."""
+    def emit(self, event_type: str, subject: object) -> None:
+        """Record an event; it reaches the outbox only if this unit of work commits.
+
+        ``subject`` is the domain object a catalogued event is about (a seat, a subscription,
+        …), serialised here, once, by the runtime's renderer (``seatledger.domain.events``):
+        what it is now is what the event says, whatever the use case does next. An internal
+        record (``invitation.email``, ``product.created``) passes a plain dict, kept as it is.
+        """
         if self.readonly:
             raise RuntimeError("a unit of work that reads emits no event")
+        payload = subject if isinstance(subject, dict) else self._render(event_type, subject)
         self._events.append(
             {
                 "event_id": new_id("evt"),
