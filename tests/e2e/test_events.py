@@ -15,9 +15,9 @@ from tests.e2e.api import Api, problem, row_counts
 
 
 async def _outbox(api: Api) -> list[tuple[str, str]]:
-    """(event id, type) of every outbox row, internal records included."""
+    """(event id, type) of every outbox row, internal records included, in written order."""
     async with api.runtime.reading() as uow:
-        query = select(t.outbox.c.event_id, t.outbox.c.type)
+        query = select(t.outbox.c.event_id, t.outbox.c.type).order_by(t.outbox.c.id)
         return [(row.event_id, row.type) for row in (await uow.connection.execute(query)).all()]
 
 
@@ -36,11 +36,20 @@ async def _pages(api: Api, query: str = "", limit: int = 2) -> list[dict[str, An
         assert cursor == page["data"][-1]["id"]
 
 
+async def test_events_of_one_instant_are_listed_as_they_were_written(api: Api) -> None:
+    async with api.runtime.transaction() as uow:  # ids alone would order these at random
+        for i in range(40):
+            uow.emit(EventType.COMPANY_UPDATED, {"id": f"co_{i}"})
+        await uow.commit()
+    events = await _pages(api, limit=7)
+    assert [event["data"]["id"] for event in events] == [f"co_{i}" for i in reversed(range(40))]
+
+
 async def test_events_are_listed_newest_first_without_internal_records(api: Api) -> None:
     subscription_id, company = await api.subscription(seats=2)
     await api.assign({"subscription_id": subscription_id}, "ann@acme.test")
     outbox = await _outbox(api)
-    catalogued = sorted((i for i, kind in outbox if kind in set(EventType)), reverse=True)
+    catalogued = [i for i, kind in reversed(outbox) if kind in set(EventType)]
     assert any(kind not in set(EventType) for _, kind in outbox)  # product.created, …
 
     events = await _pages(api)

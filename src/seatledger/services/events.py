@@ -1,8 +1,9 @@
 """Events as merchants read them (``GET /v1/events``, SPEC §10): the outbox's catalogued events.
 
 The outbox also holds internal records (``invitation.email``, ``product.created``, …); they are
-never listed nor found by id. Lists run newest first (cursor pagination on the time-ordered
-event id, ``seatledger.services.pages``).
+never listed nor found by id. Lists run newest first in the order the events were written (the
+outbox's own serial id: event ids are time-ordered only to the millisecond); a page's cursor is
+its last event's id.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from seatledger.adapters.db import tables as t
 from seatledger.domain.errors import NotFound, ValidationFailed
 from seatledger.domain.events import EVENT_TYPES, EventType, OutboxEvent
-from seatledger.services.pages import Page, check_limit, page_of, paginate
+from seatledger.services.pages import Page, check_limit, page_of
 from seatledger.services.runtime import Runtime
 
 _COLUMNS = (t.outbox.c.event_id, t.outbox.c.type, t.outbox.c.payload, t.outbox.c.created_at)
@@ -44,9 +45,12 @@ async def list_events(
     """Catalogued events, newest first; of one type when ``event_type`` names one."""
     size = check_limit(limit)
     types = [check_event_type(event_type)] if event_type is not None else sorted(EVENT_TYPES)
-    query = select(*_COLUMNS).where(t.outbox.c.type.in_(types))
+    query = select(t.outbox.c.id, *_COLUMNS).where(t.outbox.c.type.in_(types))
+    if cursor is not None:  # the last event of the page before: continue below its row
+        written = select(t.outbox.c.id).where(t.outbox.c.event_id == cursor).scalar_subquery()
+        query = query.where(t.outbox.c.id < written)
+    query = query.order_by(t.outbox.c.id.desc()).limit(size + 1)
     async with rt.reading() as uow:
-        query = paginate(query, t.outbox.c.event_id, cursor, size, newest_first=True)
         rows = (await uow.connection.execute(query)).all()
     return page_of([_event_of(row) for row in rows], [row.event_id for row in rows], size)
 
