@@ -45,6 +45,7 @@ from seatledger.domain.purchase import CHECKOUT_TTL, Checkout, check_payment_met
 from seatledger.pricing import add_intervals
 from seatledger.services.catalog import load_price
 from seatledger.services.invoicing import create_invoice
+from seatledger.services.manager_seat import hold_billing_manager_seat
 from seatledger.services.pages import Page, check_limit, page_of, paginate
 from seatledger.services.purchases import (
     current_subscription,
@@ -52,7 +53,6 @@ from seatledger.services.purchases import (
     require_company,
 )
 from seatledger.services.runtime import Runtime
-from seatledger.services.seats import hold_billing_manager_seat
 
 
 def checkout_from_row(row: Any, now: datetime) -> Checkout:

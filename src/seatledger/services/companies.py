@@ -37,6 +37,7 @@ from seatledger.domain.seat import Seat
 from seatledger.services.pages import Page, check_limit, page_of, paginate
 from seatledger.services.purchases import attach_pending_purchases
 from seatledger.services.runtime import Runtime
+from seatledger.services.seats import revoke_member_seats
 
 
 def member_from_row(row: Any) -> Member:
@@ -386,9 +387,6 @@ async def member_seats(
 
 async def remove_member(rt: Runtime, company_id: str, member_id: str) -> Member:
     """Remove a member and revoke every seat they hold (and its benefits), in one transaction."""
-    # Imported here: the seat service builds on members and may import this module.
-    from seatledger.services.seats import revoke_member_seats
-
     now = rt.clock.now()
     async with rt.transaction() as uow:
         connection = uow.connection

@@ -27,9 +27,9 @@ from seatledger.adapters.db.seat_pools import ORDER_COLUMNS, SUBSCRIPTION_COLUMN
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import AlreadyAttached, NotFound
 from seatledger.domain.purchase import Order, PendingChange, Subscription
+from seatledger.services.manager_seat import hold_billing_manager_seat
 from seatledger.services.pages import Page, check_limit, page_of, paginate
 from seatledger.services.runtime import Runtime
-from seatledger.services.seats import hold_billing_manager_seat
 
 P = TypeVar("P", Subscription, Order)
 

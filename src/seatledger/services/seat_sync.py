@@ -11,7 +11,7 @@
 * These changes also run while the subscription cancels at period end (its seats stay
   assignable until then); the final invoice then bills what they left waiting.
 * The count is recomputed before every renewal (``seatledger.domain.renewal``), and the billing
-  manager holds a seat from purchase (``seats.hold_billing_manager_seat``).
+  manager holds a seat from purchase (``manager_seat.hold_billing_manager_seat``).
 
 Both functions run inside the seat use case's unit of work, under the subscription's row lock,
 so concurrent assignments to a full pool each grow it by one in turn.

@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.seats import Seats
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.emails import normalize_email
@@ -33,7 +31,7 @@ from seatledger.domain.events import EventType
 from seatledger.domain.ids import new_id
 from seatledger.domain.seat import Invitation, Seat, check_metadata, hash_token, new_token
 from seatledger.domain.seat_pool import PoolRef, SeatPool
-from seatledger.services import grants
+from seatledger.services import grants, seat_sync
 from seatledger.services.claims import (
     Claim,
     InvitationView,
@@ -99,8 +97,6 @@ async def _take(uow: UnitOfWork, rt: Runtime, ref: PoolRef, scope: str | None) -
     refusal = await _refusal(uow, ref, scope)
     if ref.kind != "subscription" or not isinstance(refusal, NoSeatsAvailable):
         raise refusal
-    from seatledger.services import seat_sync  # builds on subscription changes
-
     return await seat_sync.grow(uow, rt, ref.id)
 
 
@@ -158,56 +154,6 @@ async def assign_seat(
     return seat
 
 
-async def hold_billing_manager_seat(
-    uow: UnitOfWork, rt: Runtime, *, subscription_id: str
-) -> Seat | None:
-    """In ``members`` mode the billing manager holds a claimed seat from purchase (SPEC §5):
-    inside the purchase's or the attachment's unit of work, once the subscription belongs to a
-    company, the manager gets a claimed seat of it, with the product's benefits. Answers None
-    (and does nothing) for a manual pool, an owner-scoped one, or a manager who holds a seat."""
-    connection = uow.connection
-    pool = (
-        await connection.execute(
-            select(t.subscriptions.c.company_id, t.prices.c.seat_sync, t.prices.c.product_id)
-            .join(t.prices, t.prices.c.id == t.subscriptions.c.price_id)
-            .where(t.subscriptions.c.id == subscription_id)
-        )
-    ).one()
-    if pool.seat_sync != "members" or pool.company_id is None:
-        return None
-    manager = (
-        await connection.execute(
-            select(t.members.c.id, t.members.c.email).where(
-                t.members.c.company_id == pool.company_id,
-                t.members.c.role == "billing_manager",
-            )
-        )
-    ).one()
-    if await uow.seats.holds(subscription_id, member_id=manager.id, email=manager.email):
-        return None
-    if not await uow.pools.take_any(subscription_id):
-        return None  # pragma: no cover - a pool has no seat assigned before it has a company
-    now = rt.clock.now()
-    seat = await uow.seats.add_claimed(
-        PoolRef("subscription", subscription_id),
-        {
-            "id": new_id("seat"),
-            "company_id": pool.company_id,
-            "member_id": manager.id,
-            "email": manager.email,
-            "metadata": {},
-            "created_at": now,
-            "claimed_at": now,
-        },
-    )
-    uow.emit(EventType.SEAT_ASSIGNED, seat)
-    uow.emit(EventType.SEAT_CLAIMED, seat)
-    await grants.grant_benefits(
-        uow, rt, seat_id=seat.id, member_id=manager.id, product_id=pool.product_id
-    )
-    return seat
-
-
 async def _seat(uow: UnitOfWork, seat_id: str, scope_company_id: str | None) -> Seat:
     seat = await uow.seats.get(seat_id, scope_company_id=scope_company_id)
     if seat is None:
@@ -258,8 +204,6 @@ async def revoke_in(
         return None
     seat, follows_members = revoked
     if follow_members and follows_members:
-        from seatledger.services import seat_sync  # builds on subscription changes
-
         await seat_sync.release_and_shrink(uow, rt, seat.pool_id)
     else:
         await uow.pools.release(seat.pool_id)
@@ -335,7 +279,6 @@ __all__ = [
     "count_live_seats",
     "get_pool",
     "get_seat",
-    "hold_billing_manager_seat",
     "list_seats",
     "lookup_invitation",
     "pool_of",
