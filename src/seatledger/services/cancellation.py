@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import update
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.invoices import invoice_from_row
 from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import ValidationFailed
@@ -33,7 +34,7 @@ from seatledger.domain.purchase import Subscription
 from seatledger.services import seats
 from seatledger.services.collection import COLLECTION_LEASE, Attempt, attempt_for, collect
 from seatledger.services.credit import add_to_balances, read_balances
-from seatledger.services.invoicing import create_invoice, invoice_from_row
+from seatledger.services.invoicing import create_invoice
 from seatledger.services.purchases import (
     get_subscription,
     subscription_from_row,

@@ -37,6 +37,7 @@ from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.invoices import invoice_from_row
 from seatledger.adapters.db.seat_pools import due_subscriptions
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.events import EventType
@@ -46,7 +47,7 @@ from seatledger.services.benefit_sync import resync_benefits
 from seatledger.services.cancellation import end_subscription
 from seatledger.services.collection import COLLECTION_LEASE, Attempt, attempt_for, collect
 from seatledger.services.credit import add_to_balances, read_balances
-from seatledger.services.invoicing import InvoiceDraft, create_invoices, invoice_from_row
+from seatledger.services.invoicing import InvoiceDraft, create_invoices
 from seatledger.services.purchases import subscription_from_row
 from seatledger.services.runtime import Runtime
 from seatledger.services.sandbox_clock import follow_sandbox_clock
