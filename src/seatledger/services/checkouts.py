@@ -26,6 +26,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.catalog import load_price
 from seatledger.adapters.db.seat_pools import ORDER_COLUMNS, SUBSCRIPTION_COLUMNS
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.catalog import Price
@@ -43,7 +44,6 @@ from seatledger.domain.invoice import Invoice, invoice_lines
 from seatledger.domain.payments import PaymentRequest, PaymentResult
 from seatledger.domain.purchase import CHECKOUT_TTL, Checkout, check_payment_method
 from seatledger.pricing import add_intervals
-from seatledger.services.catalog import load_price
 from seatledger.services.invoicing import create_invoice
 from seatledger.services.manager_seat import hold_billing_manager_seat
 from seatledger.services.pages import Page, check_limit, page_of, paginate
