@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.catalog import load_price
+from seatledger.adapters.db.purchases import Subscriptions, order_from_row
 from seatledger.adapters.db.seat_pools import ORDER_COLUMNS, SUBSCRIPTION_COLUMNS
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.catalog import Price
@@ -47,11 +48,7 @@ from seatledger.pricing import add_intervals
 from seatledger.services.invoicing import create_invoice
 from seatledger.services.manager_seat import hold_billing_manager_seat
 from seatledger.services.pages import Page, check_limit, page_of, paginate
-from seatledger.services.purchases import (
-    current_subscription,
-    order_from_row,
-    require_company,
-)
+from seatledger.services.purchases import require_company
 from seatledger.services.runtime import Runtime
 
 
@@ -341,7 +338,7 @@ async def _create_subscription(
     ).one()
     await hold_billing_manager_seat(uow, rt, subscription_id=row.id)
     # After the manager's seat: the event shows the subscription as its first answer will.
-    uow.emit(EventType.SUBSCRIPTION_CREATED, await current_subscription(uow.connection, row.id))
+    uow.emit(EventType.SUBSCRIPTION_CREATED, await Subscriptions(uow.connection).current(row.id))
     return await create_invoice(
         uow,
         now=now,

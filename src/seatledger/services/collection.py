@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.bulk import insert_rows
 from seatledger.adapters.db.invoices import invoice_from_row, with_lines
+from seatledger.adapters.db.purchases import subscription_from_row
 from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import InvoiceNotOpen, NotFound, PaymentFailed
@@ -41,7 +42,6 @@ from seatledger.domain.purchase import check_payment_method
 from seatledger.domain.renewal import next_attempt
 from seatledger.services.credit import add_to_balances
 from seatledger.services.invoicing import emit_invoices
-from seatledger.services.purchases import subscription_from_row
 from seatledger.services.runtime import Runtime
 
 # How long a run owns an attempt it claimed: longer than any provider call takes.

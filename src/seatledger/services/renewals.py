@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.invoices import invoice_from_row
+from seatledger.adapters.db.purchases import subscription_from_row
 from seatledger.adapters.db.seat_pools import due_subscriptions
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.events import EventType
@@ -48,7 +49,6 @@ from seatledger.services.cancellation import end_subscription
 from seatledger.services.collection import COLLECTION_LEASE, Attempt, attempt_for, collect
 from seatledger.services.credit import add_to_balances, read_balances
 from seatledger.services.invoicing import InvoiceDraft, create_invoices
-from seatledger.services.purchases import subscription_from_row
 from seatledger.services.runtime import Runtime
 from seatledger.services.sandbox_clock import follow_sandbox_clock
 from seatledger.services.subscriptions import waiting_lines

@@ -31,6 +31,7 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.purchases import pending_change_json, subscription_from_row
 from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS, lock_subscription
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.billing import ChangePlan, ChangeRequest, Standing, Terms, plan_change
@@ -54,10 +55,6 @@ from seatledger.services.benefit_sync import resync_benefits
 from seatledger.services.collection import customer_of
 from seatledger.services.credit import add_to_balances, read_balances
 from seatledger.services.invoicing import create_invoice
-from seatledger.services.purchases import (
-    pending_change_json,
-    subscription_from_row,
-)
 from seatledger.services.runtime import Runtime
 from seatledger.services.terms import TermsBook
 
