@@ -29,6 +29,7 @@ raised once everything else is done.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -41,7 +42,10 @@ from seatledger.adapters.db.invoices import invoice_from_row
 from seatledger.adapters.db.purchases import subscription_from_row
 from seatledger.adapters.db.seat_pools import due_subscriptions
 from seatledger.adapters.db.unit_of_work import UnitOfWork
+from seatledger.domain.billing import Terms
 from seatledger.domain.events import EventType
+from seatledger.domain.invoice import Invoice, InvoiceLine
+from seatledger.domain.purchase import Subscription
 from seatledger.domain.renewal import Renewal, grace_expired, plan_renewal
 from seatledger.pricing import Period
 from seatledger.services.benefit_sync import resync_benefits
@@ -305,9 +309,43 @@ async def _renew(
         connection,
         [(s.company_id, terms[s.price_id].price.currency) for s in subscriptions if s.company_id],
     )
+    plans, deltas = _plan_all(subscriptions, terms, waiting, balances)
+    invoices = await create_invoices(uow, _drafts(subscriptions, plans, terms), now=now)
+    await _advance_all(uow, subscriptions, plans, invoices, waiting, lease)
+    await add_to_balances(uow, deltas)
+
+    attempts: list[Attempt] = []
+    for row, s, plan, invoice in zip(rows, subscriptions, plans, invoices, strict=True):
+        if terms[plan.price_id].product_id != terms[s.price_id].product_id:
+            await resync_benefits(
+                uow, rt, subscription_id=s.id, product_id=terms[plan.price_id].product_id
+            )
+        renewed = replace(
+            s,
+            seats=plan.seats,
+            price_id=plan.price_id,
+            billing_anchor=plan.anchor,
+            current_period_start=plan.period.start,
+            current_period_end=plan.period.end,
+            pending_change=None,
+        )
+        uow.emit(EventType.SUBSCRIPTION_RENEWED, renewed)
+        if plan.total > 0:
+            attempts.append(attempt_for(row, invoice, lease))
+    return attempts
+
+
+def _plan_all(
+    subscriptions: list[Subscription],
+    terms: Mapping[str, Terms],
+    waiting: Mapping[str, Sequence[InvoiceLine]],
+    balances: dict[tuple[str, str], int],
+) -> tuple[list[Renewal], dict[tuple[str, str], int]]:
+    """Each subscription's renewal, in order, with the balances moved by them: a company's
+    balance carries from one of its renewals to the next (``balances`` is updated)."""
     plans: list[Renewal] = []
     deltas: dict[tuple[str, str], int] = {}
-    for row, subscription in zip(rows, subscriptions, strict=True):
+    for subscription in subscriptions:
         price = terms[subscription.price_id].price
         key = (subscription.company_id or "", price.currency)
         pending = subscription.pending_change
@@ -321,32 +359,47 @@ async def _renew(
             period=Period(subscription.current_period_start, subscription.current_period_end),
             pending=pending,
             pending_price=None if pending is None else terms[pending.price_id].price,
-            waiting=waiting[row.id],
+            waiting=waiting[subscription.id],
             balance=before,
         )
         if subscription.company_id is not None and plan.balance_after != before:
             balances[key] = plan.balance_after
             deltas[key] = deltas.get(key, 0) + plan.balance_after - before
         plans.append(plan)
+    return plans, deltas
 
-    invoices = await create_invoices(
-        uow,
-        [
-            InvoiceDraft(
-                company_id=s.company_id,
-                subscription_id=s.id,
-                currency=terms[plan.price_id].price.currency,
-                lines=plan.lines,
-                status="open" if plan.total > 0 else "paid",
-                reason="subscription_cycle",
-                period_start=plan.period.start,
-                period_end=plan.period.end,
-                credit_applied=plan.credit_applied,
-            )
-            for s, plan in zip(subscriptions, plans, strict=True)
-        ],
-        now=now,
-    )
+
+def _drafts(
+    subscriptions: list[Subscription], plans: list[Renewal], terms: Mapping[str, Terms]
+) -> list[InvoiceDraft]:
+    """The renewals' invoices: open when there is something to collect, else paid."""
+    return [
+        InvoiceDraft(
+            company_id=s.company_id,
+            subscription_id=s.id,
+            currency=terms[plan.price_id].price.currency,
+            lines=plan.lines,
+            status="open" if plan.total > 0 else "paid",
+            reason="subscription_cycle",
+            period_start=plan.period.start,
+            period_end=plan.period.end,
+            credit_applied=plan.credit_applied,
+        )
+        for s, plan in zip(subscriptions, plans, strict=True)
+    ]
+
+
+async def _advance_all(
+    uow: UnitOfWork,
+    subscriptions: list[Subscription],
+    plans: list[Renewal],
+    invoices: list[Invoice],
+    waiting: Mapping[str, Sequence[InvoiceLine]],
+    lease: datetime,
+) -> None:
+    """The waiting lines into their invoices, the pools resized, the subscriptions moved to
+    their new periods (the ones with something to collect leased to this run)."""
+    connection = uow.connection
     taken = [
         {"b_subscription_id": s.id, "b_invoice_id": invoice.id}
         for s, invoice in zip(subscriptions, invoices, strict=True)
@@ -371,27 +424,6 @@ async def _renew(
             for s, plan in zip(subscriptions, plans, strict=True)
         ],
     )
-    await add_to_balances(uow, deltas)
-
-    attempts: list[Attempt] = []
-    for row, s, plan, invoice in zip(rows, subscriptions, plans, invoices, strict=True):
-        if terms[plan.price_id].product_id != terms[s.price_id].product_id:
-            await resync_benefits(
-                uow, rt, subscription_id=s.id, product_id=terms[plan.price_id].product_id
-            )
-        renewed = replace(
-            s,
-            seats=plan.seats,
-            price_id=plan.price_id,
-            billing_anchor=plan.anchor,
-            current_period_start=plan.period.start,
-            current_period_end=plan.period.end,
-            pending_change=None,
-        )
-        uow.emit(EventType.SUBSCRIPTION_RENEWED, renewed)
-        if plan.total > 0:
-            attempts.append(attempt_for(row, invoice, lease))
-    return attempts
 
 
 __all__ = ["BATCH_SIZE", "DueRun", "renew_due", "run_due"]
