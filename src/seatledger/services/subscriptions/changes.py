@@ -134,19 +134,7 @@ async def change_subscription(
         row = await subscription_row(connection, subscription_id, scope_company_id, lock=True)
         flag = _cancel_flag(row, cancel_at_period_end)
         if not asks_change:
-            if not flag:
-                return subscription_from_row(row)
-            updated = (
-                await connection.execute(
-                    update(t.subscriptions)
-                    .where(t.subscriptions.c.id == row.id)
-                    .values(**flag)
-                    .returning(*SUBSCRIPTION_COLUMNS)
-                )
-            ).one()
-            uow.emit(EventType.SUBSCRIPTION_UPDATED, subscription_from_row(updated))
-            await uow.commit()
-            return subscription_from_row(updated)
+            return await _set_cancel_flag(uow, row, flag)
         undo = flag.get("cancel_at_period_end") is False
         standing = await load_standing(
             connection, row, book, lock=True, cancel_at_period_end=False if undo else None
@@ -163,9 +151,45 @@ async def change_subscription(
         key = f"subscription:{row.id}:change:{_fingerprint(row, plan)}"
 
     result = await _collect_change(rt, row, plan, key)
+    return await _apply_paid(
+        rt, row.id, request, plan, result, book, now, cancel_at_period_end, undo=undo
+    )
+
+
+async def _set_cancel_flag(uow: UnitOfWork, row: Any, flag: dict[str, Any]) -> Subscription:
+    """A PATCH that only schedules or undoes a cancellation (nothing when ``flag`` is empty)."""
+    if not flag:
+        return subscription_from_row(row)
+    updated = (
+        await uow.connection.execute(
+            update(t.subscriptions)
+            .where(t.subscriptions.c.id == row.id)
+            .values(**flag)
+            .returning(*SUBSCRIPTION_COLUMNS)
+        )
+    ).one()
+    uow.emit(EventType.SUBSCRIPTION_UPDATED, subscription_from_row(updated))
+    await uow.commit()
+    return subscription_from_row(updated)
+
+
+async def _apply_paid(
+    rt: Runtime,
+    subscription_id: str,
+    request: ChangeRequest,
+    plan: ChangePlan,
+    result: PaymentResult,
+    book: TermsBook,
+    now: datetime,
+    cancel_at_period_end: object,
+    *,
+    undo: bool,
+) -> Subscription:
+    """After the charge: plan again at the same instant and write the change, or, should the
+    subscription have moved meanwhile, keep the money as credit (``subscription_changed``)."""
     async with rt.transaction() as uow:
         connection = uow.connection
-        row = await subscription_row(connection, row.id, None, lock=True)
+        row = await subscription_row(connection, subscription_id, None, lock=True)
         try:
             flag = _cancel_flag(row, cancel_at_period_end)
             standing = await load_standing(
