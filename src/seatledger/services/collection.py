@@ -199,16 +199,7 @@ async def record(
     now = rt.clock.now()
     async with rt.transaction() as uow:
         connection = uow.connection
-        ids = sorted({a.subscription_id for a, _ in done})
-        subscriptions = {
-            row.id: row
-            for row in await connection.execute(
-                select(*SUBSCRIPTION_COLUMNS)
-                .where(t.subscriptions.c.id.in_(ids))
-                .order_by(t.subscriptions.c.id)
-                .with_for_update()
-            )
-        }
+        subscriptions = await _locked(connection, {a.subscription_id for a, _ in done})
         known = await _already_recorded(
             connection, [r.reference for a, r in done if r.succeeded and r.reference]
         )
@@ -249,6 +240,19 @@ async def record(
                 ],
             )
         await uow.commit()
+
+
+async def _locked(connection: AsyncConnection, subscription_ids: set[str]) -> dict[str, Any]:
+    """The subscriptions' rows by id, locked in id order (the order every run takes them in)."""
+    return {
+        row.id: row
+        for row in await connection.execute(
+            select(*SUBSCRIPTION_COLUMNS)
+            .where(t.subscriptions.c.id.in_(sorted(subscription_ids)))
+            .order_by(t.subscriptions.c.id)
+            .with_for_update()
+        )
+    }
 
 
 async def _with_open_invoices(connection: AsyncConnection, subscription_ids: list[str]) -> set[str]:
