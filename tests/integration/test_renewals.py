@@ -22,6 +22,7 @@ from seatledger.services import (
     credit,
     entitlements,
     grants,
+    invoice_payments,
     purchases,
     renewals,
     seats,
@@ -274,14 +275,14 @@ async def test_paying_the_open_invoice_by_hand_recovers_the_subscription(
 ) -> None:
     sub_id, invoice_id = failing["subscription_id"], failing["invoice_id"]
     with pytest.raises(PaymentFailed):
-        await collection.pay_invoice(runtime, invoice_id, payment_method="pm_card_declined")
+        await invoice_payments.pay_invoice(runtime, invoice_id, payment_method="pm_card_declined")
     assert (await shop.invoices(runtime, sub_id))[-1].status == "open"
     with pytest.raises(NotFound):
-        await collection.pay_invoice(
+        await invoice_payments.pay_invoice(
             runtime, invoice_id, payment_method="pm_card_ok", scope_company_id="co_other"
         )
     clock.set(utc(2027, 2, 1, 18))
-    paid = await collection.pay_invoice(
+    paid = await invoice_payments.pay_invoice(
         runtime, invoice_id, payment_method="pm_card_ok", scope_company_id=failing["company_id"]
     )
     assert (paid.status, paid.paid_at, paid.total) == ("paid", utc(2027, 2, 1, 18), 3000)
@@ -294,7 +295,7 @@ async def test_paying_the_open_invoice_by_hand_recovers_the_subscription(
         "pm_card_ok",
     )
     with pytest.raises(Conflict) as caught:
-        await collection.pay_invoice(runtime, invoice_id, payment_method="pm_card_ok")
+        await invoice_payments.pay_invoice(runtime, invoice_id, payment_method="pm_card_ok")
     assert caught.value.code == "invoice_not_open"
 
     clock.set(utc(2027, 2, 2))
@@ -441,7 +442,7 @@ class PaidByHandMeanwhile:
         self.invoice_id = invoice_id
 
     async def charge(self, request: PaymentRequest) -> PaymentResult:
-        await collection.pay_invoice(self.other, self.invoice_id, payment_method="pm_card_ok")
+        await invoice_payments.pay_invoice(self.other, self.invoice_id, payment_method="pm_card_ok")
         return PaymentResult(True, reference=f"py_race_{request.idempotency_key}")
 
 

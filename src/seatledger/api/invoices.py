@@ -25,7 +25,7 @@ from seatledger.api.common import (
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.invoice import Invoice, InvoiceLine
-from seatledger.services import collection, invoicing
+from seatledger.services import invoice_payments, invoicing
 
 router = APIRouter(tags=["invoices"], route_class=JsonRoute)
 
@@ -131,7 +131,7 @@ async def pay_invoice(invoice_id: str, body: PayIn, rt: RuntimeDep, who: Writer)
     await who.manager_for(
         lambda: invoicing.get_invoice(rt, invoice_id, scope_company_id=who.company_scope)
     )
-    invoice = await collection.pay_invoice(
+    invoice = await invoice_payments.pay_invoice(
         rt, invoice_id, payment_method=body.payment_method, scope_company_id=who.company_scope
     )
     return invoice_out(invoice)

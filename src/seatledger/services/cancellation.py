@@ -19,25 +19,25 @@ invoices are voided: the period they billed was cut short. A cancellation asked 
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.invoices import invoice_from_row
+from seatledger.adapters.db.purchases import subscription_from_row
 from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import ValidationFailed
 from seatledger.domain.events import EventType
-from seatledger.domain.invoice import apply_balance
+from seatledger.domain.invoice import Invoice, apply_balance
 from seatledger.domain.purchase import Subscription
 from seatledger.services import seats
 from seatledger.services.collection import COLLECTION_LEASE, Attempt, attempt_for, collect
 from seatledger.services.credit import add_to_balances, read_balances
-from seatledger.services.invoicing import create_invoice, invoice_from_row
-from seatledger.services.purchases import (
-    get_subscription,
-    subscription_from_row,
-)
+from seatledger.services.invoicing import create_invoice
+from seatledger.services.purchases import get_subscription
 from seatledger.services.runtime import Runtime
 from seatledger.services.subscriptions import subscription_row, waiting_lines
 from seatledger.services.terms import TermsBook
@@ -54,54 +54,9 @@ async def end_subscription(
     for seat_id in await uow.seats.live_ids_in(row.id):
         await seats.revoke_in(uow, rt, seat_id, follow_members=False)
 
-    invoice = None
-    waiting = (await waiting_lines(connection, [row.id]))[row.id]
-    if waiting:
-        terms = await book.get(connection, row.price_id)
-        assert terms is not None
-        currency = terms.price.currency
-        subtotal = sum(line.amount for line in waiting)
-        balance = 0
-        if row.company_id is not None:
-            key = (row.company_id, currency)
-            balance = (await read_balances(connection, [key]))[key]
-        credit_applied, after = apply_balance(subtotal, balance)
-        invoice = await create_invoice(
-            uow,
-            now=now,
-            company_id=row.company_id,
-            subscription_id=row.id,
-            currency=currency,
-            lines=waiting,
-            status="paid" if subtotal - credit_applied <= 0 else "open",
-            reason="subscription_cancel",
-            period_start=row.current_period_start,
-            period_end=now,
-            credit_applied=credit_applied,
-        )
-        await connection.execute(
-            update(t.pending_lines)
-            .where(
-                t.pending_lines.c.subscription_id == row.id, t.pending_lines.c.invoice_id.is_(None)
-            )
-            .values(invoice_id=invoice.id)
-        )
-        if row.company_id is not None:
-            await add_to_balances(uow, {(row.company_id, currency): after - balance})
-
+    invoice = await _final_invoice(uow, row, book, now)
     if void_unpaid:
-        voided = await connection.execute(
-            update(t.invoices)
-            .where(
-                t.invoices.c.subscription_id == row.id,
-                t.invoices.c.status == "open",
-                t.invoices.c.reason == "subscription_cycle",
-            )
-            .values(status="void")
-            .returning(*t.invoices.c)
-        )
-        for voided_row in sorted(voided, key=lambda r: r.id):
-            uow.emit("invoice.voided", invoice_from_row(voided_row))
+        await _void_unpaid(uow, row.id)
 
     lease = now + COLLECTION_LEASE if invoice is not None and invoice.status == "open" else None
     updated = (
@@ -122,6 +77,64 @@ async def end_subscription(
     uow.emit(EventType.SUBSCRIPTION_CANCELED, subscription_from_row(updated))
     attempt = None if lease is None or invoice is None else attempt_for(updated, invoice, lease)
     return updated, attempt
+
+
+async def _final_invoice(
+    uow: UnitOfWork, row: Any, book: TermsBook, now: datetime
+) -> Invoice | None:
+    """The waiting lines billed on a final invoice (the balance paying what it can); None when
+    nothing waits."""
+    connection = uow.connection
+    waiting = (await waiting_lines(connection, [row.id]))[row.id]
+    if not waiting:
+        return None
+    terms = await book.get(connection, row.price_id)
+    assert terms is not None
+    currency = terms.price.currency
+    subtotal = sum(line.amount for line in waiting)
+    balance = 0
+    if row.company_id is not None:
+        key = (row.company_id, currency)
+        balance = (await read_balances(connection, [key]))[key]
+    credit_applied, after = apply_balance(subtotal, balance)
+    invoice = await create_invoice(
+        uow,
+        now=now,
+        company_id=row.company_id,
+        subscription_id=row.id,
+        currency=currency,
+        lines=waiting,
+        status="paid" if subtotal - credit_applied <= 0 else "open",
+        reason="subscription_cancel",
+        period_start=row.current_period_start,
+        period_end=now,
+        credit_applied=credit_applied,
+    )
+    await connection.execute(
+        update(t.pending_lines)
+        .where(t.pending_lines.c.subscription_id == row.id, t.pending_lines.c.invoice_id.is_(None))
+        .values(invoice_id=invoice.id)
+    )
+    if row.company_id is not None:
+        await add_to_balances(uow, {(row.company_id, currency): after - balance})
+    return invoice
+
+
+async def _void_unpaid(uow: UnitOfWork, subscription_id: str) -> None:
+    """Void the subscription's open renewal invoices (nothing will collect them now)."""
+    connection = uow.connection
+    voided = await connection.execute(
+        update(t.invoices)
+        .where(
+            t.invoices.c.subscription_id == subscription_id,
+            t.invoices.c.status == "open",
+            t.invoices.c.reason == "subscription_cycle",
+        )
+        .values(status="void")
+        .returning(*t.invoices.c)
+    )
+    for voided_row in sorted(voided, key=lambda r: r.id):
+        uow.emit("invoice.voided", invoice_from_row(voided_row))
 
 
 async def cancel_subscription(

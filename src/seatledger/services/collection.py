@@ -24,23 +24,21 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.bulk import insert_rows
+from seatledger.adapters.db.purchases import subscription_from_row
 from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS
 from seatledger.adapters.db.unit_of_work import UnitOfWork
-from seatledger.domain.errors import InvoiceNotOpen, NotFound, PaymentFailed
 from seatledger.domain.events import EventType
 from seatledger.domain.ids import new_id
 from seatledger.domain.invoice import Invoice
 from seatledger.domain.payments import PaymentRequest, PaymentResult
-from seatledger.domain.purchase import check_payment_method
 from seatledger.domain.renewal import next_attempt
 from seatledger.services.credit import add_to_balances
-from seatledger.services.invoicing import emit_invoices, invoice_from_row, with_lines
-from seatledger.services.purchases import subscription_from_row
+from seatledger.services.invoicing import emit_invoices
 from seatledger.services.runtime import Runtime
 
 # How long a run owns an attempt it claimed: longer than any provider call takes.
@@ -121,7 +119,7 @@ async def collect(rt: Runtime, attempts: Sequence[Attempt]) -> list[PaymentResul
     return [result for result in results if isinstance(result, PaymentResult)]
 
 
-def _payment_row(
+def payment_row(
     rt: Runtime, invoice: Invoice, method: str, result: PaymentResult, now: datetime
 ) -> dict[str, Any]:
     return {
@@ -163,7 +161,7 @@ async def mark_paid(connection: AsyncConnection, invoice_ids: list[str], now: da
     return {str(row.id) for row in rows}
 
 
-async def _credit(uow: UnitOfWork, invoices: Sequence[Invoice]) -> None:
+async def credit_leftover(uow: UnitOfWork, invoices: Sequence[Invoice]) -> None:
     """Money taken for an invoice that someone else paid meanwhile becomes credit."""
     deltas: dict[tuple[str, str], int] = {}
     for invoice in invoices:
@@ -201,22 +199,13 @@ async def record(
     now = rt.clock.now()
     async with rt.transaction() as uow:
         connection = uow.connection
-        ids = sorted({a.subscription_id for a, _ in done})
-        subscriptions = {
-            row.id: row
-            for row in await connection.execute(
-                select(*SUBSCRIPTION_COLUMNS)
-                .where(t.subscriptions.c.id.in_(ids))
-                .order_by(t.subscriptions.c.id)
-                .with_for_update()
-            )
-        }
+        subscriptions = await _locked(connection, {a.subscription_id for a, _ in done})
         known = await _already_recorded(
             connection, [r.reference for a, r in done if r.succeeded and r.reference]
         )
         taken = [(a, r) for a, r in done if r.succeeded and r.reference not in known]
         paid = await mark_paid(connection, [a.invoice.id for a, _ in taken], now)
-        await _credit(uow, [a.invoice for a, _ in taken if a.invoice.id not in paid])
+        await credit_leftover(uow, [a.invoice for a, _ in taken if a.invoice.id not in paid])
         mine = [
             (a, r)
             for a, r in done
@@ -226,7 +215,7 @@ async def record(
         ]
         declined = [(a, r) for a, r in mine if not r.succeeded and a.payment_method is not None]
         payments = [
-            _payment_row(rt, a.invoice, a.payment_method or "", r, now)
+            payment_row(rt, a.invoice, a.payment_method or "", r, now)
             for a, r in (*taken, *declined)
         ]
         await insert_rows(connection, t.payments, payments)
@@ -251,6 +240,19 @@ async def record(
                 ],
             )
         await uow.commit()
+
+
+async def _locked(connection: AsyncConnection, subscription_ids: set[str]) -> dict[str, Any]:
+    """The subscriptions' rows by id, locked in id order (the order every run takes them in)."""
+    return {
+        row.id: row
+        for row in await connection.execute(
+            select(*SUBSCRIPTION_COLUMNS)
+            .where(t.subscriptions.c.id.in_(sorted(subscription_ids)))
+            .order_by(t.subscriptions.c.id)
+            .with_for_update()
+        )
+    }
 
 
 async def _with_open_invoices(connection: AsyncConnection, subscription_ids: list[str]) -> set[str]:
@@ -342,140 +344,15 @@ def _dunning(
     return values
 
 
-# -- paying an open invoice by hand ---------------------------------------------------------------
-
-
-async def _invoice_row(
-    connection: AsyncConnection, invoice_id: object, scope_company_id: str | None
-) -> Any:
-    if isinstance(invoice_id, str):
-        query = select(t.invoices).where(t.invoices.c.id == invoice_id)
-        if scope_company_id is not None:
-            query = query.where(t.invoices.c.company_id == scope_company_id)
-        row = (await connection.execute(query)).first()
-        if row is not None:
-            return row
-    raise NotFound("invoice")
-
-
-async def pay_invoice(
-    rt: Runtime, invoice_id: str, *, payment_method: str, scope_company_id: str | None = None
-) -> Invoice:
-    """Pay an open invoice now with ``payment_method``.
-
-    A declined card is ``PaymentFailed`` (the attempt is recorded, the invoice stays open); a
-    method the provider does not know is ``ValidationFailed`` (``payment_method``), and nothing
-    is written; a paid or void invoice is ``invoice_not_open``. When the subscription's last
-    open invoice is paid, a ``past_due`` subscription is ``active`` again and its retries stop;
-    the card becomes the subscription's payment method for later renewals (a canceled
-    subscription stays canceled). The charge's idempotency key counts the invoice's payment
-    attempts, so a retry after a crash sends the same key and is never charged twice.
-    """
-    method = check_payment_method(payment_method)
-    rt.gateway.check_payment_method(method)  # a typo is not a decline: nothing happens
-    async with rt.transaction() as uow:
-        connection = uow.connection
-        row = await _invoice_row(connection, invoice_id, scope_company_id)
-        if row.status != "open":
-            raise InvoiceNotOpen()
-        subscription = None
-        if row.subscription_id is not None:
-            subscription = (
-                await connection.execute(
-                    select(*SUBSCRIPTION_COLUMNS).where(t.subscriptions.c.id == row.subscription_id)
-                )
-            ).one()
-        tries = (
-            await connection.execute(
-                select(func.count())
-                .select_from(t.payments)
-                .where(t.payments.c.invoice_id == row.id)
-            )
-        ).scalar_one()
-    invoice = invoice_from_row(row)
-    customer = customer_of(subscription) if subscription is not None else str(row.company_id)
-    result = await rt.charge(
-        PaymentRequest(
-            amount=invoice.total,
-            currency=invoice.currency,
-            payment_method=method,
-            customer=customer,
-            description=f"Invoice {invoice.number}",
-            idempotency_key=f"invoice:{invoice.id}:payment:{int(tries) + 1}",
-        )
-    )
-    now = rt.clock.now()
-    async with rt.transaction() as uow:
-        connection = uow.connection
-        if subscription is not None:
-            subscription = (
-                await connection.execute(
-                    select(*SUBSCRIPTION_COLUMNS)
-                    .where(t.subscriptions.c.id == subscription.id)
-                    .with_for_update()
-                )
-            ).one()
-        await connection.execute(
-            insert(t.payments).values(_payment_row(rt, invoice, method, result, now))
-        )
-        if not result.succeeded:
-            reason = result.failure_reason or "The payment was declined."
-            await emit_invoices(uow, EventType.INVOICE_PAYMENT_FAILED, [invoice.id])
-            await uow.commit()
-            raise PaymentFailed(reason)
-        if not await mark_paid(connection, [invoice.id], now):
-            await _credit(uow, [invoice])
-            await uow.commit()
-            raise InvoiceNotOpen()
-        await emit_invoices(uow, EventType.INVOICE_PAID, [invoice.id])
-        if subscription is not None and subscription.status != "canceled":
-            await _recover(uow, connection, subscription, method)
-        await uow.commit()
-    (paid,) = await with_lines_of(rt, invoice.id)
-    return paid
-
-
-async def _recover(uow: UnitOfWork, connection: AsyncConnection, row: Any, method: str) -> None:
-    """The card that paid becomes the subscription's; with nothing left open it is active."""
-    still_open = (
-        await connection.execute(
-            select(func.count())
-            .select_from(t.invoices)
-            .where(t.invoices.c.subscription_id == row.id, t.invoices.c.status == "open")
-        )
-    ).scalar_one()
-    values: dict[str, Any] = {"payment_method": method}
-    if not still_open:
-        values.update(status="active", payment_attempts=0, past_due_since=None)
-        values["next_payment_attempt_at"] = None
-    updated = (
-        await connection.execute(
-            update(t.subscriptions)
-            .where(t.subscriptions.c.id == row.id)
-            .values(**values)
-            .returning(*SUBSCRIPTION_COLUMNS)
-        )
-    ).one()
-    if updated.status != row.status:
-        uow.emit(EventType.SUBSCRIPTION_UPDATED, subscription_from_row(updated))
-
-
-async def with_lines_of(rt: Runtime, invoice_id: str) -> list[Invoice]:
-    async with rt.reading() as uow:
-        rows = (
-            await uow.connection.execute(select(t.invoices).where(t.invoices.c.id == invoice_id))
-        ).all()
-        return await with_lines(uow.connection, rows)
-
-
 __all__ = [
     "COLLECTION_LEASE",
     "Attempt",
     "attempt_for",
     "charge",
     "collect",
+    "credit_leftover",
     "customer_of",
     "mark_paid",
-    "pay_invoice",
+    "payment_row",
     "record",
 ]

@@ -25,6 +25,7 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.catalog import file_from_row
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.catalog import StoredFile
 from seatledger.domain.errors import NotFound
@@ -37,7 +38,6 @@ from seatledger.domain.grant import (
     new_license_key,
 )
 from seatledger.domain.ids import new_id
-from seatledger.services.catalog import file_from_row
 from seatledger.services.runtime import Runtime
 from seatledger.services.secret_key import secret_key
 

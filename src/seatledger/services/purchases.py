@@ -16,17 +16,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.purchases import (
+    Orders,
+    Purchases,
+    Subscriptions,
+    company_exists,
+    order_from_row,
+    subscription_from_row,
+)
 from seatledger.adapters.db.seat_pools import ORDER_COLUMNS, SUBSCRIPTION_COLUMNS, counted
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import AlreadyAttached, NotFound
-from seatledger.domain.purchase import Order, PendingChange, Subscription
+from seatledger.domain.purchase import Order, Subscription
 from seatledger.services.manager_seat import hold_billing_manager_seat
 from seatledger.services.pages import Page, check_limit, page_of, paginate
 from seatledger.services.runtime import Runtime
@@ -34,82 +41,12 @@ from seatledger.services.runtime import Runtime
 P = TypeVar("P", Subscription, Order)
 
 
-def _pending_change(value: Any) -> PendingChange | None:
-    if not value:
-        return None
-    effective_at = value["effective_at"]
-    if isinstance(effective_at, str):
-        effective_at = datetime.fromisoformat(effective_at)
-    return PendingChange(
-        seats=int(value["seats"]), price_id=str(value["price_id"]), effective_at=effective_at
-    )
-
-
-def subscription_from_row(row: Any) -> Subscription:
-    return Subscription(
-        id=row.id,
-        company_id=row.company_id,
-        owner_email=row.owner_email,
-        price_id=row.price_id,
-        status=row.status,
-        seats=row.seats,
-        assigned_seats=row.assigned_seats,
-        billing_anchor=row.billing_anchor,
-        current_period_start=row.current_period_start,
-        current_period_end=row.current_period_end,
-        cancel_at_period_end=bool(row.cancel_at_period_end),
-        canceled_at=row.canceled_at,
-        pending_change=_pending_change(row.pending_change),
-        created_at=row.created_at,
-        payment_method=row.payment_method,
-        past_due_since=row.past_due_since,
-        next_payment_attempt_at=row.next_payment_attempt_at,
-    )
-
-
-def order_from_row(row: Any) -> Order:
-    return Order(
-        id=row.id,
-        company_id=row.company_id,
-        owner_email=row.owner_email,
-        price_id=row.price_id,
-        status=row.status,
-        seats=row.seats,
-        assigned_seats=row.assigned_seats,
-        amount=row.amount,
-        currency=row.currency,
-        created_at=row.created_at,
-    )
-
-
-async def current_subscription(connection: AsyncConnection, subscription_id: str) -> Subscription:
-    """The subscription as this transaction sees it now, with its pool's counts: what an event
-    emitted now says of it."""
-    row = (
-        await connection.execute(
-            select(*counted(t.subscriptions)).where(t.subscriptions.c.id == subscription_id)
-        )
-    ).one()
-    return subscription_from_row(row)
-
-
-def pending_change_json(change: PendingChange) -> dict[str, Any]:
-    """A pending change as stored (``subscriptions.pending_change``) and as events carry it."""
-    return {
-        "seats": change.seats,
-        "price_id": change.price_id,
-        "effective_at": change.effective_at.isoformat(),
-    }
-
-
 async def require_company(connection: AsyncConnection, company_id: object, *, field: str) -> str:
     """The id of an existing company, else ``NotFound`` naming ``field`` (a body's id)."""
     if isinstance(company_id, str):
-        found = (
-            await connection.execute(select(t.companies.c.id).where(t.companies.c.id == company_id))
-        ).scalar()
+        found = await company_exists(connection, company_id)
         if found is not None:
-            return str(found)
+            return found
     raise NotFound("company", field=field)
 
 
@@ -118,55 +55,46 @@ async def require_company(connection: AsyncConnection, company_id: object, *, fi
 
 async def _get(
     rt: Runtime,
-    table: Table,
+    repository: Callable[[AsyncConnection], Purchases[P]],
     noun: str,
-    from_row: Callable[[Any], P],
     purchase_id: object,
     scope_company_id: str | None,
 ) -> P:
     if isinstance(purchase_id, str):
-        query = select(*counted(table)).where(table.c.id == purchase_id)
-        if scope_company_id is not None:
-            query = query.where(table.c.company_id == scope_company_id)
         async with rt.reading() as uow:
-            row = (await uow.connection.execute(query)).first()
-        if row is not None:
-            return from_row(row)
+            found = await repository(uow.connection).get(
+                purchase_id, scope_company_id=scope_company_id
+            )
+        if found is not None:
+            return found
     raise NotFound(noun)
 
 
 async def _list(
     rt: Runtime,
-    table: Table,
-    from_row: Callable[[Any], P],
+    repository: Callable[[AsyncConnection], Purchases[P]],
     company_id: object,
     limit: int | None,
     cursor: str | None,
 ) -> Page[P]:
     """A company's purchases oldest first; without a company, every purchase newest first."""
     size = check_limit(limit)
+    newest_first = company_id is None
     async with rt.reading() as uow:
-        query = select(*counted(table))
+        company = None
         if company_id is not None:
             company = await require_company(uow.connection, company_id, field="company_id")
-            query = query.where(table.c.company_id == company)
-        page = paginate(query, table.c.id, cursor, size, newest_first=company_id is None)
-        rows = (await uow.connection.execute(page)).all()
-    items = [from_row(row) for row in rows]
-    return page_of(items, [row.id for row in rows], size)
+        items = await repository(uow.connection).page(
+            lambda query, id_: paginate(query, id_, cursor, size, newest_first=newest_first),
+            company_id=company,
+        )
+    return page_of(items, [item.id for item in items], size)
 
 
 async def get_subscription(
     rt: Runtime, subscription_id: str, *, scope_company_id: str | None = None
 ) -> Subscription:
-    return await _get(
-        rt,
-        t.subscriptions,
-        "subscription",
-        subscription_from_row,
-        subscription_id,
-        scope_company_id,
-    )
+    return await _get(rt, Subscriptions, "subscription", subscription_id, scope_company_id)
 
 
 async def list_subscriptions(
@@ -178,11 +106,11 @@ async def list_subscriptions(
 ) -> Page[Subscription]:
     """A company's subscriptions, oldest first (canceled ones included); without
     ``company_id``, every subscription, newest first (owner-scoped ones included)."""
-    return await _list(rt, t.subscriptions, subscription_from_row, company_id, limit, cursor)
+    return await _list(rt, Subscriptions, company_id, limit, cursor)
 
 
 async def get_order(rt: Runtime, order_id: str, *, scope_company_id: str | None = None) -> Order:
-    return await _get(rt, t.orders, "order", order_from_row, order_id, scope_company_id)
+    return await _get(rt, Orders, "order", order_id, scope_company_id)
 
 
 async def list_orders(
@@ -193,7 +121,7 @@ async def list_orders(
     cursor: str | None = None,
 ) -> Page[Order]:
     """A company's orders, oldest first; without ``company_id``, every order, newest first."""
-    return await _list(rt, t.orders, order_from_row, company_id, limit, cursor)
+    return await _list(rt, Orders, company_id, limit, cursor)
 
 
 # -- attaching ------------------------------------------------------------------------------------
@@ -347,13 +275,9 @@ __all__ = [
     "attach_order",
     "attach_pending_purchases",
     "attach_subscription",
-    "current_subscription",
     "get_order",
     "get_subscription",
     "list_orders",
     "list_subscriptions",
-    "order_from_row",
-    "pending_change_json",
     "require_company",
-    "subscription_from_row",
 ]

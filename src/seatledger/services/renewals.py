@@ -29,28 +29,23 @@ raised once everything else is done.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.invoices import invoice_from_row
 from seatledger.adapters.db.seat_pools import due_subscriptions
 from seatledger.adapters.db.unit_of_work import UnitOfWork
-from seatledger.domain.events import EventType
-from seatledger.domain.renewal import Renewal, grace_expired, plan_renewal
-from seatledger.pricing import Period
-from seatledger.services.benefit_sync import resync_benefits
+from seatledger.domain.renewal import grace_expired
 from seatledger.services.cancellation import end_subscription
 from seatledger.services.collection import COLLECTION_LEASE, Attempt, attempt_for, collect
-from seatledger.services.credit import add_to_balances, read_balances
-from seatledger.services.invoicing import InvoiceDraft, create_invoices, invoice_from_row
-from seatledger.services.purchases import subscription_from_row
+from seatledger.services.renewal_batch import renew_batch
 from seatledger.services.runtime import Runtime
 from seatledger.services.sandbox_clock import follow_sandbox_clock
-from seatledger.services.subscriptions import waiting_lines
 from seatledger.services.terms import TermsBook
 
 BATCH_SIZE = 1000
@@ -227,7 +222,7 @@ async def _process(
     retries = [item.row for item in items if item.kind == "collect"]
     attempts = await _claim_retries(uow, retries, lease)
     retried = len(attempts)
-    attempts += await _renew(uow, rt, now, book, renewals, lease)
+    attempts += await renew_batch(uow, rt, now, book, renewals, lease)
     return _Pass(renewed=[row.id for row in renewals], attempts=attempts, retried=retried)
 
 
@@ -256,140 +251,6 @@ async def _claim_retries(uow: UnitOfWork, rows: list[Any], lease: datetime) -> l
         await connection.execute(
             update(_subs).where(_subs.c.id.in_(settled)).values(next_payment_attempt_at=None)
         )
-    return attempts
-
-
-_advance = (
-    update(_subs)
-    .where(_subs.c.id == bindparam("b_id"))
-    .values(
-        price_id=bindparam("b_price_id"),
-        billing_anchor=bindparam("b_anchor"),
-        current_period_start=bindparam("b_start"),
-        current_period_end=bindparam("b_end"),
-        pending_change=None,
-        next_payment_attempt_at=bindparam("b_next"),
-    )
-)
-_take_lines = (
-    update(t.pending_lines)
-    .where(
-        t.pending_lines.c.subscription_id == bindparam("b_subscription_id"),
-        t.pending_lines.c.invoice_id.is_(None),
-    )
-    .values(invoice_id=bindparam("b_invoice_id"))
-)
-
-
-async def _renew(
-    uow: UnitOfWork,
-    rt: Runtime,
-    now: datetime,
-    book: TermsBook,
-    rows: list[Any],
-    lease: datetime,
-) -> list[Attempt]:
-    """Renew ``rows`` (locked, due) in one go; answers the attempts that collect them."""
-    if not rows:
-        return []
-    connection = uow.connection
-    subscriptions = [subscription_from_row(row) for row in rows]
-    terms = await book.load(
-        connection,
-        {s.price_id for s in subscriptions}
-        | {s.pending_change.price_id for s in subscriptions if s.pending_change},
-    )
-    waiting = await waiting_lines(connection, [row.id for row in rows])
-    balances = await read_balances(
-        connection,
-        [(s.company_id, terms[s.price_id].price.currency) for s in subscriptions if s.company_id],
-    )
-    plans: list[Renewal] = []
-    deltas: dict[tuple[str, str], int] = {}
-    for row, subscription in zip(rows, subscriptions, strict=True):
-        price = terms[subscription.price_id].price
-        key = (subscription.company_id or "", price.currency)
-        pending = subscription.pending_change
-        before = balances.get(key, 0)
-        plan = plan_renewal(
-            seats=subscription.seats,
-            assigned=subscription.assigned_seats,
-            price_id=subscription.price_id,
-            price=price,
-            anchor=subscription.billing_anchor,
-            period=Period(subscription.current_period_start, subscription.current_period_end),
-            pending=pending,
-            pending_price=None if pending is None else terms[pending.price_id].price,
-            waiting=waiting[row.id],
-            balance=before,
-        )
-        if subscription.company_id is not None and plan.balance_after != before:
-            balances[key] = plan.balance_after
-            deltas[key] = deltas.get(key, 0) + plan.balance_after - before
-        plans.append(plan)
-
-    invoices = await create_invoices(
-        uow,
-        [
-            InvoiceDraft(
-                company_id=s.company_id,
-                subscription_id=s.id,
-                currency=terms[plan.price_id].price.currency,
-                lines=plan.lines,
-                status="open" if plan.total > 0 else "paid",
-                reason="subscription_cycle",
-                period_start=plan.period.start,
-                period_end=plan.period.end,
-                credit_applied=plan.credit_applied,
-            )
-            for s, plan in zip(subscriptions, plans, strict=True)
-        ],
-        now=now,
-    )
-    taken = [
-        {"b_subscription_id": s.id, "b_invoice_id": invoice.id}
-        for s, invoice in zip(subscriptions, invoices, strict=True)
-        if waiting[s.id]
-    ]
-    if taken:
-        await connection.execute(_take_lines, taken)
-    await uow.pools.renew_sizes(
-        [(s.id, plan.seats) for s, plan in zip(subscriptions, plans, strict=True)]
-    )
-    await connection.execute(
-        _advance,
-        [
-            {
-                "b_id": s.id,
-                "b_price_id": plan.price_id,
-                "b_anchor": plan.anchor,
-                "b_start": plan.period.start,
-                "b_end": plan.period.end,
-                "b_next": lease if plan.total > 0 else s.next_payment_attempt_at,
-            }
-            for s, plan in zip(subscriptions, plans, strict=True)
-        ],
-    )
-    await add_to_balances(uow, deltas)
-
-    attempts: list[Attempt] = []
-    for row, s, plan, invoice in zip(rows, subscriptions, plans, invoices, strict=True):
-        if terms[plan.price_id].product_id != terms[s.price_id].product_id:
-            await resync_benefits(
-                uow, rt, subscription_id=s.id, product_id=terms[plan.price_id].product_id
-            )
-        renewed = replace(
-            s,
-            seats=plan.seats,
-            price_id=plan.price_id,
-            billing_anchor=plan.anchor,
-            current_period_start=plan.period.start,
-            current_period_end=plan.period.end,
-            pending_change=None,
-        )
-        uow.emit(EventType.SUBSCRIPTION_RENEWED, renewed)
-        if plan.total > 0:
-            attempts.append(attempt_for(row, invoice, lease))
     return attempts
 
 

@@ -1,0 +1,204 @@
+"""Invoices in the database: ``invoices`` rows with their ``invoice_lines``, read and written as
+``Invoice`` values (``seatledger.domain.invoice``).
+
+The number sequence is the single ``invoice_sequence`` row, incremented in the caller's
+transaction (``reserve_numbers``): a rollback gives the numbers back, and concurrent
+finalisations queue on the row. Invoices and lines are written in one batched insert each
+(``seatledger.adapters.db.bulk``: ``COPY`` on PostgreSQL for a large batch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Select, Table, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.bulk import insert_rows
+from seatledger.domain.invoice import Invoice, InvoiceLine
+
+InvoiceOwner = Literal["company_id", "subscription_id", "order_id"]
+INVOICE_ID: ColumnElement[str] = t.invoices.c.id
+_OWNERS: dict[InvoiceOwner, Table] = {
+    "company_id": t.companies,
+    "subscription_id": t.subscriptions,
+    "order_id": t.orders,
+}
+
+
+def line_from_row(row: Any) -> InvoiceLine:
+    return InvoiceLine(
+        kind=row.kind,
+        description=row.description,
+        quantity=row.quantity,
+        unit_amount=row.unit_amount,
+        amount=row.amount,
+        period_start=row.period_start,
+        period_end=row.period_end,
+    )
+
+
+def invoice_from_row(row: Any, lines: Sequence[InvoiceLine] = ()) -> Invoice:
+    """An ``invoices`` row as an ``Invoice`` (with ``lines`` when they were read)."""
+    return Invoice(
+        id=row.id,
+        number=row.number,
+        company_id=row.company_id,
+        subscription_id=row.subscription_id,
+        order_id=row.order_id,
+        status=row.status,
+        reason=row.reason,
+        currency=row.currency,
+        subtotal=row.subtotal,
+        credit_applied=row.credit_applied,
+        total=row.total,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        lines=tuple(lines),
+        created_at=row.created_at,
+        finalized_at=row.finalized_at,
+        paid_at=row.paid_at,
+    )
+
+
+def _invoice_row(invoice: Invoice) -> dict[str, Any]:
+    return {
+        "id": invoice.id,
+        "number": invoice.number,
+        "company_id": invoice.company_id,
+        "subscription_id": invoice.subscription_id,
+        "order_id": invoice.order_id,
+        "status": invoice.status,
+        "reason": invoice.reason,
+        "currency": invoice.currency,
+        "subtotal": invoice.subtotal,
+        "credit_applied": invoice.credit_applied,
+        "total": invoice.total,
+        "period_start": invoice.period_start,
+        "period_end": invoice.period_end,
+        "created_at": invoice.created_at,
+        "finalized_at": invoice.finalized_at,
+        "paid_at": invoice.paid_at,
+    }
+
+
+def _line_rows(invoices: Sequence[Invoice]) -> list[dict[str, Any]]:
+    return [
+        {
+            "invoice_id": invoice.id,
+            "position": position,
+            "kind": line.kind,
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit_amount": line.unit_amount,
+            "amount": line.amount,
+            "period_start": line.period_start,
+            "period_end": line.period_end,
+        }
+        for invoice in invoices
+        for position, line in enumerate(invoice.lines)
+    ]
+
+
+async def with_lines(connection: AsyncConnection, rows: Sequence[Any]) -> list[Invoice]:
+    """The invoices of ``rows`` with their lines, read in one query."""
+    if not rows:
+        return []
+    lines: dict[str, list[InvoiceLine]] = {row.id: [] for row in rows}
+    line_rows = await connection.execute(
+        select(t.invoice_lines)
+        .where(t.invoice_lines.c.invoice_id.in_(list(lines)))
+        .order_by(t.invoice_lines.c.invoice_id, t.invoice_lines.c.position)
+    )
+    for line in line_rows:
+        lines[line.invoice_id].append(line_from_row(line))
+    return [invoice_from_row(row, lines[row.id]) for row in rows]
+
+
+class Invoices:
+    """The invoices of one unit of work's connection."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def reserve_numbers(self, count: int) -> int:
+        """Take ``count`` consecutive numbers; answers the last number before them."""
+        last = (
+            await self._connection.execute(
+                update(t.invoice_sequence)
+                .where(t.invoice_sequence.c.id == 1)
+                .values(last_number=t.invoice_sequence.c.last_number + count)
+                .returning(t.invoice_sequence.c.last_number)
+            )
+        ).scalar_one()
+        return int(last) - count
+
+    async def add(self, invoices: Sequence[Invoice]) -> None:
+        """Write new invoices and all their lines: one batched insert each."""
+        if not invoices:
+            return
+        await insert_rows(self._connection, t.invoices, [_invoice_row(i) for i in invoices])
+        line_rows = _line_rows(invoices)
+        if line_rows:
+            await insert_rows(self._connection, t.invoice_lines, line_rows)
+
+    async def get(self, invoice_id: str, *, scope_company_id: str | None = None) -> Invoice | None:
+        """The invoice with its lines (None when absent or outside the company's scope)."""
+        query = select(t.invoices).where(t.invoices.c.id == invoice_id)
+        if scope_company_id is not None:
+            query = query.where(t.invoices.c.company_id == scope_company_id)
+        row = (await self._connection.execute(query)).first()
+        if row is None:
+            return None
+        (invoice,) = await with_lines(self._connection, [row])
+        return invoice
+
+    async def by_ids(self, invoice_ids: Sequence[str]) -> dict[str, Invoice]:
+        """The invoices of ``invoice_ids`` with their lines, by id (absent ones left out)."""
+        if not invoice_ids:
+            return {}
+        rows = (
+            await self._connection.execute(
+                select(t.invoices).where(t.invoices.c.id.in_(list(invoice_ids)))
+            )
+        ).all()
+        return {invoice.id: invoice for invoice in await with_lines(self._connection, rows)}
+
+    def query(
+        self,
+        *,
+        owner: InvoiceOwner | None = None,
+        owner_id: str | None = None,
+        scope_company_id: str | None = None,
+    ) -> Select[Any]:
+        """The invoices of one owner (or all, of ``scope_company_id`` when given), for
+        ``read`` once paged (order on ``INVOICE_ID``)."""
+        query = select(t.invoices)
+        if owner is not None:
+            return query.where(t.invoices.c[owner] == owner_id)
+        if scope_company_id is not None:
+            query = query.where(t.invoices.c.company_id == scope_company_id)
+        return query
+
+    async def read(self, query: Select[Any]) -> list[Invoice]:
+        """The invoices ``query`` (from ``query``) selects, in its order, with their lines."""
+        rows = (await self._connection.execute(query)).all()
+        return await with_lines(self._connection, rows)
+
+    async def owner_exists(
+        self, owner: InvoiceOwner, owner_id: object, scope_company_id: str | None
+    ) -> bool:
+        """Whether the company, subscription or order exists (within the company's scope)."""
+        if not isinstance(owner_id, str):
+            return False
+        table = _OWNERS[owner]
+        query = select(table.c.id).where(table.c.id == owner_id)
+        if scope_company_id is not None:
+            scope = table.c.id if table is t.companies else table.c.company_id
+            query = query.where(scope == scope_company_id)
+        return (await self._connection.execute(query)).first() is not None
+
+
+__all__ = ["INVOICE_ID", "InvoiceOwner", "Invoices", "invoice_from_row", "with_lines"]

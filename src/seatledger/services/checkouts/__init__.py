@@ -1,0 +1,39 @@
+"""Checkouts: buying seats (SPEC §3, §4, §6).
+
+    open ──confirm (paid)──▶ completed   (a subscription or an order, with its paid invoice)
+      │ └─declined card──▶ open          (nothing else changes; try another card)
+      └──24 h pass──▶ expired
+
+A checkout names a price, a seat count and a buyer: a company, or only an email (the purchase
+is then owner-scoped until a company is created with that billing manager email).
+
+Confirming charges ``amount_due`` *outside* any transaction (no database lock is held while the
+provider answers), with the idempotency key ``checkout:{id}:{payment_method}``: a crash after
+the charge and a retry with the same card find the same answer and never charge twice; a
+declined card and then another card is a new attempt. A declined attempt is recorded in the
+``payments`` table in a small transaction of its own and creates nothing else. A successful one
+creates the purchase, its first invoice (paid), the payment row and completes the checkout in
+one transaction, guarded by a conditional ``UPDATE … WHERE status = 'open'``: of two concurrent
+confirms, one creates the purchase and the other is ``checkout_not_open``.
+
+Modules: ``checkout`` (an open checkout's life), ``confirmation`` (the charge and the
+purchase's transaction), ``fulfilment`` (the subscription or order it creates).
+"""
+
+from seatledger.services.checkouts.checkout import (
+    checkout_from_row,
+    create_checkout,
+    get_checkout,
+    list_checkouts,
+    update_checkout,
+)
+from seatledger.services.checkouts.confirmation import confirm_checkout
+
+__all__ = [
+    "checkout_from_row",
+    "confirm_checkout",
+    "create_checkout",
+    "get_checkout",
+    "list_checkouts",
+    "update_checkout",
+]

@@ -1,0 +1,194 @@
+"""Confirming a checkout: the charge outside any transaction, then the purchase in one.
+
+See the package's docstring for the rules (``seatledger.services.checkouts``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seatledger.adapters.db import tables as t
+from seatledger.domain.catalog import Price
+from seatledger.domain.errors import (
+    CheckoutNotOpen,
+    PaymentFailed,
+    PriceArchived,
+)
+from seatledger.domain.events import EventType
+from seatledger.domain.ids import new_id
+from seatledger.domain.payments import PaymentRequest, PaymentResult
+from seatledger.domain.purchase import Checkout, check_payment_method
+from seatledger.services.checkouts.checkout import (
+    checkout_from_row,
+    checkout_row,
+    price_of,
+    require_open,
+)
+from seatledger.services.checkouts.fulfilment import create_order, create_subscription
+from seatledger.services.runtime import Runtime
+
+
+async def _manager_email(connection: AsyncConnection, company_id: str) -> str:
+    return str(
+        (
+            await connection.execute(
+                select(t.members.c.email).where(
+                    t.members.c.company_id == company_id, t.members.c.role == "billing_manager"
+                )
+            )
+        ).scalar_one()
+    )
+
+
+async def _record_payment(
+    connection: AsyncConnection,
+    rt: Runtime,
+    *,
+    checkout: Any,
+    payment_method: str,
+    result: PaymentResult,
+    invoice_id: str | None,
+    now: datetime,
+) -> str:
+    payment_id = new_id("pay")
+    await connection.execute(
+        insert(t.payments).values(
+            id=payment_id,
+            invoice_id=invoice_id,
+            checkout_id=checkout.id,
+            provider=rt.gateway.name,
+            provider_reference=result.reference,
+            payment_method=payment_method,
+            amount=checkout.amount_due,
+            currency=checkout.currency,
+            status="succeeded" if result.succeeded else "failed",
+            failure_reason=None if result.succeeded else (result.failure_reason or "")[:300],
+            created_at=now,
+        )
+    )
+    return payment_id
+
+
+async def _charge(rt: Runtime, checkout: Any, method: str) -> PaymentResult | None:
+    """Charge the amount due (None when there is nothing to charge). A declined attempt is
+    recorded in a transaction of its own, then raised as ``PaymentFailed``."""
+    if checkout.amount_due == 0:
+        return None
+    result = await rt.charge(
+        PaymentRequest(
+            amount=checkout.amount_due,
+            currency=checkout.currency,
+            payment_method=method,
+            # The buyer's first identity: a checkout that follows its buyer into a company keeps
+            # its provider customer (and a retry sends the same request under the same key).
+            customer=checkout.customer_email or checkout.company_id,
+            description=f"Checkout {checkout.id}: {checkout.seats} seats",
+            idempotency_key=f"checkout:{checkout.id}:{method}",
+        )
+    )
+    if result.succeeded:
+        return result
+    reason = result.failure_reason or "The payment was declined."
+    async with rt.transaction() as uow:
+        await _record_payment(
+            uow.connection,
+            rt,
+            checkout=checkout,
+            payment_method=method,
+            result=result,
+            invoice_id=None,
+            now=rt.clock.now(),
+        )
+        uow.emit(
+            "checkout.payment_failed",
+            {"checkout_id": checkout.id, "payment_method": method, "reason": reason},
+        )
+        await uow.commit()
+    raise PaymentFailed(reason)
+
+
+async def confirm_checkout(
+    rt: Runtime,
+    checkout_id: str,
+    *,
+    payment_method: str,
+    scope_company_id: str | None = None,
+) -> Checkout:
+    """Pay an open checkout and create what it buys.
+
+    A recurring price creates an active subscription whose first period starts now (the billing
+    anchor), with its first invoice paid; a one-time price creates a paid order with a paid
+    invoice. No seat rows and no benefit grants exist yet: seats are assigned later. A zero
+    amount is not charged. A declined card raises ``PaymentFailed`` with the provider's reason
+    and leaves the checkout open; a method the provider does not know is ``ValidationFailed``
+    (``payment_method``) before anything is read or written.
+
+    Three short transactions, none open while the provider answers: check the checkout, (record
+    a declined attempt,) complete the purchase.
+    """
+    method = check_payment_method(payment_method)
+    rt.gateway.check_payment_method(method)  # a typo is not a decline: nothing happens
+    async with rt.transaction() as uow:
+        row = await checkout_row(uow.connection, checkout_id, scope_company_id)
+        await require_open(uow, row, rt.clock.now())
+        price = await price_of(uow.connection, row.price_id)
+        if price.archived:
+            raise PriceArchived()
+
+    result = await _charge(rt, row, method)
+    return await _complete(rt, row.id, price, method, result)
+
+
+async def _complete(
+    rt: Runtime, checkout_id: str, price: Price, method: str, result: PaymentResult | None
+) -> Checkout:
+    """The purchase's transaction: complete the checkout (if still open), create what it buys
+    and its paid invoice, record the payment."""
+    now = rt.clock.now()
+    recurring = price.seat_price.interval is not None
+    async with rt.transaction() as uow:
+        connection = uow.connection
+        done = (
+            await connection.execute(
+                update(t.checkouts)
+                .where(t.checkouts.c.id == checkout_id, t.checkouts.c.status == "open")
+                .values(
+                    status="completed",
+                    subscription_id=new_id("sub") if recurring else None,
+                    order_id=None if recurring else new_id("ord"),
+                )
+                .returning(*t.checkouts.c)
+            )
+        ).first()
+        if done is None:
+            raise CheckoutNotOpen()  # another confirm won the race
+        # Read from the updated row: the checkout may have followed its buyer into a company.
+        owner_email = done.customer_email or await _manager_email(connection, done.company_id)
+        if recurring:
+            invoice = await create_subscription(
+                uow, rt, checkout=done, price=price, owner_email=owner_email, method=method, now=now
+            )
+        else:
+            invoice = await create_order(
+                uow, checkout=done, price=price, owner_email=owner_email, now=now
+            )
+        if result is not None:
+            await _record_payment(
+                connection,
+                rt,
+                checkout=done,
+                payment_method=method,
+                result=result,
+                invoice_id=invoice.id,
+                now=now,
+            )
+        checkout = checkout_from_row(done, now)
+        uow.emit(EventType.CHECKOUT_COMPLETED, checkout)
+        await uow.commit()
+    return checkout
+
+
+__all__ = ["confirm_checkout"]

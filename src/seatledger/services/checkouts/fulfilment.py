@@ -1,0 +1,116 @@
+"""What a confirmed checkout buys: a subscription or an order, with its first invoice, paid."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+
+from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.purchases import Subscriptions, order_from_row
+from seatledger.adapters.db.seat_pools import ORDER_COLUMNS, SUBSCRIPTION_COLUMNS
+from seatledger.adapters.db.unit_of_work import UnitOfWork
+from seatledger.domain.catalog import Price
+from seatledger.domain.events import EventType
+from seatledger.domain.invoice import Invoice, invoice_lines
+from seatledger.pricing import add_intervals
+from seatledger.services.invoicing import create_invoice
+from seatledger.services.manager_seat import hold_billing_manager_seat
+from seatledger.services.runtime import Runtime
+
+
+async def create_subscription(
+    uow: UnitOfWork,
+    rt: Runtime,
+    *,
+    checkout: Any,
+    price: Price,
+    owner_email: str,
+    method: str,
+    now: datetime,
+) -> Invoice:
+    """An active subscription whose first period starts now (its billing anchor), and that
+    period's invoice, paid. In ``members`` mode a company's billing manager holds a claimed
+    seat of it from now (an owner-scoped one gets it when it attaches)."""
+    seat_price = price.seat_price
+    assert seat_price.interval is not None
+    period_end = add_intervals(now, seat_price.interval, 1)
+    await uow.pools.create(checkout.subscription_id, "subscription", checkout.seats, now)
+    row = (
+        await uow.connection.execute(
+            insert(t.subscriptions)
+            .values(
+                id=checkout.subscription_id,
+                company_id=checkout.company_id,
+                owner_email=owner_email,
+                price_id=price.id,
+                status="active",
+                billing_anchor=now,
+                current_period_start=now,
+                current_period_end=period_end,
+                cancel_at_period_end=False,
+                payment_method=method,
+                # The customer the checkout charged (see ``_charge``): renewals charge it too.
+                payment_customer=checkout.customer_email or checkout.company_id,
+                created_at=now,
+            )
+            .returning(*SUBSCRIPTION_COLUMNS)
+        )
+    ).one()
+    await hold_billing_manager_seat(uow, rt, subscription_id=row.id)
+    # After the manager's seat: the event shows the subscription as its first answer will.
+    uow.emit(EventType.SUBSCRIPTION_CREATED, await Subscriptions(uow.connection).current(row.id))
+    return await create_invoice(
+        uow,
+        now=now,
+        company_id=checkout.company_id,
+        subscription_id=checkout.subscription_id,
+        currency=checkout.currency,
+        lines=invoice_lines(
+            seat_price.lines(checkout.seats), period_start=now, period_end=period_end
+        ),
+        status="paid",
+        reason="subscription_create",
+        period_start=now,
+        period_end=period_end,
+    )
+
+
+async def create_order(
+    uow: UnitOfWork, *, checkout: Any, price: Price, owner_email: str, now: datetime
+) -> Invoice:
+    """A paid order with its own pool of perpetual seats, and its invoice, paid."""
+    await uow.pools.create(checkout.order_id, "order", checkout.seats, now)
+    row = (
+        await uow.connection.execute(
+            insert(t.orders)
+            .values(
+                id=checkout.order_id,
+                company_id=checkout.company_id,
+                owner_email=owner_email,
+                price_id=price.id,
+                status="paid",
+                amount=checkout.amount_due,
+                currency=checkout.currency,
+                created_at=now,
+            )
+            .returning(*ORDER_COLUMNS)
+        )
+    ).one()
+    uow.emit(EventType.ORDER_PAID, order_from_row(row))
+    return await create_invoice(
+        uow,
+        now=now,
+        company_id=checkout.company_id,
+        order_id=checkout.order_id,
+        currency=checkout.currency,
+        lines=invoice_lines(
+            price.seat_price.lines(checkout.seats), period_start=None, period_end=None
+        ),
+        status="paid",
+        reason="order",
+    )
+
+
+__all__ = ["create_order", "create_subscription"]

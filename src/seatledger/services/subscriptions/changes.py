@@ -1,0 +1,309 @@
+"""Changing a subscription: ``change_subscription`` (``PATCH``) and ``preview_change``; the
+rules are the package's (``seatledger.services.subscriptions``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+
+from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.purchases import subscription_from_row
+from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS
+from seatledger.adapters.db.unit_of_work import UnitOfWork
+from seatledger.domain.billing import ChangePlan, ChangeRequest, plan_change
+from seatledger.domain.catalog import ProrationBehavior
+from seatledger.domain.errors import (
+    Conflict,
+    PaymentFailed,
+    SubscriptionChanged,
+    SubscriptionNotActive,
+    ValidationFailed,
+)
+from seatledger.domain.events import EventType
+from seatledger.domain.ids import new_id
+from seatledger.domain.invoice import InvoiceLine
+from seatledger.domain.payments import PaymentRequest, PaymentResult
+from seatledger.domain.purchase import PendingChange, Subscription
+from seatledger.services import idempotency
+from seatledger.services.collection import customer_of
+from seatledger.services.credit import add_to_balances
+from seatledger.services.runtime import Runtime
+from seatledger.services.subscriptions.plan import apply_plan
+from seatledger.services.subscriptions.standing import (
+    change_target,
+    load_standing,
+    proration_behavior_of,
+    subscription_row,
+)
+from seatledger.services.terms import TermsBook
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePreview:
+    """What a change would do now, computed by the change's own planner; nothing is written.
+
+    ``lines`` are billed now when ``invoice_now`` (``amount_due_now`` is then collected), and
+    otherwise wait for the next renewal invoice. ``subtotal`` is their sum, ``credit_applied``
+    the credit balance an invoice made now would use, ``total = max(0, subtotal −
+    credit_applied)``. ``proration_behavior`` is None for a change that changes nothing.
+    """
+
+    subscription_id: str
+    proration_behavior: ProrationBehavior | None
+    currency: str
+    lines: tuple[InvoiceLine, ...]
+    subtotal: int
+    credit_applied: int
+    total: int
+    amount_due_now: int
+    invoice_now: bool
+    seats: int
+    price_id: str
+    current_period_start: datetime
+    current_period_end: datetime
+    pending_change: PendingChange | None
+    effective_at: datetime
+
+
+def _cancel_flag(row: Any, cancel_at_period_end: object) -> dict[str, Any]:
+    """Column values for ``cancel_at_period_end`` in a PATCH (empty: nothing to do)."""
+    if cancel_at_period_end is None:
+        return {}
+    if not isinstance(cancel_at_period_end, bool):
+        raise ValidationFailed.field("cancel_at_period_end", "must be true or false")
+    if row.status == "canceled":
+        if cancel_at_period_end:
+            return {}  # cancelling again changes nothing
+        raise SubscriptionNotActive()
+    if cancel_at_period_end == bool(row.cancel_at_period_end):
+        return {}
+    if cancel_at_period_end:
+        return {"cancel_at_period_end": True, "pending_change": None}
+    return {"cancel_at_period_end": False}
+
+
+def _fingerprint(row: Any, plan: ChangePlan) -> str:
+    """The idempotency key of a change's charge: the state it starts from, the plan, the
+    instant. A retry of the same change at the same second sends the same key."""
+    material = json.dumps(
+        [
+            row.id,
+            row.seats,
+            row.price_id,
+            row.current_period_start.isoformat(),
+            row.pending_change,
+            plan.seats,
+            plan.terms.price_id,
+            plan.total,
+            plan.effective_at.isoformat(),
+        ],
+        default=str,
+    )
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+async def change_subscription(
+    rt: Runtime,
+    subscription_id: str,
+    *,
+    seats: int | None = None,
+    price_id: str | None = None,
+    proration_behavior: ProrationBehavior | None = None,
+    cancel_at_period_end: bool | None = None,
+    scope_company_id: str | None = None,
+) -> Subscription:
+    """Change the seats and/or the price (with ``proration_behavior`` or the product's default),
+    and/or schedule or undo a cancellation at period end. A change that changes nothing bills
+    nothing and emits nothing. Errors: see ``seatledger.domain.billing.plan_change``;
+    ``PaymentFailed`` when an ``invoice`` charge is declined (nothing changes)."""
+    behavior = proration_behavior_of(proration_behavior)
+    # A keyed request retried after a crash plans at the instant its first run planned at: the
+    # same plan, charged under the same provider key (``_fingerprint``), is never taken twice.
+    now = datetime.fromisoformat(
+        idempotency.recovery_point("change_planned_at", rt.clock.now().isoformat())
+    )
+    book = TermsBook()
+    asks_change = seats is not None or price_id is not None
+    async with rt.transaction() as uow:
+        connection = uow.connection
+        row = await subscription_row(connection, subscription_id, scope_company_id, lock=True)
+        flag = _cancel_flag(row, cancel_at_period_end)
+        if not asks_change:
+            return await _set_cancel_flag(uow, row, flag)
+        undo = flag.get("cancel_at_period_end") is False
+        standing = await load_standing(
+            connection, row, book, lock=True, cancel_at_period_end=False if undo else None
+        )
+        target = await change_target(connection, book, price_id)
+        request = ChangeRequest(seats=seats, terms=target, behavior=behavior)
+        plan = plan_change(standing, request, now)
+        if plan.total == 0:
+            applied = await apply_plan(uow, rt, row, standing, plan, extra=flag)
+            if applied is None:
+                return subscription_from_row(row)
+            await uow.commit()
+            return subscription_from_row(applied)
+        key = f"subscription:{row.id}:change:{_fingerprint(row, plan)}"
+
+    result = await _collect_change(rt, row, plan, key)
+    return await _apply_paid(
+        rt, row.id, request, plan, result, book, now, cancel_at_period_end, undo=undo
+    )
+
+
+async def _set_cancel_flag(uow: UnitOfWork, row: Any, flag: dict[str, Any]) -> Subscription:
+    """A PATCH that only schedules or undoes a cancellation (nothing when ``flag`` is empty)."""
+    if not flag:
+        return subscription_from_row(row)
+    updated = (
+        await uow.connection.execute(
+            update(t.subscriptions)
+            .where(t.subscriptions.c.id == row.id)
+            .values(**flag)
+            .returning(*SUBSCRIPTION_COLUMNS)
+        )
+    ).one()
+    uow.emit(EventType.SUBSCRIPTION_UPDATED, subscription_from_row(updated))
+    await uow.commit()
+    return subscription_from_row(updated)
+
+
+async def _apply_paid(
+    rt: Runtime,
+    subscription_id: str,
+    request: ChangeRequest,
+    plan: ChangePlan,
+    result: PaymentResult,
+    book: TermsBook,
+    now: datetime,
+    cancel_at_period_end: object,
+    *,
+    undo: bool,
+) -> Subscription:
+    """After the charge: plan again at the same instant and write the change, or, should the
+    subscription have moved meanwhile, keep the money as credit (``subscription_changed``)."""
+    async with rt.transaction() as uow:
+        connection = uow.connection
+        row = await subscription_row(connection, subscription_id, None, lock=True)
+        try:
+            flag = _cancel_flag(row, cancel_at_period_end)
+            standing = await load_standing(
+                connection, row, book, lock=True, cancel_at_period_end=False if undo else None
+            )
+            replanned = plan_change(standing, request, now)
+        except Conflict:
+            replanned = None
+        if replanned != plan:
+            await _keep_as_credit(uow, rt, row, plan, result)
+            raise SubscriptionChanged()
+        applied = await apply_plan(
+            uow, rt, row, standing, plan, extra=flag, payment=(row.payment_method or "", result)
+        )
+        await uow.commit()
+    assert applied is not None
+    return subscription_from_row(applied)
+
+
+async def _collect_change(rt: Runtime, row: Any, plan: ChangePlan, key: str) -> PaymentResult:
+    """Charge the change's invoice total with the saved payment method; a decline raises."""
+    method = row.payment_method
+    result = (
+        PaymentResult(False, failure_reason="No payment method is saved for this subscription.")
+        if method is None
+        else await rt.charge(
+            PaymentRequest(
+                amount=plan.total,
+                currency=plan.terms.price.currency,
+                payment_method=method,
+                customer=customer_of(row),
+                description=f"Subscription {row.id}: change",
+                idempotency_key=key,
+            )
+        )
+    )
+    if result.succeeded:
+        return result
+    reason = result.failure_reason or "The payment was declined."
+    async with rt.transaction() as uow:
+        uow.emit(
+            "subscription.update_payment_failed",
+            {
+                "subscription_id": row.id,
+                "amount": plan.total,
+                "currency": plan.terms.price.currency,
+                "seats": plan.seats,
+                "price_id": plan.terms.price_id,
+                "reason": reason,
+            },
+        )
+        await uow.commit()
+    raise PaymentFailed(reason)
+
+
+async def _keep_as_credit(
+    uow: UnitOfWork, rt: Runtime, row: Any, plan: ChangePlan, result: PaymentResult
+) -> None:
+    currency = plan.terms.price.currency
+    await add_to_balances(uow, {(row.company_id, currency): plan.total})
+    await uow.connection.execute(
+        insert(t.payments).values(
+            id=new_id("pay"),
+            invoice_id=None,
+            provider=rt.gateway.name,
+            provider_reference=result.reference,
+            payment_method=row.payment_method or "",
+            amount=plan.total,
+            currency=currency,
+            status="succeeded",
+            created_at=rt.clock.now(),
+        )
+    )
+    await uow.commit()
+
+
+async def preview_change(
+    rt: Runtime,
+    subscription_id: str,
+    *,
+    seats: int | None = None,
+    price_id: str | None = None,
+    proration_behavior: ProrationBehavior | None = None,
+    scope_company_id: str | None = None,
+) -> ChangePreview:
+    """What ``change_subscription`` with these arguments would do now; changes nothing."""
+    behavior = proration_behavior_of(proration_behavior)
+    book = TermsBook()
+    async with rt.reading() as uow:
+        connection = uow.connection
+        row = await subscription_row(connection, subscription_id, scope_company_id, lock=False)
+        standing = await load_standing(connection, row, book, lock=False)
+        target = await change_target(connection, book, price_id)
+        plan = plan_change(
+            standing, ChangeRequest(seats=seats, terms=target, behavior=behavior), rt.clock.now()
+        )
+    total = max(0, plan.subtotal - plan.credit_applied)
+    return ChangePreview(
+        subscription_id=row.id,
+        proration_behavior=plan.behavior,
+        currency=standing.terms.price.currency,
+        lines=plan.lines,
+        subtotal=plan.subtotal,
+        credit_applied=plan.credit_applied,
+        total=total,
+        amount_due_now=plan.total,
+        invoice_now=plan.invoice_now,
+        seats=plan.seats,
+        price_id=plan.terms.price_id,
+        current_period_start=plan.period.start,
+        current_period_end=plan.period.end,
+        pending_change=plan.pending_change,
+        effective_at=plan.effective_at,
+    )
+
+
+__all__ = ["ChangePreview", "change_subscription", "preview_change"]
