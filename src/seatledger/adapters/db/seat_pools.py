@@ -31,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from seatledger.adapters.db import tables as t
 from seatledger.domain.errors import SeatsBelowAssigned
@@ -138,6 +139,22 @@ def _returning(kind: PoolKind) -> list[Any]:
     ]
 
 
+def taking(ref: PoolRef, scope_company_id: str | None) -> ReturningUpdate[Any]:
+    """``SeatPool.take`` as one conditional update answering the pool after (``take``; the
+    first step of an assignment made in one statement, ``seatledger.adapters.db.assignment``)."""
+    return (
+        update(_pools)
+        .where(
+            _pools.c.id == ref.id,
+            _pools.c.kind == ref.kind,
+            _pools.c.assigned_seats < _pools.c.seats,
+            _assignable(ref, scope_company_id),
+        )
+        .values(assigned_seats=_pools.c.assigned_seats + 1)
+        .returning(*_returning(ref.kind))
+    )
+
+
 def pool_from_row(row: Any) -> SeatPool:
     return SeatPool(
         id=row.id,
@@ -193,19 +210,7 @@ class SeatPools:
         """One seat of the pool, atomically: the capacity guard is the conditional update
         ``assigned_seats < seats`` (concurrent takes queue on the pool's row and each sees the
         count its predecessor left). Answers the pool after, or None when refused."""
-        row = (
-            await self._connection.execute(
-                update(_pools)
-                .where(
-                    _pools.c.id == ref.id,
-                    _pools.c.kind == ref.kind,
-                    _pools.c.assigned_seats < _pools.c.seats,
-                    _assignable(ref, scope_company_id),
-                )
-                .values(assigned_seats=_pools.c.assigned_seats + 1)
-                .returning(*_returning(ref.kind))
-            )
-        ).first()
+        row = (await self._connection.execute(taking(ref, scope_company_id))).first()
         return None if row is None else pool_from_row(row)
 
     async def take_any(self, pool_id: str) -> bool:
@@ -270,4 +275,5 @@ __all__ = [
     "due_subscriptions",
     "lock_subscription",
     "pool_from_row",
+    "taking",
 ]

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.assignment import SEAT_PREFIX, assignment
 from seatledger.adapters.db.constraints import translated_violations
-from seatledger.adapters.db.seat_pools import correlated
+from seatledger.adapters.db.seat_pools import correlated, pool_from_row
 from seatledger.domain.seat import Invitation, Seat
-from seatledger.domain.seat_pool import PoolKind, PoolRef
+from seatledger.domain.seat_pool import PoolKind, PoolRef, SeatPool
 
 _seats = t.seats
 LIVE = ("pending", "claimed")
@@ -121,6 +123,42 @@ class Seats:
         with translated_violations():  # the person holds a live seat of this pool already
             row = (await self._connection.execute(statement.returning(*_seats.c))).first()
         return None if row is None else seat_from_row(row, invitation, kind=ref.kind)
+
+    async def assign(
+        self,
+        ref: PoolRef,
+        values: dict[str, Any],
+        *,
+        email: str,
+        invitation: Invitation | None,
+        seat_events: Sequence[dict[str, Any]],
+        events: Sequence[dict[str, Any]] = (),
+        scope_company_id: str | None = None,
+    ) -> tuple[SeatPool, Seat] | None:
+        """PostgreSQL: a seat of the pool taken (``SeatPools.take``), the seat added for an
+        email (``add``) and its events written, in one statement (``assignment``). Answers the
+        pool after and the seat, or None when the pool refused (nothing was written)."""
+        statement = assignment(
+            ref,
+            values,
+            email=email,
+            seat_events=seat_events,
+            events=events,
+            scope_company_id=scope_company_id,
+        )
+        with translated_violations():  # the person holds a live seat of this pool already
+            row = (await self._connection.execute(statement)).first()
+        if row is None:
+            return None
+        fields = row._mapping
+        seat = SimpleNamespace(
+            **{
+                name[len(SEAT_PREFIX) :]: value
+                for name, value in fields.items()
+                if name.startswith(SEAT_PREFIX)
+            }
+        )
+        return pool_from_row(row), seat_from_row(seat, invitation, kind=ref.kind)
 
     async def take_token(self, token_hash: str, now: datetime) -> tuple[Seat, str] | None:
         """The pending seat behind a live token, its token spent in the same statement (a

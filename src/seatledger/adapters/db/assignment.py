@@ -1,0 +1,103 @@
+"""A seat assignment as one statement (PostgreSQL): a data-modifying CTE that takes the pool's
+seat, inserts the seat and writes its events to the outbox.
+
+    WITH taken  AS (UPDATE seat_pools … WHERE <SeatPool.take's rule> RETURNING <the pool>),
+         seat   AS (INSERT INTO seats SELECT … FROM taken RETURNING *),
+         events AS (INSERT INTO outbox SELECT … FROM seat)
+    SELECT taken.*, seat.* FROM taken JOIN seat ON true
+
+The pool's rule is ``SeatPools.take``'s statement (``taking``), unchanged; when it refuses, no
+seat and no event is written and the statement answers no row. The events were rendered before
+the statement, from the seat about to be inserted, whose every field the caller knows except
+two the statement finds: the pool's company and the company's live member of that address.
+Those are merged into the seat's events' payloads from the inserted row (where the rendered
+object has them: the API's seat names its member, not its company). SQLite keeps the
+statements one by one (``SeatPools.take``, ``Seats.add``, the outbox insert at commit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import JSON, Select, cast, func, insert, literal, select, true, union_all
+from sqlalchemy.dialects.postgresql import JSONB
+
+from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.seat_pools import taking
+from seatledger.domain.seat_pool import PoolRef
+
+_seats = t.seats
+_outbox = t.outbox
+SEAT_PREFIX = "seat_"  # the seat's columns in the answer, apart from the pool's
+FOUND = ("company_id", "member_id")  # the seat's fields the statement finds
+
+
+def _typed(value: Any, column: Any) -> Any:
+    return literal(value, type_=column.type)
+
+
+def _event(row: dict[str, Any], seat: Any, *, of_seat: bool) -> Select[Any]:
+    payload: Any = _typed(row["payload"], _outbox.c.payload)
+    # The fields only the statement knows, those the rendered object carries.
+    found = [name for name in FOUND if of_seat and name in row["payload"]]
+    if found:
+        pairs = [part for name in found for part in (name, seat.c[name])]
+        payload = cast(cast(payload, JSONB).op("||")(func.jsonb_build_object(*pairs)), JSON)
+    return select(
+        _typed(row["event_id"], _outbox.c.event_id).label("event_id"),
+        _typed(row["type"], _outbox.c.type).label("type"),
+        payload.label("payload"),
+        _typed(row["created_at"], _outbox.c.created_at).label("created_at"),
+    ).select_from(seat)
+
+
+def assignment(
+    ref: PoolRef,
+    values: dict[str, Any],
+    *,
+    email: str,
+    seat_events: Sequence[dict[str, Any]],
+    events: Sequence[dict[str, Any]] = (),
+    scope_company_id: str | None = None,
+) -> Select[Any]:
+    """The statement: ``values`` are the seat's columns but its company, pool, email and
+    member; ``seat_events`` and ``events`` are outbox rows (``UnitOfWork.event_row``), the
+    former the seat's own, their payloads completed with its company and member."""
+    taken = taking(ref, scope_company_id).cte("taken")
+    member = (
+        select(t.members.c.id)
+        .where(
+            t.members.c.company_id == taken.c.company_id,
+            t.members.c.removed_at.is_(None),
+            t.members.c.email == email,
+        )
+        .scalar_subquery()
+    )
+    source = select(
+        *[_typed(value, _seats.c[name]).label(name) for name, value in values.items()],
+        taken.c.company_id,
+        _typed(ref.id, _seats.c.pool_id).label("pool_id"),
+        _typed(email, _seats.c.email).label("email"),
+        member.label("member_id"),
+    ).select_from(taken)
+    seat = (
+        insert(_seats)
+        .from_select([*values, "company_id", "pool_id", "email", "member_id"], source)
+        .returning(*_seats.c)
+        .cte("seat")
+    )
+    rows = [_event(row, seat, of_seat=True) for row in seat_events]
+    rows += [_event(row, seat, of_seat=False) for row in events]
+    written = insert(_outbox).from_select(
+        ["event_id", "type", "payload", "created_at"],
+        rows[0] if len(rows) == 1 else union_all(*rows),
+    )
+    return (
+        select(*taken.c, *[column.label(SEAT_PREFIX + column.name) for column in seat.c])
+        .select_from(taken.join(seat, true()))
+        .add_cte(written.cte("events"))
+    )
+
+
+__all__ = ["SEAT_PREFIX", "assignment"]
