@@ -16,7 +16,7 @@ EXPECTED = {
     "assign": 3,  # BEGIN, one statement (take the pool's seat, insert it and its events), COMMIT
     "claim": 11,  # the token's seat comes with its pool's price: no separate price read
     "revoke": 6,  # the seat is revoked in its scope at once: no read before
-    "entitlements": 2,  # the company, its pools
+    "entitlements": 1,  # the company with its live pools, one statement
     "seat list": 2,  # the pool's counts, its seats
 }
 
