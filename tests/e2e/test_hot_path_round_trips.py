@@ -15,7 +15,7 @@ from tests.e2e.round_trips import RoundTrips, counting
 EXPECTED = {
     "assign": 3,  # BEGIN, one statement (take the pool's seat, insert it and its events), COMMIT
     "claim": 11,  # the token's seat comes with its pool's price: no separate price read
-    "revoke": 6,  # the seat is revoked in its scope at once: no read before
+    "revoke": 5,  # BEGIN, the seat revoked with its pool's seat freed, the grants, outbox, COMMIT
     "entitlements": 1,  # the company with its live pools, one statement
     "seat list": 2,  # the pool's counts, its seats
 }

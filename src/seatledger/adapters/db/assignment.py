@@ -11,7 +11,13 @@ seat and no event is written and the statement answers no row. The events were r
 the statement, from the seat about to be inserted, whose every field the caller knows except
 two the statement finds: the pool's company and the company's live member of that address.
 Those are merged into the seat's events' payloads from the inserted row (where the rendered
-object has them: the API's seat names its member, not its company). SQLite keeps the
+object has them: the API's seat names its member, not its company).
+
+Snapshots: a statement that waited for the pool's row (a concurrent assignment held it) reads
+the other tables from its snapshot taken before the wait, as the single ``UPDATE`` always did
+for the owner's status. The member looked up by address is read from that snapshot too: a
+member created in that instant is not linked here, and the claim finds it by its address.
+Uniqueness (``uq_seats_pool_email``) is checked against every committed row, not the snapshot. SQLite keeps the
 statements one by one (``SeatPools.take``, ``Seats.add``, the outbox insert at commit).
 """
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from seatledger.adapters.db import revocation
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.assignment import SEAT_PREFIX, assignment
 from seatledger.adapters.db.constraints import translated_violations
@@ -248,18 +249,22 @@ class Seats:
 
     async def revoke(
         self, seat_id: str, now: datetime, *, scope_company_id: str | None = None
-    ) -> tuple[Seat, bool] | None:
-        """``Seat.revoke`` on a live seat, and whether its pool follows members (a
-        subscription's on a ``members`` price); None when it is revoked already (or absent)."""
-        row = (
-            await self._connection.execute(
-                update(_seats)
-                .where(_scoped(seat_id, scope_company_id), _seats.c.status.in_(LIVE))
-                .values(status="revoked", revoked_at=now, token_hash=None, token_expires_at=None)
-                .returning(*_COLUMNS, _seat_sync())
-            )
-        ).first()
-        return None if row is None else (seat_from_row(row), row.seat_sync == "members")
+    ) -> tuple[Seat, bool, list[Any]] | None:
+        """``Seat.revoke`` on a live seat, its pool's seat released and its live grants revoked
+        (``seatledger.adapters.db.revocation``: one statement on PostgreSQL). Answers the seat,
+        whether its pool follows members (a subscription's on a ``members`` price) and the
+        grants' rows revoked now; None when it is revoked already (or absent)."""
+        statement = (
+            update(_seats)
+            .where(_scoped(seat_id, scope_company_id), _seats.c.status.in_(LIVE))
+            .values(status="revoked", revoked_at=now, token_hash=None, token_expires_at=None)
+            .returning(*_COLUMNS, _seat_sync())
+        )
+        revoked = await revocation.revoke(self._connection, statement, seat_id, now)
+        if revoked is None:
+            return None
+        row = revoked.seat
+        return seat_from_row(row), row.seat_sync == "members", revoked.grants
 
     async def live_ids_of_member(self, member_id: str) -> list[str]:
         rows = await self._connection.execute(
