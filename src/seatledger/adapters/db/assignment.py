@@ -17,8 +17,10 @@ Snapshots: a statement that waited for the pool's row (a concurrent assignment h
 the other tables from its snapshot taken before the wait, as the single ``UPDATE`` always did
 for the owner's status. The member looked up by address is read from that snapshot too: a
 member created in that instant is not linked here, and the claim finds it by its address.
-Uniqueness (``uq_seats_pool_email``) is checked against every committed row, not the snapshot. SQLite keeps the
-statements one by one (``SeatPools.take``, ``Seats.add``, the outbox insert at commit).
+Uniqueness (``uq_seats_pool_email``) is checked against every committed row, not the snapshot.
+
+SQLite keeps the statements one by one (``SeatPools.take``, ``Seats.add``, the outbox insert
+at commit).
 """
 
 from __future__ import annotations
