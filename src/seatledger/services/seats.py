@@ -321,12 +321,16 @@ async def list_seats(
     ref = pool_of(subscription_id, order_id)
     size = check_limit(limit)
     async with rt.reading() as uow:
-        pool = await uow.pools.get(ref, scope_company_id=scope_company_id)
-        if pool is None:
-            raise NotFound(ref.noun, field=ref.field)
-        seats = await uow.seats.page(
-            ref, include_revoked=include_revoked, cursor=cursor, limit=size
+        found = await uow.seats.page_of_pool(
+            ref,
+            include_revoked=include_revoked,
+            cursor=cursor,
+            limit=size,
+            scope_company_id=scope_company_id,
         )
+    if found is None:
+        raise NotFound(ref.noun, field=ref.field)
+    pool, seats = found
     return SeatList(
         page=page_of(seats, [s.id for s in seats], size),
         total_seats=pool.seats,

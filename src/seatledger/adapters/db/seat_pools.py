@@ -127,6 +127,7 @@ def _assignable(ref: PoolRef, scope_company_id: str | None) -> ColumnElement[boo
 
 
 def _returning(kind: PoolKind) -> list[Any]:
+    """The pool's columns with its owner's company, price and status (``pool_from_row``)."""
     owner = OWNERS[kind]
     return [
         _pools.c.id,
@@ -137,6 +138,9 @@ def _returning(kind: PoolKind) -> list[Any]:
         _of_owner(owner, "price_id").label("price_id"),
         _of_owner(owner, "status").label("owner_status"),
     ]
+
+
+pool_columns = _returning
 
 
 def taking(ref: PoolRef, scope_company_id: str | None) -> ReturningUpdate[Any]:
@@ -274,6 +278,7 @@ __all__ = [
     "counted",
     "due_subscriptions",
     "lock_subscription",
+    "pool_columns",
     "pool_from_row",
     "taking",
 ]

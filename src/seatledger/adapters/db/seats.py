@@ -23,7 +23,7 @@ from seatledger.adapters.db import revocation
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.assignment import SEAT_PREFIX, assignment
 from seatledger.adapters.db.constraints import translated_violations
-from seatledger.adapters.db.seat_pools import correlated, pool_from_row
+from seatledger.adapters.db.seat_pools import correlated, pool_columns, pool_from_row
 from seatledger.domain.seat import Invitation, Seat
 from seatledger.domain.seat_pool import PoolKind, PoolRef, SeatPool
 
@@ -151,15 +151,7 @@ class Seats:
             row = (await self._connection.execute(statement)).first()
         if row is None:
             return None
-        fields = row._mapping
-        seat = SimpleNamespace(
-            **{
-                name[len(SEAT_PREFIX) :]: value
-                for name, value in fields.items()
-                if name.startswith(SEAT_PREFIX)
-            }
-        )
-        return pool_from_row(row), seat_from_row(seat, invitation, kind=ref.kind)
+        return pool_from_row(row), seat_from_row(_prefixed(row), invitation, kind=ref.kind)
 
     async def take_token(self, token_hash: str, now: datetime) -> tuple[Seat, str] | None:
         """The pending seat behind a live token, its token spent in the same statement (a
@@ -305,18 +297,39 @@ class Seats:
         ).first()
         return row is not None
 
-    async def page(
-        self, ref: PoolRef, *, include_revoked: bool, cursor: str | None, limit: int
-    ) -> list[Seat]:
-        """Up to ``limit + 1`` seats of the pool after ``cursor``, by id (one more tells that
-        there are more)."""
-        query = select(*_seats.c).where(_seats.c.pool_id == ref.id)
+    async def page_of_pool(
+        self,
+        ref: PoolRef,
+        *,
+        include_revoked: bool,
+        cursor: str | None,
+        limit: int,
+        scope_company_id: str | None = None,
+    ) -> tuple[SeatPool, list[Seat]] | None:
+        """The pool with its counts and up to ``limit + 1`` of its seats after ``cursor``, by
+        id (one more tells that there are more), in one statement: the pool's row joined with
+        its seats (a pool without one answers one row without a seat).
+        None when the pool is absent, of another kind, or outside the company's scope."""
+        joined = _seats.c.pool_id == t.seat_pools.c.id
         if not include_revoked:
-            query = query.where(_seats.c.status.in_(LIVE))
+            joined = and_(joined, _seats.c.status.in_(LIVE))
         if cursor:
-            query = query.where(_seats.c.id > cursor)
-        rows = await self._connection.execute(query.order_by(_seats.c.id).limit(limit + 1))
-        return [seat_from_row(row, kind=ref.kind) for row in rows]
+            joined = and_(joined, _seats.c.id > cursor)
+        query = (
+            select(
+                *pool_columns(ref.kind),
+                *[column.label(SEAT_PREFIX + column.name) for column in _seats.c],
+            )
+            .select_from(t.seat_pools.outerjoin(_seats, joined))
+            .where(t.seat_pools.c.id == ref.id, t.seat_pools.c.kind == ref.kind)
+            .order_by(_seats.c.id)
+            .limit(limit + 1)
+        )
+        rows = (await self._connection.execute(query)).all()
+        if not rows or (scope_company_id is not None and rows[0].company_id != scope_company_id):
+            return None
+        seats = [_prefixed(row) for row in rows if row.seat_id is not None]
+        return pool_from_row(rows[0]), [seat_from_row(row, kind=ref.kind) for row in seats]
 
     async def count_live(self, pool_id: str) -> int:
         """Recount from the seat rows (the counter's cross-check in tests and reconciliation)."""
@@ -329,6 +342,17 @@ class Seats:
                 )
             ).scalar_one()
         )
+
+
+def _prefixed(row: Any) -> SimpleNamespace:
+    """The seat's columns of a row that also carries its pool's (``SEAT_PREFIX``)."""
+    return SimpleNamespace(
+        **{
+            name[len(SEAT_PREFIX) :]: value
+            for name, value in row._mapping.items()
+            if name.startswith(SEAT_PREFIX)
+        }
+    )
 
 
 def _scoped(seat_id: str, scope_company_id: str | None) -> ColumnElement[bool]:
