@@ -14,7 +14,7 @@ from tests.e2e.round_trips import RoundTrips, counting
 # BEGIN, no ROLLBACK): their statements alone.
 EXPECTED = {
     "assign": 3,  # BEGIN, one statement (take the pool's seat, insert it and its events), COMMIT
-    "claim": 11,  # the token's seat comes with its pool's price: no separate price read
+    "claim": 8,  # BEGIN, token, member unless one exists, seat, benefits, session, outbox, COMMIT
     "revoke": 5,  # BEGIN, the seat revoked with its pool's seat freed, the grants, outbox, COMMIT
     "entitlements": 1,  # the company with its live pools, one statement
     "seat list": 1,  # the pool's counts joined with its page of seats

@@ -41,6 +41,7 @@ from seatledger.services.claims import (
     claim_in,
     claim_seat,
     lookup_invitation,
+    product_of_price,
 )
 from seatledger.services.pages import Page, check_limit, page_of
 from seatledger.services.runtime import Runtime
@@ -159,7 +160,8 @@ async def assign_seat(
                 _emit_invitation_email(uow, assigned[1], invitation)
         pool, seat = assigned
         if immediate_claim:
-            seat, _ = await claim_in(uow, rt, seat, pool.price_id, now)
+            product_id = await product_of_price(uow.connection, pool.price_id)
+            seat, _ = await claim_in(uow, rt, seat, product_id, now)
         await uow.commit()
     return seat
 

@@ -51,6 +51,23 @@ def _price_of_owner() -> Any:
     ).label("price_id")
 
 
+def _product_of_owner() -> Any:
+    """The product of the owning subscription's or order's price, in the seat's statement (one
+    table per subquery level, as in ``_seat_sync``)."""
+    price = func.coalesce(
+        select(t.subscriptions.c.price_id)
+        .where(t.subscriptions.c.id == _pool_id)
+        .scalar_subquery(),
+        select(t.orders.c.price_id).where(t.orders.c.id == _pool_id).scalar_subquery(),
+    )
+    return (
+        select(t.prices.c.product_id)
+        .where(t.prices.c.id == price)
+        .scalar_subquery()
+        .label("product_id")
+    )
+
+
 def _seat_sync() -> Any:
     """The owning subscription's price's ``seat_sync`` (None for an order's seat); one table
     per subquery level, as SQLite leaves RETURNING's columns unqualified."""
@@ -156,7 +173,8 @@ class Seats:
     async def take_token(self, token_hash: str, now: datetime) -> tuple[Seat, str] | None:
         """The pending seat behind a live token, its token spent in the same statement (a
         second claim, or a revocation racing this one, finds no pending seat behind it); with
-        its pool's price. None for a used, expired, revoked or unknown token."""
+        its pool's product (whose benefits the claim grants). None for a used, expired,
+        revoked or unknown token."""
         row = (
             await self._connection.execute(
                 update(_seats)
@@ -166,10 +184,10 @@ class Seats:
                     _seats.c.token_expires_at > now,
                 )
                 .values(token_hash=None, token_expires_at=None)
-                .returning(*_COLUMNS, _price_of_owner())
+                .returning(*_COLUMNS, _product_of_owner())
             )
         ).first()
-        return None if row is None else (seat_from_row(row), row.price_id)
+        return None if row is None else (seat_from_row(row), row.product_id)
 
     async def pending_by_token(
         self, token_hash: str, now: datetime
