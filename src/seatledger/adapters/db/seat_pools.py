@@ -2,14 +2,17 @@
 price, as ``SeatPool`` values (``seatledger.domain.seat_pool``).
 
 A pool shares its owner's id, so the owner's row is found by the pool's id, and a seat's
-``pool_id`` is its subscription's or order's id. The counts are written only here; the rules
-the statements enforce are stated by the domain's methods:
+``pool_id`` is its subscription's or order's id. The counts are written only here and in the
+statements that take or free a seat with the seat's own change (``assignment``,
+``revocation``, beside this module); the rules the statements enforce are stated by the
+domain's methods:
 
 * ``take``: ``SeatPool.take`` as one conditional update (capacity and assignability, the
   owner's row read in the same statement); None when refused, and ``SeatPool.take`` on a fresh
   read then names why;
-* ``release``: ``SeatPool.release``; ``resize``: ``SeatPool.grow``/``shrink``/``resize``, under
-  the pool's and the subscription's row locks (``lock_subscription``) taken by the use case.
+* ``release``: ``SeatPool.release``, in a seat's revoking statement (``revocation``);
+* ``resize``: ``SeatPool.grow``/``shrink``/``resize``, under the pool's and the subscription's
+  row locks (``lock_subscription``) taken by the use case.
 """
 
 from __future__ import annotations
@@ -229,14 +232,6 @@ class SeatPools:
             )
         ).first()
         return row is not None
-
-    async def release(self, pool_id: str) -> None:
-        """One seat of the pool free again (a seat was revoked)."""
-        await self._connection.execute(
-            update(_pools)
-            .where(_pools.c.id == pool_id)
-            .values(assigned_seats=_pools.c.assigned_seats - 1)
-        )
 
     async def resize(self, pool_id: str, seats: int, *, assigned_delta: int = 0) -> None:
         """The pool's purchased count (and assigned count, moved by ``assigned_delta``):
