@@ -26,14 +26,15 @@ at commit).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, Select, cast, func, insert, literal, select, true, union_all
+from sqlalchemy import JSON, Select, bindparam, cast, func, insert, select, true, union_all
 from sqlalchemy.dialects.postgresql import JSONB
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.seat_pools import taking
-from seatledger.domain.seat_pool import PoolRef
+from seatledger.domain.seat_pool import PoolKind, PoolRef
 
 _seats = t.seats
 _outbox = t.outbox
@@ -41,23 +42,63 @@ SEAT_PREFIX = "seat_"  # the seat's columns in the answer, apart from the pool's
 FOUND = ("company_id", "member_id")  # the seat's fields the statement finds
 
 
-def _typed(value: Any, column: Any) -> Any:
-    return literal(value, type_=column.type)
+def _bound(name: str, column: Any) -> Any:
+    return bindparam(name, type_=column.type)
 
 
-def _event(row: dict[str, Any], seat: Any, *, of_seat: bool) -> Select[Any]:
-    payload: Any = _typed(row["payload"], _outbox.c.payload)
-    # The fields only the statement knows, those the rendered object carries.
-    found = [name for name in FOUND if of_seat and name in row["payload"]]
-    if found:
+def _event(i: int, seat: Any, found: tuple[str, ...]) -> Select[Any]:
+    payload: Any = _bound(f"e{i}_payload", _outbox.c.payload)
+    if found:  # the seat's fields only the statement knows, those the rendered object carries
         pairs = [part for name in found for part in (name, seat.c[name])]
         payload = cast(cast(payload, JSONB).op("||")(func.jsonb_build_object(*pairs)), JSON)
     return select(
-        _typed(row["event_id"], _outbox.c.event_id).label("event_id"),
-        _typed(row["type"], _outbox.c.type).label("type"),
+        _bound(f"e{i}_event_id", _outbox.c.event_id).label("event_id"),
+        _bound(f"e{i}_type", _outbox.c.type).label("type"),
         payload.label("payload"),
-        _typed(row["created_at"], _outbox.c.created_at).label("created_at"),
+        _bound(f"e{i}_created_at", _outbox.c.created_at).label("created_at"),
     ).select_from(seat)
+
+
+@lru_cache(maxsize=64)
+def _statement(
+    kind: PoolKind, scoped: bool, columns: tuple[str, ...], events: tuple[tuple[str, ...], ...]
+) -> Select[Any]:
+    """The statement of one shape, built once with bind parameters (building a Core statement
+    per request costs more CPU than the round trips it saves). ``events``: per outbox row, the
+    fields of the seat merged into its payload."""
+    taken = taking(kind, bindparam("pool_id"), bindparam("scope") if scoped else None).cte("taken")
+    member = (
+        select(t.members.c.id)
+        .where(
+            t.members.c.company_id == taken.c.company_id,
+            t.members.c.removed_at.is_(None),
+            t.members.c.email == bindparam("email"),
+        )
+        .scalar_subquery()
+    )
+    source = select(
+        *[_bound(f"v_{name}", _seats.c[name]).label(name) for name in columns],
+        taken.c.company_id,
+        _bound("pool_id", _seats.c.pool_id).label("pool_id"),
+        _bound("email", _seats.c.email).label("email"),
+        member.label("member_id"),
+    ).select_from(taken)
+    seat = (
+        insert(_seats)
+        .from_select([*columns, "company_id", "pool_id", "email", "member_id"], source)
+        .returning(*_seats.c)
+        .cte("seat")
+    )
+    rows = [_event(i, seat, found) for i, found in enumerate(events)]
+    written = insert(_outbox).from_select(
+        ["event_id", "type", "payload", "created_at"],
+        rows[0] if len(rows) == 1 else union_all(*rows),
+    )
+    return (
+        select(*taken.c, *[column.label(SEAT_PREFIX + column.name) for column in seat.c])
+        .select_from(taken.join(seat, true()))
+        .add_cte(written.cte("events"))
+    )
 
 
 def assignment(
@@ -68,44 +109,22 @@ def assignment(
     seat_events: Sequence[dict[str, Any]],
     events: Sequence[dict[str, Any]] = (),
     scope_company_id: str | None = None,
-) -> Select[Any]:
-    """The statement: ``values`` are the seat's columns but its company, pool, email and
-    member; ``seat_events`` and ``events`` are outbox rows (``UnitOfWork.event_row``), the
-    former the seat's own, their payloads completed with its company and member."""
-    taken = taking(ref, scope_company_id).cte("taken")
-    member = (
-        select(t.members.c.id)
-        .where(
-            t.members.c.company_id == taken.c.company_id,
-            t.members.c.removed_at.is_(None),
-            t.members.c.email == email,
-        )
-        .scalar_subquery()
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement and its parameters: ``values`` are the seat's columns but its company,
+    pool, email and member; ``seat_events`` and ``events`` are outbox rows
+    (``UnitOfWork.event_row``), the former the seat's own, their payloads completed with its
+    company and member."""
+    rows = [*seat_events, *events]
+    shape = tuple(
+        tuple(name for name in FOUND if i < len(seat_events) and name in row["payload"])
+        for i, row in enumerate(rows)
     )
-    source = select(
-        *[_typed(value, _seats.c[name]).label(name) for name, value in values.items()],
-        taken.c.company_id,
-        _typed(ref.id, _seats.c.pool_id).label("pool_id"),
-        _typed(email, _seats.c.email).label("email"),
-        member.label("member_id"),
-    ).select_from(taken)
-    seat = (
-        insert(_seats)
-        .from_select([*values, "company_id", "pool_id", "email", "member_id"], source)
-        .returning(*_seats.c)
-        .cte("seat")
-    )
-    rows = [_event(row, seat, of_seat=True) for row in seat_events]
-    rows += [_event(row, seat, of_seat=False) for row in events]
-    written = insert(_outbox).from_select(
-        ["event_id", "type", "payload", "created_at"],
-        rows[0] if len(rows) == 1 else union_all(*rows),
-    )
-    return (
-        select(*taken.c, *[column.label(SEAT_PREFIX + column.name) for column in seat.c])
-        .select_from(taken.join(seat, true()))
-        .add_cte(written.cte("events"))
-    )
+    statement = _statement(ref.kind, scope_company_id is not None, tuple(values), shape)
+    parameters = {f"v_{name}": value for name, value in values.items()}
+    parameters.update(pool_id=ref.id, scope=scope_company_id, email=email)
+    for i, row in enumerate(rows):
+        parameters.update({f"e{i}_{name}": value for name, value in row.items()})
+    return statement, parameters
 
 
 __all__ = ["SEAT_PREFIX", "assignment"]

@@ -117,12 +117,10 @@ SUBSCRIPTION_COLUMNS = counted(t.subscriptions)
 ORDER_COLUMNS = counted(t.orders)
 
 
-def _assignable(ref: PoolRef, scope_company_id: str | None) -> ColumnElement[bool]:
+def _assignable(kind: PoolKind, scope_company_id: Any) -> ColumnElement[bool]:
     """``SeatPool.check_assignable`` in SQL, on the owner's row."""
-    owner = OWNERS[ref.kind]
-    status = (
-        owner.c.status != "canceled" if ref.kind == "subscription" else owner.c.status == "paid"
-    )
+    owner = OWNERS[kind]
+    status = owner.c.status != "canceled" if kind == "subscription" else owner.c.status == "paid"
     condition = and_(owner.c.id == _pools.c.id, owner.c.company_id.is_not(None), status)
     if scope_company_id is not None:
         condition = and_(condition, owner.c.company_id == scope_company_id)
@@ -146,19 +144,20 @@ def _returning(kind: PoolKind) -> list[Any]:
 pool_columns = _returning
 
 
-def taking(ref: PoolRef, scope_company_id: str | None) -> ReturningUpdate[Any]:
+def taking(kind: PoolKind, pool_id: Any, scope_company_id: Any) -> ReturningUpdate[Any]:
     """``SeatPool.take`` as one conditional update answering the pool after (``take``; the
-    first step of an assignment made in one statement, ``seatledger.adapters.db.assignment``)."""
+    first step of an assignment made in one statement, ``seatledger.adapters.db.assignment``,
+    which passes bind parameters for the pool's id and the scope)."""
     return (
         update(_pools)
         .where(
-            _pools.c.id == ref.id,
-            _pools.c.kind == ref.kind,
+            _pools.c.id == pool_id,
+            _pools.c.kind == kind,
             _pools.c.assigned_seats < _pools.c.seats,
-            _assignable(ref, scope_company_id),
+            _assignable(kind, scope_company_id),
         )
         .values(assigned_seats=_pools.c.assigned_seats + 1)
-        .returning(*_returning(ref.kind))
+        .returning(*_returning(kind))
     )
 
 
@@ -217,7 +216,8 @@ class SeatPools:
         """One seat of the pool, atomically: the capacity guard is the conditional update
         ``assigned_seats < seats`` (concurrent takes queue on the pool's row and each sees the
         count its predecessor left). Answers the pool after, or None when refused."""
-        row = (await self._connection.execute(taking(ref, scope_company_id))).first()
+        statement = taking(ref.kind, ref.id, scope_company_id)
+        row = (await self._connection.execute(statement)).first()
         return None if row is None else pool_from_row(row)
 
     async def take_any(self, pool_id: str) -> bool:

@@ -156,7 +156,7 @@ class Seats:
         """PostgreSQL: a seat of the pool taken (``SeatPools.take``), the seat added for an
         email (``add``) and its events written, in one statement (``assignment``). Answers the
         pool after and the seat, or None when the pool refused (nothing was written)."""
-        statement = assignment(
+        statement, parameters = assignment(
             ref,
             values,
             email=email,
@@ -165,7 +165,7 @@ class Seats:
             scope_company_id=scope_company_id,
         )
         with translated_violations():  # the person holds a live seat of this pool already
-            row = (await self._connection.execute(statement)).first()
+            row = (await self._connection.execute(statement, parameters)).first()
         if row is None:
             return None
         return pool_from_row(row), seat_from_row(_prefixed(row), invitation, kind=ref.kind)
