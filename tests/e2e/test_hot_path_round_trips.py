@@ -13,11 +13,11 @@ from tests.e2e.round_trips import RoundTrips, counting
 # Round trips per request, BEGIN and COMMIT included. Reads run outside a transaction (no
 # BEGIN, no ROLLBACK): their statements alone.
 EXPECTED = {
-    "assign": 5,  # BEGIN, UPDATE pool … RETURNING, INSERT seat … RETURNING, INSERT outbox, COMMIT
-    "claim": 11,  # the token's seat comes with its pool's price: no separate price read
-    "revoke": 6,  # the seat is revoked in its scope at once: no read before
-    "entitlements": 2,  # the company, its pools
-    "seat list": 2,  # the pool's counts, its seats
+    "assign": 3,  # BEGIN, one statement (take the pool's seat, insert it and its events), COMMIT
+    "claim": 8,  # BEGIN, token, member unless one exists, seat, benefits, session, outbox, COMMIT
+    "revoke": 5,  # BEGIN, the seat revoked with its pool's seat freed, the grants, outbox, COMMIT
+    "entitlements": 1,  # the company with its live pools, one statement
+    "seat list": 1,  # the pool's counts joined with its page of seats
 }
 
 

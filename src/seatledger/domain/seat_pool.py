@@ -13,8 +13,8 @@ enforces the same rules atomically (see ``seatledger.adapters.db.seat_pools``):
 * capacity: the conditional ``UPDATE seat_pools SET assigned_seats = assigned_seats + 1 WHERE
   assigned_seats < seats AND <owner assignable>`` (``SeatPools.take``), behind it the CHECK
   ``assigned_seats <= seats``;
-* release: ``UPDATE seat_pools SET assigned_seats = assigned_seats - 1`` in the statement that
-  follows the revoking one (``SeatPools.release``), the CHECK ``assigned_seats >= 0`` behind it;
+* release: ``UPDATE seat_pools SET assigned_seats = assigned_seats - 1`` with the revoking
+  statement (``seatledger.adapters.db.revocation``), the CHECK ``assigned_seats >= 0`` behind it;
 * growing and shrinking: the pool's and the subscription's row locks (``lock_subscription``),
   then ``SeatPools.resize``, guarded by ``assigned_seats + delta <= seats``.
 """

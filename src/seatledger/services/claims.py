@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import and_, exists, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
@@ -96,13 +96,15 @@ async def claim_seat(rt: Runtime, token: str, *, open_session: bool = False) -> 
         found = await uow.seats.take_token(token_hash, now)
         if found is None:
             raise InvalidToken()
-        pending, price_id = found
-        seat, granted = await claim_in(uow, rt, pending, price_id, now)
+        pending, product_id = found
+        seat, granted = await claim_in(uow, rt, pending, product_id, now)
         _check_answerable(granted)
         session = None
         if open_session:
             assert seat.member_id is not None  # a claimed seat has its holder
-            session = await customer_sessions.open_session(uow, rt, seat.member_id)
+            session = await customer_sessions.open_session(
+                uow, rt, seat.member_id, company_id=seat.company_id
+            )
         await uow.commit()
     return Claim(seat=seat, grants=tuple(granted), session=session)
 
@@ -119,19 +121,16 @@ def _check_answerable(granted: list[BenefitGrant]) -> None:
 
 
 async def _member_for(uow: UnitOfWork, rt: Runtime, company_id: str, email: str) -> str:
-    """The company's member with this email, created as a plain member when there is none."""
+    """The company's member with this email, created as a plain member when there is none: one
+    statement inserts it unless a live one exists (the common case: a seat is linked to the
+    company's member of its address when it is assigned, so a claim that gets here usually
+    makes one); only when another exists after all is it read."""
     connection = uow.connection
-    existing = (
-        await connection.execute(
-            select(t.members.c.id).where(
-                t.members.c.company_id == company_id,
-                t.members.c.email == email,
-                t.members.c.removed_at.is_(None),
-            )
-        )
-    ).scalar()
-    if existing is not None:
-        return str(existing)
+    live = and_(
+        t.members.c.company_id == company_id,
+        t.members.c.email == email,
+        t.members.c.removed_at.is_(None),
+    )
     member = Member(
         id=new_id("mem"),
         company_id=company_id,
@@ -141,30 +140,54 @@ async def _member_for(uow: UnitOfWork, rt: Runtime, company_id: str, email: str)
         role="member",
         created_at=rt.clock.now(),
     )
-    await connection.execute(
-        insert(t.members).values(
-            id=member.id,
-            company_id=company_id,
-            email=email,
-            role="member",
-            created_at=member.created_at,
+    values = {
+        "id": member.id,
+        "company_id": company_id,
+        "email": email,
+        "role": "member",
+        "created_at": member.created_at,
+    }
+    source = select(
+        *[
+            literal(value, type_=t.members.c[name].type).label(name)
+            for name, value in values.items()
+        ]
+    ).where(~exists(select(t.members.c.id).where(live)))
+    made = (
+        await connection.execute(
+            insert(t.members).from_select(list(values), source).returning(t.members.c.id)
         )
-    )
+    ).first()
+    if made is None:
+        existing = (await connection.execute(select(t.members.c.id).where(live))).scalar_one()
+        return str(existing)
     uow.emit(EventType.MEMBER_ADDED, member)
     return member.id
 
 
 async def claim_in(
-    uow: UnitOfWork, rt: Runtime, pending: Seat, price_id: str, now: datetime
+    uow: UnitOfWork, rt: Runtime, pending: Seat, product_id: str, now: datetime
 ) -> tuple[Seat, list[BenefitGrant]]:
+    """``Seat.claim`` for the holder (``_member_for``), and the product's benefits granted."""
     member_id = pending.member_id or await _member_for(uow, rt, pending.company_id, pending.email)
     seat = await uow.seats.mark_claimed(pending.claim(member_id, now))
     uow.emit(EventType.SEAT_CLAIMED, seat)
-    product = await _product_of_price(uow.connection, price_id)
     granted = await grants.grant_benefits(
-        uow, rt, seat_id=seat.id, member_id=member_id, product_id=product.id
+        uow, rt, seat_id=seat.id, member_id=member_id, product_id=product_id
     )
     return seat, granted
 
 
-__all__ = ["Claim", "InvitationView", "claim_in", "claim_seat", "lookup_invitation"]
+async def product_of_price(connection: AsyncConnection, price_id: str) -> str:
+    """The product of a price (whose benefits a claim grants)."""
+    return str((await _product_of_price(connection, price_id)).id)
+
+
+__all__ = [
+    "Claim",
+    "InvitationView",
+    "claim_in",
+    "claim_seat",
+    "lookup_invitation",
+    "product_of_price",
+]

@@ -68,25 +68,34 @@ async def create_customer_session(
 
 
 async def open_session(
-    uow: UnitOfWork, rt: Runtime, member_id: str, *, field: str = "member_id"
+    uow: UnitOfWork,
+    rt: Runtime,
+    member_id: str,
+    *,
+    field: str = "member_id",
+    company_id: str | None = None,
 ) -> NewSession:
     """Inside a caller's unit of work (a claim opens its claimer's session in the same
-    transaction, so a claim never stands without the session it promised); does not commit."""
+    transaction, so a claim never stands without the session it promised); does not commit.
+    ``company_id``: the caller knows the member is live and the company's (a claim just made
+    it the seat's holder), so it is not read again."""
     now = rt.clock.now()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    member = (
-        await uow.connection.execute(
-            select(t.members.c.id, t.members.c.company_id).where(
-                t.members.c.id == member_id, t.members.c.removed_at.is_(None)
+    if company_id is None:
+        member = (
+            await uow.connection.execute(
+                select(t.members.c.id, t.members.c.company_id).where(
+                    t.members.c.id == member_id, t.members.c.removed_at.is_(None)
+                )
             )
-        )
-    ).first()
-    if member is None:
-        raise NotFound("member", field=field)
+        ).first()
+        if member is None:
+            raise NotFound("member", field=field)
+        company_id = member.company_id
     session = NewSession(
         id=new_id("cs"),
-        member_id=member.id,
-        company_id=member.company_id,
+        member_id=member_id,
+        company_id=company_id,
         token=token,
         portal_url=f"{rt.settings.public_url}/portal?session={quote(token, safe='')}",
         expires_at=now + SESSION_TTL,

@@ -9,11 +9,8 @@ demand, so it counts as its ``maximum_seats`` (None: unlimited).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import CompoundSelect, Table, select, union_all
-
-from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.entitlements import live_pools
 from seatledger.domain.errors import NotFound
 from seatledger.services.runtime import Runtime
 
@@ -45,45 +42,14 @@ class CompanyEntitlements:
     products: tuple[ProductEntitlement, ...]
 
 
-def _columns(table: Table) -> tuple[Any, ...]:
-    """The same projection of both owners' pools."""
-    return (
-        t.seat_pools.c.seats,
-        t.seat_pools.c.assigned_seats,
-        t.prices.c.product_id,
-        t.prices.c.seat_sync,
-        t.prices.c.definition,
-    )
-
-
-def _pools(company_id: str) -> CompoundSelect[Any]:
-    subscriptions = (
-        select(*_columns(t.subscriptions))
-        .join(t.seat_pools, t.seat_pools.c.id == t.subscriptions.c.id)
-        .join(t.prices, t.prices.c.id == t.subscriptions.c.price_id)
-        .where(t.subscriptions.c.company_id == company_id, t.subscriptions.c.status != "canceled")
-    )
-    orders = (
-        select(*_columns(t.orders))
-        .join(t.seat_pools, t.seat_pools.c.id == t.orders.c.id)
-        .join(t.prices, t.prices.c.id == t.orders.c.price_id)
-        .where(t.orders.c.company_id == company_id, t.orders.c.status == "paid")
-    )
-    return union_all(subscriptions, orders)
-
-
 async def company_entitlements(rt: Runtime, company_id: str) -> CompanyEntitlements:
     async with rt.reading() as uow:
-        connection = uow.connection
-        exists = (
-            await connection.execute(select(t.companies.c.id).where(t.companies.c.id == company_id))
-        ).first()
-        if exists is None:
-            raise NotFound("company")
-        rows = (await connection.execute(_pools(company_id))).all()
+        pools = await live_pools(uow.connection, company_id)
+    if pools is None:
+        raise NotFound("company")
     per_product: dict[str, SeatCounts] = {}
-    for row in rows:
-        limit = row.seats
+    for row in pools:
+        limit: int | None = row.seats
         if row.seat_sync == "members":
             limit = row.definition.get("maximum_seats")
         counts = SeatCounts(limit, row.assigned_seats)

@@ -1,6 +1,6 @@
 """Benefit grants: created when a seat is claimed, revoked with it; what a member holds.
 
-``grant_benefits`` and ``revoke_benefits`` run inside the seat use case's unit of work (claim,
+``grant_benefits`` and ``emit_revoked`` run inside the seat use case's unit of work (claim,
 revoke, member removal, cancellation) and never commit: a grant exists exactly when its seat is
 claimed. Each writes its events (``benefit_grant.created`` / ``benefit_grant.revoked``) to the
 same outbox batch, so the merchant hears of a grant only if the claim is kept.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -145,18 +145,20 @@ def _granted_properties(benefit: Any) -> dict[str, Any]:
 
 
 async def revoke_benefits(uow: UnitOfWork, rt: Runtime, *, seat_id: str) -> list[BenefitGrant]:
-    """Revoke the seat's live grants (one UPDATE … RETURNING); does not commit.
-
-    Answers the grants revoked now, each with a ``benefit_grant.revoked`` event; a seat without
-    live grants answers ``[]`` and emits nothing.
-    """
+    """Revoke the seat's live grants (one UPDATE … RETURNING) without revoking the seat; does
+    not commit. A seat's revocation revokes them in its own statement (``emit_revoked``)."""
     statement = (
         update(t.benefit_grants)
         .where(t.benefit_grants.c.seat_id == seat_id, t.benefit_grants.c.status == "granted")
         .values(status="revoked", revoked_at=rt.clock.now())
         .returning(*t.benefit_grants.c, _benefit_type)
     )
-    rows = (await uow.connection.execute(statement)).all()
+    return emit_revoked(uow, (await uow.connection.execute(statement)).all())
+
+
+def emit_revoked(uow: UnitOfWork, rows: Sequence[Any]) -> list[BenefitGrant]:
+    """The grants revoked with their seat (``Seats.revoke``: in its statement), each with a
+    ``benefit_grant.revoked`` event; a seat without live grants emits nothing."""
     revoked = sorted((grant_from_row(row) for row in rows), key=lambda grant: grant.id)
     for grant in revoked:
         uow.emit(EventType.BENEFIT_GRANT_REVOKED, grant)

@@ -71,12 +71,12 @@ async def grow(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> SeatPool:
     return _pool_of(updated)
 
 
-async def release_and_shrink(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> None:
-    """After a revocation, free its seat and remove it (``SeatPool.shrink``: never below the
-    price's minimum nor the seats assigned). The pool's row is locked (by the release) before
-    the subscription's, the order every use case takes them in (``lock_subscription``)."""
+async def shrink_after_release(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> None:
+    """After a revocation freed its seat, remove that seat (``SeatPool.shrink``: never below
+    the price's minimum nor the seats assigned). The pool's row is locked (by the release, in
+    the revoking statement) before the subscription's, the order every use case takes them in
+    (``lock_subscription``)."""
     connection = uow.connection
-    await uow.pools.release(subscription_id)
     row = await subscription_row(connection, subscription_id, None, lock=True)
     if row.status == "canceled" or row.company_id is None:
         return
@@ -94,4 +94,4 @@ async def release_and_shrink(uow: UnitOfWork, rt: Runtime, subscription_id: str)
     await apply_plan(uow, rt, row, standing, plan)
 
 
-__all__ = ["grow", "release_and_shrink"]
+__all__ = ["grow", "shrink_after_release"]

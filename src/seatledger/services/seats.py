@@ -6,7 +6,10 @@ enforced by one conditional update of the pool's counter (``SeatPools.take``): c
 assignments queue on the pool's row and each sees the count its predecessor left, so N
 simultaneous assignments to a pool with k free seats succeed exactly k times. The database's
 CHECK ``assigned_seats <= seats`` stands behind it. The read that names *why* an assignment was
-refused runs only on the failure path, so the hot path is two statements and the outbox insert.
+refused runs only on the failure path. On PostgreSQL an assignment to an email is one statement
+(``Seats.assign``: the take, the seat and its events in a data-modifying CTE) between BEGIN and
+COMMIT; SQLite, and an assignment to a member, take the seat, add it and write the events at
+commit, one statement each.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from seatledger.services.claims import (
     claim_in,
     claim_seat,
     lookup_invitation,
+    product_of_price,
 )
 from seatledger.services.pages import Page, check_limit, page_of
 from seatledger.services.runtime import Runtime
@@ -76,22 +80,26 @@ def _invitation(rt: Runtime, now: datetime) -> tuple[str, Invitation]:
     return hash_token(token), Invitation(url=url, token=token, expires_at=expires_at)
 
 
-def _emit_invitation_email(uow: UnitOfWork, seat: Seat, invitation: Invitation) -> None:
+def _invitation_email(seat: Seat, invitation: Invitation) -> dict[str, Any]:
     # The outbox row carries the link until the mail leaves; delivery scrubs it afterwards.
-    uow.emit(
-        "invitation.email",
-        {
-            "seat_id": seat.id,
-            "to": seat.email,
-            "url": invitation.url,
-            "expires_at": invitation.expires_at.isoformat(),
-        },
-    )
+    return {
+        "seat_id": seat.id,
+        "to": seat.email,
+        "url": invitation.url,
+        "expires_at": invitation.expires_at.isoformat(),
+    }
 
 
-async def _take(uow: UnitOfWork, rt: Runtime, ref: PoolRef, scope: str | None) -> SeatPool:
-    """A seat of the pool, or the refusal; a full pool that follows members grows by one."""
-    taken = await uow.pools.take(ref, scope_company_id=scope)
+def _emit_invitation_email(uow: UnitOfWork, seat: Seat, invitation: Invitation) -> None:
+    uow.emit("invitation.email", _invitation_email(seat, invitation))
+
+
+async def _take(
+    uow: UnitOfWork, rt: Runtime, ref: PoolRef, scope: str | None, *, refused: bool = False
+) -> SeatPool:
+    """A seat of the pool, or the refusal; a full pool that follows members grows by one.
+    ``refused``: the pool refused a take in this transaction already (no second try)."""
+    taken = None if refused else await uow.pools.take(ref, scope_company_id=scope)
     if taken is not None:
         return taken
     refusal = await _refusal(uow, ref, scope)
@@ -124,34 +132,100 @@ async def assign_seat(
     checked_metadata = check_metadata(metadata)
     now = rt.clock.now()
 
+    invitation: Invitation | None = None
+    token_hash: str | None = None
+    if not immediate_claim:
+        token_hash, invitation = _invitation(rt, now)
+    values: dict[str, Any] = {
+        "id": new_id("seat"),
+        "status": "pending",
+        "token_hash": token_hash,
+        "token_expires_at": invitation.expires_at if invitation else None,
+        "metadata": checked_metadata,
+        "created_at": now,
+    }
+    mail = send_email and invitation is not None
     async with rt.transaction() as uow:
-        pool = await _take(uow, rt, ref, scope_company_id)
-        assert pool.company_id is not None  # SeatPool.take refuses a pool without a company
-        invitation: Invitation | None = None
-        token_hash: str | None = None
-        if not immediate_claim:
-            token_hash, invitation = _invitation(rt, now)
-        values: dict[str, Any] = {
-            "id": new_id("seat"),
-            "company_id": pool.company_id,
-            "status": "pending",
-            "token_hash": token_hash,
-            "token_expires_at": invitation.expires_at if invitation else None,
-            "metadata": checked_metadata,
-            "created_at": now,
-        }
-        seat = await uow.seats.add(
-            ref, values, email=address, member_id=member_id, invitation=invitation
-        )
-        if seat is None:
-            raise NotFound("member", field="member_id")
-        uow.emit(EventType.SEAT_ASSIGNED, seat)
+        # PostgreSQL, for an email: one statement; SQLite, or for a member: step by step.
+        at_once = address is not None and member_id is None and uow.dialect == "postgresql"
+        assigned = None
+        if at_once and address is not None:
+            assigned = await _assign_at_once(
+                uow, ref, values, address, invitation, mail, scope_company_id
+            )
+        if assigned is None:  # a refusal by the statement above is named (or grown) here
+            taken = await _take(uow, rt, ref, scope_company_id, refused=at_once)
+            assigned = await _add(uow, ref, taken, values, address, member_id, invitation)
+            if mail and invitation is not None:
+                _emit_invitation_email(uow, assigned[1], invitation)
+        pool, seat = assigned
         if immediate_claim:
-            seat, _ = await claim_in(uow, rt, seat, pool.price_id, now)
-        elif send_email and invitation is not None:
-            _emit_invitation_email(uow, seat, invitation)
+            product_id = await product_of_price(uow.connection, pool.price_id)
+            seat, _ = await claim_in(uow, rt, seat, product_id, now)
         await uow.commit()
     return seat
+
+
+async def _assign_at_once(
+    uow: UnitOfWork,
+    ref: PoolRef,
+    values: dict[str, Any],
+    email: str,
+    invitation: Invitation | None,
+    mail: bool,
+    scope: str | None,
+) -> tuple[SeatPool, Seat] | None:
+    """The common case on PostgreSQL, in one statement (``Seats.assign``): its events are
+    rendered first from the seat about to be inserted (its company and member, which only the
+    statement finds, are filled in there). None when the pool refused: nothing was written."""
+    draft = Seat(
+        company_id="",  # the pool's company, set by the statement
+        subscription_id=ref.id if ref.kind == "subscription" else None,
+        order_id=ref.id if ref.kind == "order" else None,
+        member_id=None,  # the company's member of that address, set by the statement
+        email=email,
+        claimed_at=None,
+        revoked_at=None,
+        invitation=invitation,
+        id=values["id"],
+        status=values["status"],
+        metadata=values["metadata"],
+        created_at=values["created_at"],
+    )
+    mails = [_invitation_email(draft, invitation)] if mail and invitation is not None else []
+    return await uow.seats.assign(
+        ref,
+        values,
+        email=email,
+        invitation=invitation,
+        seat_events=[uow.event_row(EventType.SEAT_ASSIGNED, draft)],
+        events=[uow.event_row("invitation.email", payload) for payload in mails],
+        scope_company_id=scope,
+    )
+
+
+async def _add(
+    uow: UnitOfWork,
+    ref: PoolRef,
+    pool: SeatPool,
+    values: dict[str, Any],
+    email: str | None,
+    member_id: str | None,
+    invitation: Invitation | None,
+) -> tuple[SeatPool, Seat]:
+    """The seat, in the pool that gave it (``_take``), statement by statement."""
+    assert pool.company_id is not None  # SeatPool.take refuses a pool without a company
+    seat = await uow.seats.add(
+        ref,
+        {**values, "company_id": pool.company_id},
+        email=email,
+        member_id=member_id,
+        invitation=invitation,
+    )
+    if seat is None:
+        raise NotFound("member", field="member_id")
+    uow.emit(EventType.SEAT_ASSIGNED, seat)
+    return pool, seat
 
 
 async def _seat(uow: UnitOfWork, seat_id: str, scope_company_id: str | None) -> Seat:
@@ -202,13 +276,11 @@ async def revoke_in(
     revoked = await uow.seats.revoke(seat_id, rt.clock.now(), scope_company_id=scope_company_id)
     if revoked is None:
         return None
-    seat, follows_members = revoked
+    seat, follows_members, grant_rows = revoked  # its pool's seat is free, its grants revoked
     if follow_members and follows_members:
-        await seat_sync.release_and_shrink(uow, rt, seat.pool_id)
-    else:
-        await uow.pools.release(seat.pool_id)
+        await seat_sync.shrink_after_release(uow, rt, seat.pool_id)
     uow.emit(EventType.SEAT_REVOKED, seat)
-    await grants.revoke_benefits(uow, rt, seat_id=seat.id)
+    grants.emit_revoked(uow, grant_rows)
     return seat
 
 
@@ -251,12 +323,16 @@ async def list_seats(
     ref = pool_of(subscription_id, order_id)
     size = check_limit(limit)
     async with rt.reading() as uow:
-        pool = await uow.pools.get(ref, scope_company_id=scope_company_id)
-        if pool is None:
-            raise NotFound(ref.noun, field=ref.field)
-        seats = await uow.seats.page(
-            ref, include_revoked=include_revoked, cursor=cursor, limit=size
+        found = await uow.seats.page_of_pool(
+            ref,
+            include_revoked=include_revoked,
+            cursor=cursor,
+            limit=size,
+            scope_company_id=scope_company_id,
         )
+    if found is None:
+        raise NotFound(ref.noun, field=ref.field)
+    pool, seats = found
     return SeatList(
         page=page_of(seats, [s.id for s in seats], size),
         total_seats=pool.seats,

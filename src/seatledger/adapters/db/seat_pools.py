@@ -2,14 +2,17 @@
 price, as ``SeatPool`` values (``seatledger.domain.seat_pool``).
 
 A pool shares its owner's id, so the owner's row is found by the pool's id, and a seat's
-``pool_id`` is its subscription's or order's id. The counts are written only here; the rules
-the statements enforce are stated by the domain's methods:
+``pool_id`` is its subscription's or order's id. The counts are written only here and in the
+statements that take or free a seat with the seat's own change (``assignment``,
+``revocation``, beside this module); the rules the statements enforce are stated by the
+domain's methods:
 
 * ``take``: ``SeatPool.take`` as one conditional update (capacity and assignability, the
   owner's row read in the same statement); None when refused, and ``SeatPool.take`` on a fresh
   read then names why;
-* ``release``: ``SeatPool.release``; ``resize``: ``SeatPool.grow``/``shrink``/``resize``, under
-  the pool's and the subscription's row locks (``lock_subscription``) taken by the use case.
+* ``release``: ``SeatPool.release``, in a seat's revoking statement (``revocation``);
+* ``resize``: ``SeatPool.grow``/``shrink``/``resize``, under the pool's and the subscription's
+  row locks (``lock_subscription``) taken by the use case.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from seatledger.adapters.db import tables as t
 from seatledger.domain.errors import SeatsBelowAssigned
@@ -113,12 +117,10 @@ SUBSCRIPTION_COLUMNS = counted(t.subscriptions)
 ORDER_COLUMNS = counted(t.orders)
 
 
-def _assignable(ref: PoolRef, scope_company_id: str | None) -> ColumnElement[bool]:
+def _assignable(kind: PoolKind, scope_company_id: Any) -> ColumnElement[bool]:
     """``SeatPool.check_assignable`` in SQL, on the owner's row."""
-    owner = OWNERS[ref.kind]
-    status = (
-        owner.c.status != "canceled" if ref.kind == "subscription" else owner.c.status == "paid"
-    )
+    owner = OWNERS[kind]
+    status = owner.c.status != "canceled" if kind == "subscription" else owner.c.status == "paid"
     condition = and_(owner.c.id == _pools.c.id, owner.c.company_id.is_not(None), status)
     if scope_company_id is not None:
         condition = and_(condition, owner.c.company_id == scope_company_id)
@@ -126,6 +128,7 @@ def _assignable(ref: PoolRef, scope_company_id: str | None) -> ColumnElement[boo
 
 
 def _returning(kind: PoolKind) -> list[Any]:
+    """The pool's columns with its owner's company, price and status (``pool_from_row``)."""
     owner = OWNERS[kind]
     return [
         _pools.c.id,
@@ -136,6 +139,26 @@ def _returning(kind: PoolKind) -> list[Any]:
         _of_owner(owner, "price_id").label("price_id"),
         _of_owner(owner, "status").label("owner_status"),
     ]
+
+
+pool_columns = _returning
+
+
+def taking(kind: PoolKind, pool_id: Any, scope_company_id: Any) -> ReturningUpdate[Any]:
+    """``SeatPool.take`` as one conditional update answering the pool after (``take``; the
+    first step of an assignment made in one statement, ``seatledger.adapters.db.assignment``,
+    which passes bind parameters for the pool's id and the scope)."""
+    return (
+        update(_pools)
+        .where(
+            _pools.c.id == pool_id,
+            _pools.c.kind == kind,
+            _pools.c.assigned_seats < _pools.c.seats,
+            _assignable(kind, scope_company_id),
+        )
+        .values(assigned_seats=_pools.c.assigned_seats + 1)
+        .returning(*_returning(kind))
+    )
 
 
 def pool_from_row(row: Any) -> SeatPool:
@@ -193,19 +216,8 @@ class SeatPools:
         """One seat of the pool, atomically: the capacity guard is the conditional update
         ``assigned_seats < seats`` (concurrent takes queue on the pool's row and each sees the
         count its predecessor left). Answers the pool after, or None when refused."""
-        row = (
-            await self._connection.execute(
-                update(_pools)
-                .where(
-                    _pools.c.id == ref.id,
-                    _pools.c.kind == ref.kind,
-                    _pools.c.assigned_seats < _pools.c.seats,
-                    _assignable(ref, scope_company_id),
-                )
-                .values(assigned_seats=_pools.c.assigned_seats + 1)
-                .returning(*_returning(ref.kind))
-            )
-        ).first()
+        statement = taking(ref.kind, ref.id, scope_company_id)
+        row = (await self._connection.execute(statement)).first()
         return None if row is None else pool_from_row(row)
 
     async def take_any(self, pool_id: str) -> bool:
@@ -220,14 +232,6 @@ class SeatPools:
             )
         ).first()
         return row is not None
-
-    async def release(self, pool_id: str) -> None:
-        """One seat of the pool free again (a seat was revoked)."""
-        await self._connection.execute(
-            update(_pools)
-            .where(_pools.c.id == pool_id)
-            .values(assigned_seats=_pools.c.assigned_seats - 1)
-        )
 
     async def resize(self, pool_id: str, seats: int, *, assigned_delta: int = 0) -> None:
         """The pool's purchased count (and assigned count, moved by ``assigned_delta``):
@@ -269,5 +273,7 @@ __all__ = [
     "counted",
     "due_subscriptions",
     "lock_subscription",
+    "pool_columns",
     "pool_from_row",
+    "taking",
 ]

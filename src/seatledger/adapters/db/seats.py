@@ -13,16 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from seatledger.adapters.db import revocation
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.assignment import SEAT_PREFIX, assignment
 from seatledger.adapters.db.constraints import translated_violations
-from seatledger.adapters.db.seat_pools import correlated
+from seatledger.adapters.db.seat_pools import correlated, pool_columns, pool_from_row
 from seatledger.domain.seat import Invitation, Seat
-from seatledger.domain.seat_pool import PoolKind, PoolRef
+from seatledger.domain.seat_pool import PoolKind, PoolRef, SeatPool
 
 _seats = t.seats
 LIVE = ("pending", "claimed")
@@ -46,6 +49,23 @@ def _price_of_owner() -> Any:
         .scalar_subquery(),
         select(t.orders.c.price_id).where(t.orders.c.id == _pool_id).scalar_subquery(),
     ).label("price_id")
+
+
+def _product_of_owner() -> Any:
+    """The product of the owning subscription's or order's price, in the seat's statement (one
+    table per subquery level, as in ``_seat_sync``)."""
+    price = func.coalesce(
+        select(t.subscriptions.c.price_id)
+        .where(t.subscriptions.c.id == _pool_id)
+        .scalar_subquery(),
+        select(t.orders.c.price_id).where(t.orders.c.id == _pool_id).scalar_subquery(),
+    )
+    return (
+        select(t.prices.c.product_id)
+        .where(t.prices.c.id == price)
+        .scalar_subquery()
+        .label("product_id")
+    )
 
 
 def _seat_sync() -> Any:
@@ -122,10 +142,39 @@ class Seats:
             row = (await self._connection.execute(statement.returning(*_seats.c))).first()
         return None if row is None else seat_from_row(row, invitation, kind=ref.kind)
 
+    async def assign(
+        self,
+        ref: PoolRef,
+        values: dict[str, Any],
+        *,
+        email: str,
+        invitation: Invitation | None,
+        seat_events: Sequence[dict[str, Any]],
+        events: Sequence[dict[str, Any]] = (),
+        scope_company_id: str | None = None,
+    ) -> tuple[SeatPool, Seat] | None:
+        """PostgreSQL: a seat of the pool taken (``SeatPools.take``), the seat added for an
+        email (``add``) and its events written, in one statement (``assignment``). Answers the
+        pool after and the seat, or None when the pool refused (nothing was written)."""
+        statement, parameters = assignment(
+            ref,
+            values,
+            email=email,
+            seat_events=seat_events,
+            events=events,
+            scope_company_id=scope_company_id,
+        )
+        with translated_violations():  # the person holds a live seat of this pool already
+            row = (await self._connection.execute(statement, parameters)).first()
+        if row is None:
+            return None
+        return pool_from_row(row), seat_from_row(_prefixed(row), invitation, kind=ref.kind)
+
     async def take_token(self, token_hash: str, now: datetime) -> tuple[Seat, str] | None:
         """The pending seat behind a live token, its token spent in the same statement (a
         second claim, or a revocation racing this one, finds no pending seat behind it); with
-        its pool's price. None for a used, expired, revoked or unknown token."""
+        its pool's product (whose benefits the claim grants). None for a used, expired,
+        revoked or unknown token."""
         row = (
             await self._connection.execute(
                 update(_seats)
@@ -135,10 +184,10 @@ class Seats:
                     _seats.c.token_expires_at > now,
                 )
                 .values(token_hash=None, token_expires_at=None)
-                .returning(*_COLUMNS, _price_of_owner())
+                .returning(*_COLUMNS, _product_of_owner())
             )
         ).first()
-        return None if row is None else (seat_from_row(row), row.price_id)
+        return None if row is None else (seat_from_row(row), row.product_id)
 
     async def pending_by_token(
         self, token_hash: str, now: datetime
@@ -210,18 +259,22 @@ class Seats:
 
     async def revoke(
         self, seat_id: str, now: datetime, *, scope_company_id: str | None = None
-    ) -> tuple[Seat, bool] | None:
-        """``Seat.revoke`` on a live seat, and whether its pool follows members (a
-        subscription's on a ``members`` price); None when it is revoked already (or absent)."""
-        row = (
-            await self._connection.execute(
-                update(_seats)
-                .where(_scoped(seat_id, scope_company_id), _seats.c.status.in_(LIVE))
-                .values(status="revoked", revoked_at=now, token_hash=None, token_expires_at=None)
-                .returning(*_COLUMNS, _seat_sync())
-            )
-        ).first()
-        return None if row is None else (seat_from_row(row), row.seat_sync == "members")
+    ) -> tuple[Seat, bool, list[Any]] | None:
+        """``Seat.revoke`` on a live seat, its pool's seat released and its live grants revoked
+        (``seatledger.adapters.db.revocation``: one statement on PostgreSQL). Answers the seat,
+        whether its pool follows members (a subscription's on a ``members`` price) and the
+        grants' rows revoked now; None when it is revoked already (or absent)."""
+        statement = (
+            update(_seats)
+            .where(_scoped(seat_id, scope_company_id), _seats.c.status.in_(LIVE))
+            .values(status="revoked", revoked_at=now, token_hash=None, token_expires_at=None)
+            .returning(*_COLUMNS, _seat_sync())
+        )
+        revoked = await revocation.revoke(self._connection, statement, seat_id, now)
+        if revoked is None:
+            return None
+        row = revoked.seat
+        return seat_from_row(row), row.seat_sync == "members", revoked.grants
 
     async def live_ids_of_member(self, member_id: str) -> list[str]:
         rows = await self._connection.execute(
@@ -262,18 +315,39 @@ class Seats:
         ).first()
         return row is not None
 
-    async def page(
-        self, ref: PoolRef, *, include_revoked: bool, cursor: str | None, limit: int
-    ) -> list[Seat]:
-        """Up to ``limit + 1`` seats of the pool after ``cursor``, by id (one more tells that
-        there are more)."""
-        query = select(*_seats.c).where(_seats.c.pool_id == ref.id)
+    async def page_of_pool(
+        self,
+        ref: PoolRef,
+        *,
+        include_revoked: bool,
+        cursor: str | None,
+        limit: int,
+        scope_company_id: str | None = None,
+    ) -> tuple[SeatPool, list[Seat]] | None:
+        """The pool with its counts and up to ``limit + 1`` of its seats after ``cursor``, by
+        id (one more tells that there are more), in one statement: the pool's row joined with
+        its seats (a pool without one answers one row without a seat).
+        None when the pool is absent, of another kind, or outside the company's scope."""
+        joined = _seats.c.pool_id == t.seat_pools.c.id
         if not include_revoked:
-            query = query.where(_seats.c.status.in_(LIVE))
+            joined = and_(joined, _seats.c.status.in_(LIVE))
         if cursor:
-            query = query.where(_seats.c.id > cursor)
-        rows = await self._connection.execute(query.order_by(_seats.c.id).limit(limit + 1))
-        return [seat_from_row(row, kind=ref.kind) for row in rows]
+            joined = and_(joined, _seats.c.id > cursor)
+        query = (
+            select(
+                *pool_columns(ref.kind),
+                *[column.label(SEAT_PREFIX + column.name) for column in _seats.c],
+            )
+            .select_from(t.seat_pools.outerjoin(_seats, joined))
+            .where(t.seat_pools.c.id == ref.id, t.seat_pools.c.kind == ref.kind)
+            .order_by(_seats.c.id)
+            .limit(limit + 1)
+        )
+        rows = (await self._connection.execute(query)).all()
+        if not rows or (scope_company_id is not None and rows[0].company_id != scope_company_id):
+            return None
+        seats = [_prefixed(row) for row in rows if row.seat_id is not None]
+        return pool_from_row(rows[0]), [seat_from_row(row, kind=ref.kind) for row in seats]
 
     async def count_live(self, pool_id: str) -> int:
         """Recount from the seat rows (the counter's cross-check in tests and reconciliation)."""
@@ -286,6 +360,17 @@ class Seats:
                 )
             ).scalar_one()
         )
+
+
+def _prefixed(row: Any) -> SimpleNamespace:
+    """The seat's columns of a row that also carries its pool's (``SEAT_PREFIX``)."""
+    return SimpleNamespace(
+        **{
+            name[len(SEAT_PREFIX) :]: value
+            for name, value in row._mapping.items()
+            if name.startswith(SEAT_PREFIX)
+        }
+    )
 
 
 def _scoped(seat_id: str, scope_company_id: str | None) -> ColumnElement[bool]:

@@ -199,17 +199,21 @@ class UnitOfWork:
         what it is now is what the event says, whatever the use case does next. An internal
         record (``invitation.email``, ``product.created``) passes a plain dict, kept as it is.
         """
+        self._events.append(self.event_row(event_type, subject))
+
+    def event_row(self, event_type: str, subject: object) -> dict[str, Any]:
+        """The outbox row ``emit`` records, for a statement that writes it itself (an
+        assignment in one statement, ``Seats.assign``): it is written only if that statement
+        is, and kept only if this unit of work commits."""
         if self.readonly:
             raise RuntimeError("a unit of work that reads emits no event")
         payload = subject if isinstance(subject, dict) else self._render(event_type, subject)
-        self._events.append(
-            {
-                "event_id": new_id("evt"),
-                "type": event_type,
-                "payload": payload,
-                "created_at": self._now(),
-            }
-        )
+        return {
+            "event_id": new_id("evt"),
+            "type": event_type,
+            "payload": payload,
+            "created_at": self._now(),
+        }
 
     async def commit(self) -> None:
         if self.readonly:

@@ -1,0 +1,75 @@
+"""A company's live pools for its entitlements, in one statement built once.
+
+    SELECT companies.id, pool.* FROM companies
+      LEFT JOIN (<live subscriptions' pools> UNION ALL <paid orders' pools>) AS pool ON true
+     WHERE companies.id = :company_id
+
+No row: no such company; one row with no product: a company with nothing live. The statement
+is built and compiled once, with a bind parameter (the read runs on every entitlement check:
+building a Core statement per request costs several times the CPU of running a prebuilt one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, bindparam, select, true, union_all
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seatledger.adapters.db import tables as t
+
+_company_id = bindparam("company_id", type_=t.companies.c.id.type)
+
+
+def _live_pools(owner: Table, live: Any) -> Any:
+    return (
+        select(
+            t.seat_pools.c.seats,
+            t.seat_pools.c.assigned_seats,
+            t.prices.c.product_id,
+            t.prices.c.seat_sync,
+            t.prices.c.definition,
+        )
+        .join(t.seat_pools, t.seat_pools.c.id == owner.c.id)
+        .join(t.prices, t.prices.c.id == owner.c.price_id)
+        .where(owner.c.company_id == _company_id, live)
+    )
+
+
+_pools = union_all(
+    _live_pools(t.subscriptions, t.subscriptions.c.status != "canceled"),
+    _live_pools(t.orders, t.orders.c.status == "paid"),
+).subquery("pool")
+_STATEMENT = (
+    select(t.companies.c.id, *_pools.c)
+    .select_from(t.companies.outerjoin(_pools, true()))
+    .where(t.companies.c.id == _company_id)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LivePool:
+    """One live pool's counts and its price's product, mode and definition."""
+
+    product_id: str
+    seats: int
+    assigned_seats: int
+    seat_sync: str
+    definition: dict[str, Any]
+
+
+async def live_pools(connection: AsyncConnection, company_id: str) -> list[LivePool] | None:
+    """The company's live pools (SPEC §5's rules: subscriptions not canceled, paid orders);
+    None when there is no such company."""
+    rows = (await connection.execute(_STATEMENT, {"company_id": company_id})).all()
+    if not rows:
+        return None
+    return [
+        LivePool(row.product_id, row.seats, row.assigned_seats, row.seat_sync, row.definition)
+        for row in rows
+        if row.product_id is not None
+    ]
+
+
+__all__ = ["LivePool", "live_pools"]
