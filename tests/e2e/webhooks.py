@@ -12,19 +12,15 @@ from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from seatledger.adapters.db import tables as t
-from seatledger.services import delivery
 from seatledger.services.channels import Channel
 from seatledger.services.runtime import Runtime
 from seatledger.services.webhook_deliveries import CHANNEL
+from tests.integration.outbox_drain import fan_out_undelivered
 
 
 async def dispatch_undelivered(rt: Runtime, channels: Sequence[Channel] = (CHANNEL,)) -> int:
-    """Fan out every undelivered outbox event with the delivery loop's own dispatch
-    (``seatledger.services.delivery``); answers how many."""
-    total = 0
-    while delivered := await delivery.dispatch(rt, channels):
-        total += delivered
-    return total
+    """Fan out every undelivered outbox event to the webhooks channel; answers how many."""
+    return await fan_out_undelivered(rt, channels)
 
 
 async def emit(rt: Runtime, event_type: str, payload: dict[str, Any] | None = None) -> str:
