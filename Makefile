@@ -9,11 +9,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run demo test lint bench lock clean
 
-$(STAMP): requirements/dev.lock pyproject.toml
+$(STAMP): requirements/dev.lock pyproject.toml package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(UV) || $(BIN)/python -m pip install --quiet uv==0.13.9
 	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements/dev.lock
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	# The web pages' scripts and styles, from npm's lock (served by the app, never a CDN).
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 test: $(STAMP)
@@ -52,4 +54,4 @@ lock:
 		--extra dev pyproject.toml -o requirements/dev.lock
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from seatledger import __version__
+from seatledger import __version__, web
 from seatledger.api import (
     benefits,
     checkouts,
@@ -144,6 +144,7 @@ def create_app(runtime: Runtime | None = None, *, delivery_loop: bool | None = N
     for module in routers:
         app.include_router(module.router)
     docs.install(app)
+    web.install(app)
     event_catalogue.install(app)
     # Which methods each path takes, for 405's Allow (the app's own routes are included lazily).
     app.state.route_methods = [

@@ -1,0 +1,37 @@
+"""The pages people see (SPEC §11), server-rendered on the API's own application.
+
+Pages call the same services as the API (no second copy of a rule) and render Jinja2
+templates from ``templates/`` (``templating.render``). Every form works without JavaScript;
+htmx, served by this server from npm's lock (``assets``), only enhances. Every POST carries a
+CSRF token (``csrf``: routes take ``dependencies=[Depends(csrf.require)]``); sessions are
+cookies (``cookies``). None of these routes is in ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from seatledger.web import assets, csrf
+from seatledger.web.templating import render
+
+
+async def _csrf_rejected(request: Request, _error: Exception) -> Response:
+    return await render(
+        request,
+        "message.html",
+        {
+            "heading": "This form has expired",
+            "text": "Nothing was changed. Go back, reload the page and try again.",
+        },
+        status=403,
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Serve the pages and their assets on ``app``."""
+    assets.install(app)
+    app.add_exception_handler(csrf.CsrfRejected, _csrf_rejected)
+
+
+__all__ = ["install"]
