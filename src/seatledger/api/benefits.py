@@ -17,7 +17,6 @@ from seatledger.api.common import (
     OutModel,
     RuntimeDep,
     Timestamp,
-    check_id,
     cursor_of,
     idempotency_key_header,
     list_of,
@@ -25,6 +24,7 @@ from seatledger.api.common import (
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.catalog import Benefit
+from seatledger.domain.ids import check_id
 from seatledger.services import catalog
 
 router = APIRouter(tags=["benefits"], route_class=JsonRoute)

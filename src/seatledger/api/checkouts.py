@@ -17,7 +17,6 @@ from seatledger.api.common import (
     Seats,
     Text,
     Timestamp,
-    check_id,
     cursor_of,
     idempotency_key_header,
     list_of,
@@ -26,6 +25,7 @@ from seatledger.api.common import (
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.errors import Forbidden
+from seatledger.domain.ids import check_id
 from seatledger.domain.purchase import Checkout
 from seatledger.services import checkouts
 from seatledger.services.runtime import Runtime

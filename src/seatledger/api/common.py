@@ -11,7 +11,6 @@ is bounded in depth and size (``seatledger.domain.json_value``).
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -30,7 +29,8 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from seatledger.domain.clock import format_timestamp
-from seatledger.domain.errors import NotFound, ValidationFailed
+from seatledger.domain.errors import ValidationFailed
+from seatledger.domain.ids import ID_PATTERN, check_id
 from seatledger.domain.json_value import json_problem
 from seatledger.domain.text import text_problem
 from seatledger.pricing import MAX_SEATS
@@ -41,7 +41,7 @@ T = TypeVar("T")
 
 # Ids are opaque to clients, but this engine makes them one way (``seatledger.domain.ids``):
 # anything else cannot name an object, and answers 404 without a query.
-_ID = re.compile(r"[a-z]{1,10}_[0-9a-z]{26}")
+_ID = ID_PATTERN
 
 
 class ApiModel(BaseModel):
@@ -140,14 +140,6 @@ class AttachIn(ApiModel):
     """An owner-scoped purchase joins this company."""
 
     company_id: Text
-
-
-def check_id(value: object, noun: str, *, field: str | None = None) -> str:
-    """``value`` if it can be an id; else ``NotFound`` (naming ``field`` when it came in a body
-    or a query)."""
-    if isinstance(value, str) and _ID.fullmatch(value):
-        return value
-    raise NotFound(noun, field=field)
 
 
 def optional_id(value: str | None, noun: str, *, field: str) -> str | None:

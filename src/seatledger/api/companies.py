@@ -18,7 +18,6 @@ from seatledger.api.common import (
     RuntimeDep,
     Text,
     Timestamp,
-    check_id,
     cursor_of,
     idempotency_key_header,
     list_of,
@@ -27,6 +26,7 @@ from seatledger.api.common import (
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.company import Company
+from seatledger.domain.ids import check_id
 from seatledger.services import companies, credit, entitlements
 from seatledger.services.entitlements import SeatCounts
 

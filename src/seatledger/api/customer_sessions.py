@@ -12,12 +12,12 @@ from seatledger.api.common import (
     RuntimeDep,
     Text,
     Timestamp,
-    check_id,
     idempotency_key_header,
 )
 from seatledger.api.idempotency import store_for_replay
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
+from seatledger.domain.ids import check_id
 from seatledger.services import customer_sessions
 
 router = APIRouter(tags=["customer sessions"], route_class=JsonRoute)

@@ -19,12 +19,12 @@ from seatledger.api.common import (
     OutModel,
     RuntimeDep,
     Timestamp,
-    check_id,
     cursor_of,
     list_of,
 )
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
+from seatledger.domain.ids import check_id
 from seatledger.services import emails
 from seatledger.services.emails import Email
 

@@ -21,13 +21,13 @@ from seatledger.api.common import (
     QueryText,
     RuntimeDep,
     Timestamp,
-    check_id,
     cursor_of,
     list_of,
 )
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.events import EventType, OutboxEvent
+from seatledger.domain.ids import check_id
 from seatledger.services import events
 
 router = APIRouter(tags=["events"], route_class=JsonRoute)

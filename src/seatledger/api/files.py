@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import Response
 
 from seatledger.api.auth import MerchantWriter
-from seatledger.api.common import OutModel, RuntimeDep, Timestamp, check_id, idempotency_key_header
+from seatledger.api.common import OutModel, RuntimeDep, Timestamp, idempotency_key_header
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.catalog import StoredFile
 from seatledger.domain.errors import ValidationFailed
+from seatledger.domain.ids import check_id
 from seatledger.services import catalog, grants
 
 router = APIRouter(tags=["files"], route_class=JsonRoute)

@@ -16,7 +16,6 @@ from seatledger.api.common import (
     RuntimeDep,
     Text,
     Timestamp,
-    check_id,
     cursor_of,
     idempotency_key_header,
     list_of,
@@ -24,6 +23,7 @@ from seatledger.api.common import (
 )
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
+from seatledger.domain.ids import check_id
 from seatledger.domain.invoice import Invoice, InvoiceLine
 from seatledger.services import invoice_payments, invoicing
 

@@ -16,7 +16,6 @@ from seatledger.api.common import (
     OutModel,
     RuntimeDep,
     Text,
-    check_id,
     cursor_of,
     idempotency_key_header,
     list_of,
@@ -25,6 +24,7 @@ from seatledger.api.grants import GrantOut, grant_out
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.company import Member
+from seatledger.domain.ids import check_id
 from seatledger.services import companies, grants
 
 router = APIRouter(tags=["members"], route_class=JsonRoute)

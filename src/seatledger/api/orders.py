@@ -14,13 +14,13 @@ from seatledger.api.common import (
     ListOut,
     OutModel,
     RuntimeDep,
-    check_id,
     cursor_of,
     idempotency_key_header,
     list_of,
 )
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
+from seatledger.domain.ids import check_id
 from seatledger.domain.purchase import Order
 from seatledger.services import purchases
 

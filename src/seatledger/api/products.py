@@ -19,7 +19,6 @@ from seatledger.api.common import (
     RuntimeDep,
     Text,
     Timestamp,
-    check_id,
     cursor_of,
     idempotency_key_header,
     list_of,
@@ -27,6 +26,7 @@ from seatledger.api.common import (
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.catalog import Price, Product, ProrationBehavior
+from seatledger.domain.ids import check_id
 from seatledger.services import catalog
 
 router = APIRouter(tags=["products"], route_class=JsonRoute)

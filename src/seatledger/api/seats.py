@@ -17,7 +17,6 @@ from seatledger.api.common import (
     RuntimeDep,
     Text,
     Timestamp,
-    check_id,
     cursor_of,
     idempotency_key_header,
     optional_id,
@@ -26,6 +25,7 @@ from seatledger.api.idempotency import store_for_replay
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.errors import Forbidden
+from seatledger.domain.ids import check_id
 from seatledger.domain.seat import Seat
 from seatledger.services import companies, seats
 from seatledger.services.runtime import Runtime

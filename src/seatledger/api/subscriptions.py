@@ -20,7 +20,6 @@ from seatledger.api.common import (
     Seats,
     Text,
     Timestamp,
-    check_id,
     cursor_of,
     idempotency_key_header,
     list_of,
@@ -30,6 +29,7 @@ from seatledger.api.invoices import LineOut, line_out
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.catalog import ProrationBehavior
+from seatledger.domain.ids import check_id
 from seatledger.domain.purchase import PendingChange, Subscription
 from seatledger.services import cancellation, purchases, subscriptions
 from seatledger.services.runtime import Runtime

@@ -18,7 +18,6 @@ from seatledger.api.common import (
     RuntimeDep,
     Text,
     Timestamp,
-    check_id,
     cursor_of,
     idempotency_key_header,
     list_of,
@@ -27,6 +26,7 @@ from seatledger.api.idempotency import store_for_replay
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.events import ALL_EVENTS, EventType
+from seatledger.domain.ids import check_id
 from seatledger.services import webhook_deliveries, webhook_endpoints
 from seatledger.services.webhook_deliveries import WebhookDelivery
 from seatledger.services.webhook_endpoints import WebhookEndpoint

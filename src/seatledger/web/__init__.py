@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from seatledger.web import assets, csrf
+from seatledger.web.portal_session import PortalSignedOut
 from seatledger.web.templating import render
 
 
@@ -28,10 +29,24 @@ async def _csrf_rejected(request: Request, _error: Exception) -> Response:
     )
 
 
+async def _signed_out(request: Request, _error: Exception) -> Response:
+    return await render(
+        request,
+        "message.html",
+        {
+            "heading": "Your portal link has expired",
+            "text": "Portal links work for a limited time. Ask the company's billing manager,"
+            " or the merchant, for a new one; an invitation email's link also signs you in.",
+        },
+        status=401,
+    )
+
+
 def install(app: FastAPI) -> None:
     """Serve the pages and their assets on ``app``."""
     assets.install(app)
     app.add_exception_handler(csrf.CsrfRejected, _csrf_rejected)
+    app.add_exception_handler(PortalSignedOut, _signed_out)
 
 
 __all__ = ["install"]
