@@ -13,7 +13,7 @@ from tests.e2e.round_trips import RoundTrips, counting
 # Round trips per request, BEGIN and COMMIT included. Reads run outside a transaction (no
 # BEGIN, no ROLLBACK): their statements alone.
 EXPECTED = {
-    "assign": 3,  # BEGIN, one statement (take the pool's seat, insert it and its events), COMMIT
+    "assign": 1,  # one statement, which commits itself: take the seat, insert it and its events
     "claim": 8,  # BEGIN, token, member unless one exists, seat, benefits, session, outbox, COMMIT
     "revoke": 5,  # BEGIN, the seat revoked with its pool's seat freed, the grants, outbox, COMMIT
     "entitlements": 1,  # the company with its live pools, one statement

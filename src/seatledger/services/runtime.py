@@ -49,6 +49,11 @@ class Runtime:
         """A new unit of work: ``async with rt.transaction() as uow: ...; await uow.commit()``."""
         return UnitOfWork(self.engine, self.clock.now, render=self.render_event)
 
+    def statement(self) -> UnitOfWork:
+        """A unit of work of one statement that writes everything, its events included (on
+        PostgreSQL without ``BEGIN``/``COMMIT``: ``seatledger.adapters.db.unit_of_work``)."""
+        return UnitOfWork(self.engine, self.clock.now, alone=True, render=self.render_event)
+
     def reading(self) -> UnitOfWork:
         """A unit of work that only reads: ``async with rt.reading() as uow: ...`` (no commit;
         see ``seatledger.adapters.db.unit_of_work``)."""

@@ -145,15 +145,25 @@ async def assign_seat(
         "created_at": now,
     }
     mail = send_email and invitation is not None
+    # PostgreSQL, for an email: one statement. Without an immediate claim it is the whole use
+    # case and commits itself; a refusal writes nothing and is named (or grown) step by step.
+    at_once = address is not None and member_id is None and rt.engine.dialect.name == "postgresql"
+    if at_once and not immediate_claim and address is not None:
+        async with rt.statement() as alone:
+            done = await _assign_at_once(
+                alone, ref, values, address, invitation, mail, scope_company_id
+            )
+            await alone.commit()
+        if done is not None:
+            return done[1]
+        at_once = False
     async with rt.transaction() as uow:
-        # PostgreSQL, for an email: one statement; SQLite, or for a member: step by step.
-        at_once = address is not None and member_id is None and uow.dialect == "postgresql"
         assigned = None
         if at_once and address is not None:
             assigned = await _assign_at_once(
                 uow, ref, values, address, invitation, mail, scope_company_id
             )
-        if assigned is None:  # a refusal by the statement above is named (or grown) here
+        if assigned is None:
             taken = await _take(uow, rt, ref, scope_company_id, refused=at_once)
             assigned = await _add(uow, ref, taken, values, address, member_id, invitation)
             if mail and invitation is not None:

@@ -25,6 +25,13 @@ its transaction begins ``DEFERRED`` (no write lock), on PostgreSQL it runs witho
 (``seatledger.adapters.db.engine.reading_options``: no ``BEGIN``, no ``COMMIT``, no
 ``ROLLBACK``). It has nothing to commit and may emit no event. Inside a hold it joins the held
 transaction like any other, to read what the request wrote.
+
+One statement. A unit of work made with ``alone=True`` (``Runtime.statement``) runs exactly one
+statement that writes everything the use case changes, its outbox rows included (an assignment
+on PostgreSQL, ``Seats.assign``). PostgreSQL makes a lone statement atomic by itself, so it runs
+in autocommit: no ``BEGIN`` and no ``COMMIT`` round trip, and a crash leaves all of it or none.
+``emit`` is refused (the statement writes its events itself); inside a hold it joins the held
+transaction like any other; on SQLite it is an ordinary transaction.
 """
 
 from __future__ import annotations
@@ -121,12 +128,15 @@ class UnitOfWork:
         now: Callable[[], datetime],
         *,
         readonly: bool = False,
+        alone: bool = False,
         render: EventRenderer = plain_payload,
     ) -> None:
         self._engine = engine
         self._now = now
         self._render = render
         self.readonly = readonly
+        self._alone = alone
+        self._autocommit = False  # alone, on PostgreSQL, outside a hold: the statement commits
         self._connection: AsyncConnection | None = None
         self._savepoint: AsyncTransaction | None = None
         self._held: HeldTransaction | None = None
@@ -166,6 +176,10 @@ class UnitOfWork:
         self._connection = await self._engine.connect()
         if self.readonly:
             await reading_options(self._connection)
+        elif self._alone and self.dialect == "postgresql" and held is None:
+            await self._connection.execution_options(isolation_level="AUTOCOMMIT")
+            self._autocommit = True
+            return self
         await self._connection.begin()
         return self
 
@@ -199,6 +213,8 @@ class UnitOfWork:
         what it is now is what the event says, whatever the use case does next. An internal
         record (``invitation.email``, ``product.created``) passes a plain dict, kept as it is.
         """
+        if self._alone:
+            raise RuntimeError("a unit of work of one statement writes its events itself")
         self._events.append(self.event_row(event_type, subject))
 
     def event_row(self, event_type: str, subject: object) -> dict[str, Any]:
@@ -222,6 +238,8 @@ class UnitOfWork:
             await self.connection.execute(insert(outbox), self._events)
             self._events = []
         self.committed = True
+        if self._autocommit:
+            return  # its one statement committed itself
         if self._savepoint is not None:
             savepoint, self._savepoint = self._savepoint, None
             await savepoint.commit()
