@@ -27,7 +27,7 @@ from seatledger.domain.clock import Clock, SandboxClock, SystemClock
 from seatledger.domain.events import EventRenderer, plain_payload
 from seatledger.domain.mail import Mailer
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
-from seatledger.services import emails, webhook_deliveries
+from seatledger.services import emails, provider_events, webhook_deliveries
 from seatledger.services.channels import Channel
 from seatledger.services.runtime import Runtime
 from seatledger.services.sandbox_clock import load_sandbox_time
@@ -130,6 +130,9 @@ def build_runtime(
 def delivery_channels(rt: Runtime) -> tuple[Channel, ...]:
     """The channels every delivery loop of this instance runs (``seatledger serve``'s and
     ``seatledger worker``'s): each outbox event is fanned out to all of them. They take their
-    settings (SMTP, webhook options) from the runtime when they send."""
-    del rt
-    return (emails.CHANNEL, webhook_deliveries.CHANNEL)
+    settings (SMTP, webhook options) from the runtime when they send. With a provider that sends
+    events (Stripe), its events are applied by the same loops."""
+    channels = (emails.CHANNEL, webhook_deliveries.CHANNEL)
+    if rt.gateway.name == "stripe":
+        return (*channels, provider_events.CHANNEL)
+    return channels

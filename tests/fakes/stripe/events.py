@@ -46,6 +46,7 @@ async def send(
         try:
             response = await client.post(store.webhook_url, content=payload, headers=headers)
             statuses.append(response.status_code)
+            store.deliveries.append((event["id"], response.status_code))
         except httpx.HTTPError:
             statuses.append(0)
     return statuses

@@ -64,6 +64,8 @@ class FakeStripe:
 
     def stop(self) -> None:
         if self._server is not None and self._thread is not None:
+            closing = asyncio.run_coroutine_threadsafe(self.app.client.aclose(), self._loop)
+            closing.result(10)
             self._server.should_exit = True
             self._thread.join(10)
             self._loop.close()

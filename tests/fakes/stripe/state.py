@@ -51,6 +51,7 @@ class Store:
     idempotency: dict[str, IdempotentAnswer] = field(default_factory=dict)
     knobs: Knobs = field(default_factory=Knobs)
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path) served
+    deliveries: list[tuple[str, int]] = field(default_factory=list)  # (event id, status)
     # Test payment method → the behaviour its card has (``payment_methods``).
     cards: dict[str, str] = field(default_factory=dict)
     _counter: itertools.count[int] = field(default_factory=itertools.count)

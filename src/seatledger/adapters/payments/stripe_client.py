@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 import stripe
-
 from seatledger.domain.errors import PaymentProviderUnavailable
 
 API_VERSION = "2026-10-28.endive"
@@ -33,15 +32,31 @@ log = logging.getLogger("seatledger.payments")
 T = TypeVar("T")
 
 
-def make_client(secret_key: str, api_base: str) -> stripe.StripeClient:
-    """A client of the API at ``api_base`` (Stripe's, or a fake's in tests), async over httpx."""
-    return stripe.StripeClient(
+class _HTTPXClient(stripe.HTTPXClient):
+    """The SDK's httpx client, handing httpx a raw body as ``content=``: the SDK passes it as
+    ``data=``, which httpx deprecates (and warns about on every POST)."""
+
+    def _get_request_args_kwargs(
+        self, method: str, url: str, headers: Mapping[str, str], post_data: Any
+    ) -> tuple[Any, Any]:
+        args, kwargs = super()._get_request_args_kwargs(method, url, headers, post_data)
+        if isinstance(kwargs.get("data"), bytes | str):
+            kwargs["content"] = kwargs.pop("data")
+        return args, kwargs
+
+
+def make_client(secret_key: str, api_base: str) -> tuple[stripe.StripeClient, stripe.HTTPClient]:
+    """A client of the API at ``api_base`` (Stripe's, or a fake's in tests), async over httpx,
+    and its HTTP client (``close_async`` closes its connections)."""
+    http = _HTTPXClient(timeout=TIMEOUT)
+    client = stripe.StripeClient(
         secret_key,
         stripe_version=API_VERSION,
         base_addresses={"api": api_base},
         max_network_retries=MAX_NETWORK_RETRIES,
-        http_client=stripe.HTTPXClient(timeout=TIMEOUT),
+        http_client=http,
     )
+    return client, http
 
 
 async def call(request: Callable[[], Awaitable[T]]) -> T:

@@ -26,7 +26,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import stripe
-
 from seatledger.adapters.db.payment_customers import PaymentCustomers
 from seatledger.adapters.payments import stripe_amounts, stripe_events
 from seatledger.adapters.payments.stripe_client import call, make_client
@@ -83,10 +82,14 @@ class StripeGateway:
         public_url: str,
         customers: PaymentCustomers,
     ) -> None:
-        self.client = make_client(secret_key, api_base)
+        self.client, self._http = make_client(secret_key, api_base)
         self.webhook_secret = webhook_secret
         self.return_url = f"{public_url}/portal"
         self.customers = customers
+
+    async def close(self) -> None:
+        """Close the connections to Stripe."""
+        await self._http.close_async()  # type: ignore[no-untyped-call]  # the SDK leaves it untyped
 
     # -- charges ----------------------------------------------------------------------------
 
@@ -215,11 +218,12 @@ class StripeGateway:
         if paid and intent is not None and not isinstance(intent, str):
             result = result_of(intent)
         currency = str(session.currency)
+        metadata = session.metadata.to_dict() if session.metadata is not None else {}
         return HostedPage(
             id=session.id,
             status=status,
             url=session.url,
-            checkout_id=(session.metadata or {}).get("seatledger_checkout"),
+            checkout_id=metadata.get("seatledger_checkout"),
             amount=stripe_amounts.from_stripe(int(session.amount_total or 0), currency),
             currency=currency,
             result=result,
