@@ -52,8 +52,9 @@ async def keep(
             received_at=now,
         )
         .on_conflict_do_nothing()
+        .returning(events.c.id)
     )
-    return bool((await connection.execute(statement)).rowcount)
+    return (await connection.execute(statement)).first() is not None
 
 
 async def take_due(
