@@ -15,10 +15,11 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse
 
 from seatledger.api.common import RuntimeDep, idempotency_key_header
+from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.services import hosted_checkout
 
-router = APIRouter(tags=["checkouts"])
+router = APIRouter(tags=["checkouts"], route_class=JsonRoute)
 
 
 @router.post(

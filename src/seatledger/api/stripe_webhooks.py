@@ -12,10 +12,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from seatledger.api.common import OutModel, RuntimeDep, idempotency_key_header
+from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.services import provider_events
 
-router = APIRouter(tags=["stripe"])
+router = APIRouter(tags=["stripe"], route_class=JsonRoute)
 
 
 class ReceivedOut(OutModel):
