@@ -151,3 +151,22 @@ async def test_stripe_down_at_renewal_loses_nothing_and_charges_once(
     (intent,) = _renewal_intents(fake)
     assert intent["status"] == "succeeded"
     assert (await _subscription(rt)).status == "active"
+
+
+async def test_a_failed_authentication_drops_the_link_and_dunning_goes_on(
+    server: Server, fake: FakeStripe, clock: FixedClock
+) -> None:
+    rt = server.runtime
+    subscription = await _bought_on_the_page(server, fake, "pm_card_authenticationRequired")
+    clock.set(subscription.current_period_end)
+    await renewals.renew_due(rt)
+    (intent,) = _renewal_intents(fake)
+    assert (await _renewal(rt)).payment_url is not None
+    assert (await fake.authenticate(intent["id"], "fail")).status_code == 200
+    await settle(fake)
+    await apply_events(rt)
+    invoice = await _renewal(rt)
+    assert (invoice.status, invoice.payment_url) == ("open", None)
+    waiting = await _subscription(rt)
+    assert waiting.status == "past_due"
+    assert waiting.next_payment_attempt_at == clock.now() + timedelta(days=1)
