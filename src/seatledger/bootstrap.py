@@ -2,23 +2,32 @@
 
 A runtime that takes payments needs a payment provider that may run with these settings: the
 ``local`` gateway takes test cards only, so it runs in the sandbox and nowhere else (SPEC §7);
-``stripe`` is not built yet. Otherwise ``StartupError`` says what to set. Commands that never
-charge (``seatledger keys``) build their runtime with ``payments=False``.
+``stripe`` needs its secret key and webhook secret, and runs in ``payments`` mode (``billing``
+is not built yet). Otherwise ``StartupError`` says what to set. Commands that never charge
+(``seatledger keys``) build their runtime with ``payments=False``.
+
+The sandbox and ``stripe`` may run together: the sandbox clock then drives renewals (what the
+tests do against a fake of Stripe's API), while Stripe keeps its own time for what it owns (a
+Checkout Session's expiry, webhook signatures). Without the sandbox, ``stripe`` is production.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from seatledger.adapters.db.engine import create_engine
+from seatledger.adapters.db.payment_customers import PaymentCustomers
 from seatledger.adapters.mail.smtp import SmtpMailer
 from seatledger.adapters.payments.local import LocalGateway
+from seatledger.adapters.payments.stripe_gateway import StripeGateway
 from seatledger.config import Settings, StartupError
 from seatledger.domain.clock import Clock, SandboxClock, SystemClock
 from seatledger.domain.events import EventRenderer, plain_payload
 from seatledger.domain.mail import Mailer
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
-from seatledger.services import emails, webhook_deliveries
+from seatledger.services import emails, provider_events, webhook_deliveries
 from seatledger.services.channels import Channel
 from seatledger.services.runtime import Runtime
 from seatledger.services.sandbox_clock import load_sandbox_time
@@ -27,10 +36,8 @@ from seatledger.services.sandbox_clock import load_sandbox_time
 def check_payment_provider(settings: Settings) -> None:
     """``StartupError`` unless the configured payment provider may take payments."""
     if settings.payment_provider == "stripe":
-        raise StartupError(
-            "SEATLEDGER_PAYMENT_PROVIDER=stripe: the Stripe gateway is not built yet;"
-            " use local, with SEATLEDGER_SANDBOX=1"
-        )
+        _check_stripe(settings)
+        return
     if not settings.sandbox:
         raise StartupError(
             "SEATLEDGER_PAYMENT_PROVIDER=local takes test cards only and runs only in the"
@@ -38,8 +45,33 @@ def check_payment_provider(settings: Settings) -> None:
         )
 
 
-def payment_gateway(settings: Settings) -> PaymentGateway:
+def _check_stripe(settings: Settings) -> None:
+    if settings.stripe_mode == "billing":
+        raise StartupError(
+            "SEATLEDGER_STRIPE_MODE=billing is not built yet: use payments (the default)"
+        )
+    if not settings.stripe_secret_key:
+        raise StartupError(
+            "SEATLEDGER_PAYMENT_PROVIDER=stripe needs SEATLEDGER_STRIPE_SECRET_KEY (sk_live_… or"
+            " sk_test_…, from Stripe's dashboard)"
+        )
+    if not settings.stripe_webhook_secret:
+        raise StartupError(
+            "SEATLEDGER_PAYMENT_PROVIDER=stripe needs SEATLEDGER_STRIPE_WEBHOOK_SECRET (the"
+            " whsec_… signing secret of the endpoint pointing at /v1/stripe/webhooks)"
+        )
+
+
+def payment_gateway(settings: Settings, engine: AsyncEngine) -> PaymentGateway:
     check_payment_provider(settings)
+    if settings.payment_provider == "stripe":
+        return StripeGateway(
+            secret_key=settings.stripe_secret_key,
+            webhook_secret=settings.stripe_webhook_secret,
+            api_base=settings.stripe_api_base,
+            public_url=settings.public_url,
+            customers=PaymentCustomers(engine, "stripe"),
+        )
     return LocalGateway()
 
 
@@ -81,9 +113,12 @@ def build_runtime(
     its events from the settings: the API's (``seatledger.api.event_rendering``), which the
     callers above the API layer pass; without it, ``plain_payload``."""
     settings = settings or Settings.from_env()
-    gateway = payment_gateway(settings) if payments else _NoPayments()
+    if payments:
+        check_payment_provider(settings)
+    engine = create_engine(settings.database_url)
+    gateway = payment_gateway(settings, engine) if payments else _NoPayments()
     return Runtime(
-        engine=create_engine(settings.database_url),
+        engine=engine,
         clock=clock or default_clock(settings),
         settings=settings,
         gateway=gateway,
@@ -95,6 +130,9 @@ def build_runtime(
 def delivery_channels(rt: Runtime) -> tuple[Channel, ...]:
     """The channels every delivery loop of this instance runs (``seatledger serve``'s and
     ``seatledger worker``'s): each outbox event is fanned out to all of them. They take their
-    settings (SMTP, webhook options) from the runtime when they send."""
-    del rt
-    return (emails.CHANNEL, webhook_deliveries.CHANNEL)
+    settings (SMTP, webhook options) from the runtime when they send. With a provider that sends
+    events (Stripe), its events are applied by the same loops."""
+    channels = (emails.CHANNEL, webhook_deliveries.CHANNEL)
+    if rt.gateway.name == "stripe":
+        return (*channels, provider_events.CHANNEL)
+    return channels

@@ -26,7 +26,10 @@ ENV_PREFIX = "SEATLEDGER_"
 DEFAULT_SQLITE = Path("var") / "seatledger.sqlite3"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 # Never echoed back in an error message: they may carry a password or a key.
-_SECRET_FIELDS = frozenset({"database_url", "secret_key", "smtp_url"})
+_SECRET_FIELDS = frozenset(
+    {"database_url", "secret_key", "smtp_url", "stripe_secret_key", "stripe_webhook_secret"}
+)
+STRIPE_API_BASE = "https://api.stripe.com"
 
 
 class StartupError(Exception):
@@ -138,6 +141,14 @@ class Settings(BaseSettings):
     # Outside the sandbox a webhook endpoint may not point at a loopback, private or link-local
     # address (server-side request forgery); 1 lifts that, for an instance on a private network.
     webhook_allow_private: bool = False
+    # The Stripe gateway (SPEC §7), checked when a command that takes payments starts
+    # (``seatledger.bootstrap``): its secret key, the signing secret of the webhook endpoint
+    # Stripe posts to (``/v1/stripe/webhooks``), where its API is (a fake's, in tests), and
+    # which mode: ``payments`` (seatledger bills, Stripe collects) or ``billing``.
+    stripe_secret_key: str = Field(default="", repr=False)
+    stripe_webhook_secret: str = Field(default="", repr=False)
+    stripe_api_base: str = STRIPE_API_BASE
+    stripe_mode: Literal["payments", "billing"] = "payments"
 
     @classmethod
     def settings_customise_sources(
@@ -164,6 +175,28 @@ class Settings(BaseSettings):
         if parts.query or parts.fragment:
             raise ValueError("must not have a query or a fragment")
         return value.rstrip("/")
+
+    @field_validator("stripe_api_base")
+    @classmethod
+    def _stripe_api_base(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+            raise ValueError("must be an http(s):// base URL such as https://api.stripe.com")
+        return value.rstrip("/")
+
+    @field_validator("stripe_secret_key")
+    @classmethod
+    def _stripe_secret_key(cls, value: str) -> str:
+        if value and not value.startswith(("sk_", "rk_")):
+            raise ValueError("must be a Stripe secret key (sk_live_…, sk_test_… or rk_…)")
+        return value
+
+    @field_validator("stripe_webhook_secret")
+    @classmethod
+    def _stripe_webhook_secret(cls, value: str) -> str:
+        if value and not value.startswith("whsec_"):
+            raise ValueError("must be a webhook signing secret (whsec_…)")
+        return value
 
     @field_validator("smtp_url")
     @classmethod
@@ -250,6 +283,7 @@ def describe(error: ValidationError) -> str:
 
 __all__ = [
     "DEFAULT_PUBLIC_URL",
+    "STRIPE_API_BASE",
     "Settings",
     "SmtpServer",
     "StartupError",

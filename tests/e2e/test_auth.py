@@ -39,12 +39,15 @@ async def test_every_route_but_the_public_ones_needs_a_credential(
 ) -> None:
     operations = _operations(app)
     public = {
-        path.split("/")[2] if path.startswith("/v1/") else path
+        path.split("/")[2]
+        if path.startswith("/v1/")
+        else ("/checkout/{id}/stripe" if path.startswith("/checkout/") else path)
         for _, path, secured in operations
         if not secured
     }
-    # Claims, the signed download link, and the probes.
-    assert public == {"claims", "files", "/healthz", "/readyz"}
+    # Claims, the signed download link, the probes, and Stripe's ways in: its webhooks (signed)
+    # and the checkout page's way on to Stripe's hosted page.
+    assert public == {"claims", "files", "stripe", "/checkout/{id}/stripe", "/healthz", "/readyz"}
     key, plain = await api_keys.create_api_key(runtime, name="to revoke")
     await api_keys.revoke_api_key(runtime, key.id)
     for method, path, secured in operations:

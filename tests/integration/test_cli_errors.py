@@ -116,11 +116,16 @@ def test_the_local_gateway_refuses_to_take_payments_outside_the_sandbox(
     assert run(env, "keys", "list").returncode == 0  # keys take no payment
 
 
-def test_the_stripe_gateway_is_refused_while_it_is_not_built(env: dict[str, str]) -> None:
+def test_the_stripe_gateway_without_its_settings_is_refused(env: dict[str, str]) -> None:
     env["SEATLEDGER_PAYMENT_PROVIDER"] = "stripe"
     migrate(env)
     for command in (["serve"], ["worker", "--once"]):
-        assert_fails_in_one_line(run(env, *command), "stripe", "not built yet")
+        assert_fails_in_one_line(run(env, *command), "SEATLEDGER_STRIPE_SECRET_KEY")
+    env.update(SEATLEDGER_STRIPE_SECRET_KEY="sk_test_x", SEATLEDGER_STRIPE_WEBHOOK_SECRET="whsec_x")
+    env["SEATLEDGER_STRIPE_MODE"] = "billing"
+    assert_fails_in_one_line(run(env, "serve"), "SEATLEDGER_STRIPE_MODE=billing", "not built yet")
+    env["SEATLEDGER_STRIPE_SECRET_KEY"] = "pk_live_x"
+    assert_fails_in_one_line(run(env, "serve"), "SEATLEDGER_STRIPE_SECRET_KEY", "secret key")
 
 
 def test_keys_revoke_of_an_unknown_id_says_so(env: dict[str, str]) -> None:

@@ -99,9 +99,30 @@ def test_the_local_gateway_runs_in_the_sandbox_only(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
     with pytest.raises(StartupError, match="SEATLEDGER_SANDBOX=1"):
         build_runtime(Settings(database_url=url, sandbox=False))
-    with pytest.raises(StartupError, match="not built yet"):
-        check_payment_provider(Settings(database_url=url, sandbox=True, payment_provider="stripe"))
     check_payment_provider(Settings(database_url=url, sandbox=True))
+
+
+def test_the_stripe_gateway_needs_its_keys_and_payments_mode(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    stripe = {"database_url": url, "payment_provider": "stripe"}
+    with pytest.raises(StartupError, match="needs SEATLEDGER_STRIPE_SECRET_KEY"):
+        check_payment_provider(Settings(**stripe))
+    keyed = {**stripe, "stripe_secret_key": "sk_test_x"}
+    with pytest.raises(StartupError, match="needs SEATLEDGER_STRIPE_WEBHOOK_SECRET"):
+        check_payment_provider(Settings(**keyed))
+    ready = {**keyed, "stripe_webhook_secret": "whsec_x"}
+    with pytest.raises(StartupError, match="SEATLEDGER_STRIPE_MODE=billing is not built yet"):
+        check_payment_provider(Settings(**ready, stripe_mode="billing"))
+    check_payment_provider(Settings(**ready))  # production: no sandbox needed
+    assert build_runtime(Settings(**ready)).gateway.name == "stripe"
+    for name, value, says in (
+        ("stripe_secret_key", "pk_test_x", "must be a Stripe secret key"),
+        ("stripe_webhook_secret", "secret", "must be a webhook signing secret"),
+        ("stripe_api_base", "ftp://stripe", "base URL such as"),
+        ("stripe_mode", "both", "'payments' or 'billing'"),
+    ):
+        with pytest.raises(ValidationError, match=says):
+            Settings(**{**ready, name: value})
 
 
 def test_the_smtp_url_is_taken_apart(environment: pytest.MonkeyPatch) -> None:

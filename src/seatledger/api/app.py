@@ -36,6 +36,8 @@ from seatledger.api import (
     products,
     sandbox,
     seats,
+    stripe_checkout,
+    stripe_webhooks,
     subscriptions,
     webhook_endpoints,
 )
@@ -138,6 +140,8 @@ def create_app(runtime: Runtime | None = None, *, delivery_loop: bool | None = N
         webhook_endpoints,
         emails,
         events,
+        stripe_webhooks,
+        stripe_checkout,
     ]
     if runtime.settings.sandbox:
         routers.append(sandbox)

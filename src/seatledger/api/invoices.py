@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends
+from pydantic import Field
 
 from seatledger.api.auth import Reader, Writer
 from seatledger.api.common import (
@@ -57,6 +58,11 @@ class InvoiceOut(OutModel):
     period_end: Timestamp | None
     created_at: Timestamp
     paid_at: Timestamp | None
+    payment_url: str | None = Field(
+        default=None,
+        description="Where the customer finishes a payment that waits for them (3-D Secure"
+        " with Stripe) while the invoice is open; null otherwise.",
+    )
 
 
 class PayIn(ApiModel):

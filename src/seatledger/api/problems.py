@@ -6,10 +6,11 @@ errors to HTTP statuses: an error class answers the status of its nearest kind i
      "detail": "Every seat of this subscription is assigned.", "code": "no_seats_available",
      "errors": [{"field": "seats", "message": "must be at least 1"}]}   # errors: when fields
 
-Statuses: 400 ``invalid_json`` / ``invalid_token``, 401 ``unauthenticated``, 402
-``payment_failed``, 403 ``forbidden``, 404 ``not_found``, 405 ``method_not_allowed``, 409 every
-conflict (its code says which), 413 ``payload_too_large``, 422 ``validation_error`` /
-``seats_out_of_range``, 503 ``not_ready`` (``/readyz`` only). Anything unforeseen is logged and
+Statuses: 400 ``invalid_json`` / ``invalid_token`` / ``invalid_provider_event`` (Stripe's
+webhooks), 401 ``unauthenticated``, 402 ``payment_failed``, 403 ``forbidden``, 404 ``not_found``,
+405 ``method_not_allowed``, 409 every conflict (its code says which), 413 ``payload_too_large``,
+422 ``validation_error`` / ``seats_out_of_range``, 503 ``not_ready`` (``/readyz`` only) and
+``payment_provider_unavailable``. Anything unforeseen is logged and
 answered 500 ``internal_error`` without details.
 """
 
@@ -29,10 +30,12 @@ from starlette.exceptions import HTTPException
 from seatledger.domain.errors import (
     Conflict,
     Forbidden,
+    InvalidProviderEvent,
     InvalidToken,
     NotFound,
     NotReady,
     PaymentFailed,
+    PaymentProviderUnavailable,
     PricingError,
     SeatledgerError,
     Unauthenticated,
@@ -46,6 +49,7 @@ MEDIA_TYPE = "application/problem+json"
 
 STATUS_OF: dict[type[SeatledgerError], int] = {
     InvalidToken: 400,
+    InvalidProviderEvent: 400,
     Unauthenticated: 401,
     PaymentFailed: 402,
     Forbidden: 403,
@@ -54,6 +58,7 @@ STATUS_OF: dict[type[SeatledgerError], int] = {
     ValidationFailed: 422,
     PricingError: 422,
     NotReady: 503,
+    PaymentProviderUnavailable: 503,
 }
 # Codes no engine error carries: the HTTP layer's own refusals, and the unforeseen.
 EDGE_STATUS: dict[str, int] = {
@@ -258,7 +263,8 @@ _DESCRIPTIONS = {
     404: "Unknown, not yours, or a malformed id (`not_found`); `errors` names a body's field.",
     409: "The state forbids it; `code` says why.",
     422: "Invalid input (`validation_error`, `seats_out_of_range`); `errors` names the fields.",
-    503: "Not ready (`not_ready`): `detail` says what to do.",
+    503: "Not ready (`not_ready`), or the payment provider cannot be reached now"
+    " (`payment_provider_unavailable`: nothing was charged or changed; try again later).",
 }
 
 

@@ -29,6 +29,10 @@
     ├── InvalidToken               invalid_token       a used, expired, revoked or unknown
     │                                                  invitation
     ├── PaymentFailed              payment_failed      the payment provider declined
+    ├── PaymentProviderUnavailable payment_provider_unavailable  the provider cannot answer
+    │                                                  now; nothing was decided, try later
+    ├── InvalidProviderEvent       invalid_provider_event  a provider's event that is forged,
+    │                                                  stale, unsigned or malformed
     ├── Unauthenticated            unauthenticated     no valid credential
     ├── Forbidden                  forbidden           authenticated but not allowed
     └── NotReady                   not_ready           the database does not answer, or its
@@ -181,6 +185,21 @@ class PaymentFailed(SeatledgerError):
     code = "payment_failed"
 
 
+class PaymentProviderUnavailable(SeatledgerError):
+    code = "payment_provider_unavailable"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(
+            detail
+            or "The payment provider cannot be reached right now; nothing was charged or"
+            " changed. Try again later."
+        )
+
+
+class InvalidProviderEvent(SeatledgerError):
+    code = "invalid_provider_event"
+
+
 class Unauthenticated(SeatledgerError):
     code = "unauthenticated"
 
@@ -227,6 +246,7 @@ __all__ = [
     "Forbidden",
     "IdempotencyConflict",
     "InvalidPrice",
+    "InvalidProviderEvent",
     "InvalidToken",
     "InvoiceNotOpen",
     "NoSeatsAvailable",
@@ -234,6 +254,7 @@ __all__ = [
     "NotReady",
     "OrderNotPaid",
     "PaymentFailed",
+    "PaymentProviderUnavailable",
     "PriceArchived",
     "PricingError",
     "SeatLimitReached",

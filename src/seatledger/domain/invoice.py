@@ -61,6 +61,8 @@ class Invoice:
     created_at: datetime
     finalized_at: datetime | None
     paid_at: datetime | None
+    # Where the customer finishes a payment that waits for them (3-D Secure), while it does.
+    payment_url: str | None = None
 
 
 def invoice_number(sequence: int) -> str:

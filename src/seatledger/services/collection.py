@@ -155,7 +155,7 @@ async def mark_paid(connection: AsyncConnection, invoice_ids: list[str], now: da
     rows = await connection.execute(
         update(t.invoices)
         .where(t.invoices.c.id.in_(invoice_ids), t.invoices.c.status == "open")
-        .values(status="paid", paid_at=now)
+        .values(status="paid", paid_at=now, payment_url=None)
         .returning(t.invoices.c.id)
     )
     return {str(row.id) for row in rows}
@@ -214,6 +214,7 @@ async def record(
             and row.payment_attempts == a.number - 1
         ]
         declined = [(a, r) for a, r in mine if not r.succeeded and a.payment_method is not None]
+        await keep_payment_links(connection, [(a.invoice.id, r) for a, r in mine])
         payments = [
             payment_row(rt, a.invoice, a.payment_method or "", r, now)
             for a, r in (*taken, *declined)
@@ -240,6 +241,19 @@ async def record(
                 ],
             )
         await uow.commit()
+
+
+async def keep_payment_links(
+    connection: AsyncConnection, outcomes: Sequence[tuple[str, PaymentResult]]
+) -> None:
+    """An open invoice whose payment waits for the customer keeps where they finish it."""
+    for invoice_id, result in outcomes:
+        if result.action_url is not None:
+            await connection.execute(
+                update(t.invoices)
+                .where(t.invoices.c.id == invoice_id, t.invoices.c.status == "open")
+                .values(payment_url=result.action_url)
+            )
 
 
 async def _locked(connection: AsyncConnection, subscription_ids: set[str]) -> dict[str, Any]:
@@ -352,6 +366,7 @@ __all__ = [
     "collect",
     "credit_leftover",
     "customer_of",
+    "keep_payment_links",
     "mark_paid",
     "payment_row",
     "record",

@@ -126,11 +126,13 @@ async def _settle(
             raise InvoiceNotOpen()
         await emit_invoices(uow, EventType.INVOICE_PAID, [invoice.id])
         if subscription is not None and subscription.status != "canceled":
-            await _recover(uow, connection, subscription, method)
+            await recover_subscription(uow, connection, subscription, method)
         await uow.commit()
 
 
-async def _recover(uow: UnitOfWork, connection: AsyncConnection, row: Any, method: str) -> None:
+async def recover_subscription(
+    uow: UnitOfWork, connection: AsyncConnection, row: Any, method: str
+) -> None:
     """The card that paid becomes the subscription's; with nothing left open it is active."""
     still_open = (
         await connection.execute(
@@ -163,4 +165,4 @@ async def with_lines_of(rt: Runtime, invoice_id: str) -> list[Invoice]:
         return await with_lines(uow.connection, rows)
 
 
-__all__ = ["pay_invoice"]
+__all__ = ["pay_invoice", "recover_subscription"]

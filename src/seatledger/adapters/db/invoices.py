@@ -60,6 +60,8 @@ def invoice_from_row(row: Any, lines: Sequence[InvoiceLine] = ()) -> Invoice:
         created_at=row.created_at,
         finalized_at=row.finalized_at,
         paid_at=row.paid_at,
+        # Statements that return chosen columns (a renewal's RETURNING) may leave it out.
+        payment_url=getattr(row, "payment_url", None),
     )
 
 

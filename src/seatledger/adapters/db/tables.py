@@ -304,6 +304,8 @@ invoices = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("finalized_at", UTCDateTime, nullable=True),
     Column("paid_at", UTCDateTime, nullable=True),
+    # Where the customer finishes a payment that waits for them (3-D Secure), while it does.
+    Column("payment_url", String(2000), nullable=True),
     CheckConstraint("status IN ('draft', 'open', 'paid', 'void')", name="status"),
     CheckConstraint("credit_applied >= 0 AND total >= 0", name="amounts"),
     CheckConstraint("total = subtotal - credit_applied OR subtotal < 0", name="total"),
@@ -568,5 +570,54 @@ emails = Table(
         "next_attempt_at",
         sqlite_where=text("status = 'queued'"),
         postgresql_where=text("status = 'queued'"),
+    ),
+)
+
+
+# The payment provider's customer of each seatledger customer (a company id, or a buyer's email
+# before the company exists): one per key and provider, written once (the first writer wins).
+payment_customers = Table(
+    "payment_customers",
+    metadata,
+    Column("provider", String(20), primary_key=True),
+    Column("customer_key", String(254), primary_key=True),
+    Column("provider_customer_id", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# A checkout's payment pages at the provider (a Stripe Checkout Session): the open one is
+# reused, a paid one completes the checkout.
+hosted_pages = Table(
+    "hosted_pages",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("checkout_id", ID, ForeignKey("checkouts.id"), nullable=False, index=True),
+    Column("provider", String(20), nullable=False),
+    Column("url", String(2000), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# The provider's events, kept once per id as they arrive (the webhook answers at once) and
+# applied later by the delivery loop (``seatledger.services.provider_events``).
+provider_events = Table(
+    "provider_events",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("provider", String(20), nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("last_error", String(300), nullable=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("done_at", UTCDateTime, nullable=True),
+    CheckConstraint("status IN ('pending', 'done', 'failed')", name="status"),
+    CheckConstraint("attempts >= 0", name="attempts"),
+    Index(
+        "ix_provider_events_due",
+        "next_attempt_at",
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
     ),
 )

@@ -87,6 +87,7 @@ async def _charge(rt: Runtime, checkout: Any, method: str) -> PaymentResult | No
             customer=checkout.customer_email or checkout.company_id,
             description=f"Checkout {checkout.id}: {checkout.seats} seats",
             idempotency_key=f"checkout:{checkout.id}:{method}",
+            on_session=True,
         )
     )
     if result.succeeded:
@@ -139,15 +140,18 @@ async def confirm_checkout(
             raise PriceArchived()
 
     result = await _charge(rt, row, method)
-    return await _complete(rt, row.id, price, method, result)
+    return await complete_purchase(rt, row.id, price, method, result)
 
 
-async def _complete(
+async def complete_purchase(
     rt: Runtime, checkout_id: str, price: Price, method: str, result: PaymentResult | None
 ) -> Checkout:
     """The purchase's transaction: complete the checkout (if still open), create what it buys
-    and its paid invoice, record the payment."""
+    and its paid invoice, record the payment. ``CheckoutNotOpen`` when it is not open. The
+    method saved for later charges is the one the provider made of ``method``, if it did."""
     now = rt.clock.now()
+    if result is not None and result.payment_method is not None:
+        method = result.payment_method
     recurring = price.seat_price.interval is not None
     async with rt.transaction() as uow:
         connection = uow.connection
@@ -191,4 +195,4 @@ async def _complete(
     return checkout
 
 
-__all__ = ["confirm_checkout"]
+__all__ = ["complete_purchase", "confirm_checkout"]

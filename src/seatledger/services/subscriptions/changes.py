@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ from seatledger.domain.errors import (
 from seatledger.domain.events import EventType
 from seatledger.domain.ids import new_id
 from seatledger.domain.invoice import InvoiceLine
-from seatledger.domain.payments import PaymentRequest, PaymentResult
+from seatledger.domain.payments import PaymentRequest, PaymentResult, minimum_charge
 from seatledger.domain.purchase import PendingChange, Subscription
 from seatledger.services import idempotency
 from seatledger.services.collection import customer_of
@@ -141,7 +141,9 @@ async def change_subscription(
         )
         target = await change_target(connection, book, price_id)
         request = ChangeRequest(seats=seats, terms=target, behavior=behavior)
-        plan = plan_change(standing, request, now)
+        request, plan = _below_minimum(
+            rt, standing, request, plan_change(standing, request, now), now
+        )
         if plan.total == 0:
             applied = await apply_plan(uow, rt, row, standing, plan, extra=flag)
             if applied is None:
@@ -154,6 +156,20 @@ async def change_subscription(
     return await _apply_paid(
         rt, row.id, request, plan, result, book, now, cancel_at_period_end, undo=undo
     )
+
+
+def _below_minimum(
+    rt: Runtime, standing: Any, request: ChangeRequest, plan: ChangePlan, now: datetime
+) -> tuple[ChangeRequest, ChangePlan]:
+    """A charge now below the provider's minimum (SPEC §7) is not made: the change applies
+    with ``prorate``, its line waiting for the next invoice. An interval switch, which must be
+    invoiced now whatever its behaviour, is left as it is (the provider then answers)."""
+    currency = plan.terms.price.currency
+    if not (plan.invoice_now and 0 < plan.total < minimum_charge(rt.gateway, currency)):
+        return request, plan
+    deferred = replace(request, behavior="prorate")
+    replanned = plan_change(standing, deferred, now)
+    return (request, plan) if replanned.invoice_now else (deferred, replanned)
 
 
 async def _set_cancel_flag(uow: UnitOfWork, row: Any, flag: dict[str, Any]) -> Subscription:
@@ -283,9 +299,8 @@ async def preview_change(
         row = await subscription_row(connection, subscription_id, scope_company_id, lock=False)
         standing = await load_standing(connection, row, book, lock=False)
         target = await change_target(connection, book, price_id)
-        plan = plan_change(
-            standing, ChangeRequest(seats=seats, terms=target, behavior=behavior), rt.clock.now()
-        )
+        request, now = ChangeRequest(seats=seats, terms=target, behavior=behavior), rt.clock.now()
+        _, plan = _below_minimum(rt, standing, request, plan_change(standing, request, now), now)
     total = max(0, plan.subtotal - plan.credit_applied)
     return ChangePreview(
         subscription_id=row.id,

@@ -1,0 +1,1 @@
+"""Fakes of the outside services seatledger talks to: real small servers, not patches."""
