@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     # Outside the sandbox a webhook endpoint may not point at a loopback, private or link-local
     # address (server-side request forgery); 1 lifts that, for an instance on a private network.
     webhook_allow_private: bool = False
+    # Token look-ups and claims a client address may make per minute (after a burst of as many);
+    # 0 turns the throttle off (``seatledger.api.throttle``).
+    claim_rate_per_minute: Annotated[int, Field(ge=0, le=1_000_000)] = 60
 
     @classmethod
     def settings_customise_sources(
