@@ -315,22 +315,27 @@ def worker(
 
     SIGTERM or Ctrl-C stops it once the round under way is done.
     """
+    from seatledger.observability import logs
+    from seatledger.services.runtime import Runtime
     from seatledger.worker.loop import run_worker
 
     def warn(message: str) -> None:
         typer.echo(message, err=True)
 
-    succeeded = _with_runtime(
-        lambda rt: run_worker(
+    async def work(rt: Runtime) -> bool:
+        # Its rounds' job lines (seatledger.observability.logs) go to stderr, once the checks
+        # passed: a failed check stays the one line it is.
+        logs.configure()
+        return await run_worker(
             rt,
             interval=interval,
             delivery_interval=delivery_interval,
             once=once,
             echo=typer.echo,
             warn=warn,
-        ),
-        payments=True,
-    )
+        )
+
+    succeeded = _with_runtime(work, payments=True)
     if not succeeded:
         raise typer.Exit(1)
 

@@ -20,10 +20,11 @@ from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
 from seatledger.api.common import RuntimeDep
+from seatledger.api.json_body import JsonRoute
 from seatledger.observability import logs, metrics
 from seatledger.services.backlog import BacklogAges, backlog
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=JsonRoute)
 log = logs.get_logger("seatledger.metrics")
 
 
