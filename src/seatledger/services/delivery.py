@@ -208,6 +208,7 @@ async def run_round(
         jobs_log.info(
             "job",
             job="delivery",
+            summary=describe(done),
             delivered=done.delivered,
             left=done.failed,
             sent=dict(done.sent),
