@@ -309,13 +309,18 @@ def worker(
         float, typer.Option(help="Seconds between delivery rounds (emails, webhooks).")
     ] = 1.0,
     once: Annotated[bool, typer.Option(help="Run one round, say what it did, exit.")] = False,
+    metrics_port: Annotated[
+        int,
+        typer.Option(help="Serve this worker's Prometheus metrics on this port (0: none)."),
+    ] = 0,
+    metrics_host: Annotated[str, typer.Option(help="Address the metrics listen on.")] = "127.0.0.1",
 ) -> None:
     """Run due renewals, payment retries and scheduled cancellations, round after round, and
     deliver events (emails, webhooks) more often.
 
     SIGTERM or Ctrl-C stops it once the round under way is done.
     """
-    from seatledger.observability import logs
+    from seatledger.observability import logs, metrics
     from seatledger.services.runtime import Runtime
     from seatledger.worker.loop import run_worker
 
@@ -326,6 +331,8 @@ def worker(
         # Its rounds' job lines (seatledger.observability.logs) go to stderr, once the checks
         # passed: a failed check stays the one line it is.
         logs.configure()
+        if metrics_port:
+            metrics.serve_on(metrics_port, metrics_host)
         return await run_worker(
             rt,
             interval=interval,

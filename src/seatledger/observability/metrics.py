@@ -40,6 +40,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    start_http_server,
 )
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
@@ -187,3 +188,10 @@ def exposition() -> bytes:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
     return generate_latest(REGISTRY)
+
+
+def serve_on(port: int, host: str = "127.0.0.1") -> None:
+    """Serve this process's series on ``http://host:port/metrics`` from a thread: for
+    ``seatledger worker``, which has no HTTP server of its own and whose renewals and deliveries
+    are counted in its own process."""
+    start_http_server(port, addr=host)
