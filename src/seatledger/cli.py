@@ -10,11 +10,13 @@ says what is wrong and what to do, and a non-zero exit; an unexpected error too,
 from __future__ import annotations
 
 import asyncio
-import copy
 import os
-from collections.abc import Awaitable, Callable
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
@@ -131,53 +133,56 @@ def serve(
     Each server process also delivers events (emails, webhooks) every second, unless
     --no-delivery; any number of processes and workers share the work on PostgreSQL.
 
-    One line per request is logged, with tokens and signed links left out.
+    One JSON line per request is logged on stderr (SEATLEDGER_LOG_FORMAT=console for people),
+    with tokens, keys and signed links left out. GET /metrics serves Prometheus' text format.
     """
     import uvicorn
 
     from seatledger.api.app import DELIVERY_ENV
+    from seatledger.observability import logs
 
     settings = _ready(payments=True)
+    try:
+        log_format = logs.resolve_format()
+    except ValueError as error:
+        _fail(str(error))
     public_url = settings.for_address(host, port).public_url
     # The application is built from the environment, in each server process: tell it there.
     os.environ["SEATLEDGER_PUBLIC_URL"] = public_url
     os.environ[DELIVERY_ENV] = "0" if no_delivery else "1"
     typer.echo(f"links point at {public_url}")
-    uvicorn.run(
-        "seatledger.api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=False,  # replaced by seatledger's own, which keeps tokens out of it
-        log_config=_log_config(),
-    )
+    with _metrics_folder(workers):
+        uvicorn.run(
+            "seatledger.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            access_log=False,  # replaced by seatledger's request line, which keeps tokens out
+            log_config=logs.logging_config(log_format),
+        )
 
 
-def _log_config() -> dict[str, Any]:
-    """The server's logging, plus seatledger's access log on stdout."""
-    from uvicorn.config import LOGGING_CONFIG
+@contextmanager
+def _metrics_folder(workers: int) -> Iterator[None]:
+    """With several server processes, a fresh folder where each writes its metrics
+    (prometheus-client's multi-process mode, ``seatledger.observability.metrics``), removed
+    when the server stops. It must be named before a process counts anything: here, before
+    uvicorn starts them."""
+    from seatledger.observability.metrics import MULTIPROC_ENV
 
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["formatters"]["requests"] = {
-        "()": "uvicorn.logging.DefaultFormatter",
-        "fmt": "%(levelprefix)s %(message)s",
-        "use_colors": None,
-    }
-    config["handlers"]["requests"] = {
-        "formatter": "requests",
-        "class": "logging.StreamHandler",
-        "stream": "ext://sys.stdout",
-    }
-    config["loggers"]["seatledger.access"] = {
-        "handlers": ["requests"],
-        "level": "INFO",
-        "propagate": False,
-    }
-    # What each delivery round did, and the events a channel failed on.
-    config["loggers"]["seatledger.delivery"] = {"handlers": ["default"], "level": "INFO"}
-    return config
+    if workers <= 1:
+        os.environ.pop(MULTIPROC_ENV, None)  # one process: its own registry answers
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="seatledger-metrics-")
+    os.environ[MULTIPROC_ENV] = folder
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @keys.command("create")
@@ -304,28 +309,40 @@ def worker(
         float, typer.Option(help="Seconds between delivery rounds (emails, webhooks).")
     ] = 1.0,
     once: Annotated[bool, typer.Option(help="Run one round, say what it did, exit.")] = False,
+    metrics_port: Annotated[
+        int,
+        typer.Option(help="Serve this worker's Prometheus metrics on this port (0: none)."),
+    ] = 0,
+    metrics_host: Annotated[str, typer.Option(help="Address the metrics listen on.")] = "127.0.0.1",
 ) -> None:
     """Run due renewals, payment retries and scheduled cancellations, round after round, and
     deliver events (emails, webhooks) more often.
 
     SIGTERM or Ctrl-C stops it once the round under way is done.
     """
+    from seatledger.observability import logs, metrics
+    from seatledger.services.runtime import Runtime
     from seatledger.worker.loop import run_worker
 
     def warn(message: str) -> None:
         typer.echo(message, err=True)
 
-    succeeded = _with_runtime(
-        lambda rt: run_worker(
+    async def work(rt: Runtime) -> bool:
+        # Its rounds' job lines (seatledger.observability.logs) go to stderr, once the checks
+        # passed: a failed check stays the one line it is.
+        logs.configure()
+        if metrics_port:
+            metrics.serve_on(metrics_port, metrics_host)
+        return await run_worker(
             rt,
             interval=interval,
             delivery_interval=delivery_interval,
             once=once,
             echo=typer.echo,
             warn=warn,
-        ),
-        payments=True,
-    )
+        )
+
+    succeeded = _with_runtime(work, payments=True)
     if not succeeded:
         raise typer.Exit(1)
 

@@ -149,6 +149,9 @@ class Settings(BaseSettings):
     stripe_webhook_secret: str = Field(default="", repr=False)
     stripe_api_base: str = STRIPE_API_BASE
     stripe_mode: Literal["payments", "billing"] = "payments"
+    # Token look-ups and claims a client address may make per minute (after a burst of as many);
+    # 0 turns the throttle off (``seatledger.api.throttle``).
+    claim_rate_per_minute: Annotated[int, Field(ge=0, le=1_000_000)] = 60
 
     @classmethod
     def settings_customise_sources(

@@ -23,7 +23,14 @@ from seatledger.domain.clock import FixedClock
 from seatledger.services import cancellation
 from seatledger.services.runtime import Runtime
 from tests.integration import shop
-from tests.integration.processes import SEATLEDGER, clean_environment, migrate, run, serving
+from tests.integration.processes import (
+    SEATLEDGER,
+    clean_environment,
+    free_port,
+    migrate,
+    run,
+    serving,
+)
 from tests.integration.shop import utc
 
 
@@ -175,8 +182,9 @@ async def test_worker_delivers_every_second_and_stops_on_sigterm(
 ) -> None:
     migrate(env)
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
+    port = free_port()
     process = subprocess.Popen(
-        [str(SEATLEDGER), "worker", "--delivery-interval", "0.2"],
+        [str(SEATLEDGER), "worker", "--delivery-interval", "0.2", "--metrics-port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -195,6 +203,10 @@ async def test_worker_delivers_every_second_and_stops_on_sigterm(
             assert process.poll() is None, process.communicate()
             time.sleep(0.1)
         assert await _undelivered(url) == 0
+        # Its own series, on its own port: the rounds it ran, counted in its process.
+        scraped = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        assert 'seatledger_jobs_total{job="delivery",outcome="ok"}' in scraped
+        assert 'seatledger_jobs_total{job="renewals",outcome="ok"}' in scraped
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)
     finally:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -107,11 +108,23 @@ def test_links_point_at_the_served_address_and_tokens_stay_out_of_the_log(
     for secret in (token, session_token, signature, session["token"], key):
         assert secret not in log
     assert f"links point at {server.base}" in log
-    assert "POST /v1/claims/[redacted] 200" in log
-    assert "GET /v1/claims/[redacted] 200" in log
-    assert "GET /claim/[redacted] 404" in log
+    requests = [
+        line for line in map(_json_or_none, log.splitlines()) if line and line["event"] == "request"
+    ]
+    seen = {(line["method"], line["path"], line["status"]) for line in requests}
+    assert ("POST", "/v1/claims/[redacted]", 200) in seen
+    assert ("GET", "/v1/claims/[redacted]", 200) in seen
+    assert ("GET", "/claim/[redacted]", 404) in seen
+    assert ("POST", "/v1/seats", 201) in seen  # one line per request, with its status
     assert "signature=[redacted]" in log
-    assert "POST /v1/seats 201" in log  # one line per request, with its status
+    assert all(len(line["request_id"]) == 32 for line in requests)
+
+
+def _json_or_none(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None
 
 
 def test_a_public_url_overrides_the_served_address(

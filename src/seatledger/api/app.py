@@ -32,6 +32,7 @@ from seatledger.api import (
     health,
     invoices,
     members,
+    metrics,
     orders,
     products,
     sandbox,
@@ -41,10 +42,13 @@ from seatledger.api import (
     subscriptions,
     webhook_endpoints,
 )
-from seatledger.api.access_log import AccessLog
 from seatledger.api.event_rendering import event_renderer
 from seatledger.api.idempotency import IdempotencyMiddleware
 from seatledger.api.problems import FieldError, Problem, install
+from seatledger.api.request_gate import RequestGate
+from seatledger.api.request_log import RequestLog
+from seatledger.api.throttle import Throttle
+from seatledger.observability import logs
 from seatledger.services import delivery
 from seatledger.services.runtime import Runtime
 
@@ -122,9 +126,11 @@ def create_app(runtime: Runtime | None = None, *, delivery_loop: bool | None = N
         generate_unique_id_function=operation_id,
     )
     app.state.runtime = runtime
+    logs.configure_structlog()
     install(app)
     routers = [
         health,
+        metrics,
         products,
         benefits,
         files,
@@ -157,8 +163,13 @@ def create_app(runtime: Runtime | None = None, *, delivery_loop: bool | None = N
         for route in router.routes
         if isinstance(route, APIRoute)
     ]
+    # From the innermost out: keyed POSTs; the body's cap and the credential before the body
+    # is read; claims throttled before anything else is done for them; the request's line and
+    # observation, outermost, as it sees every answer and the whole time it took.
     app.add_middleware(IdempotencyMiddleware, runtime=runtime)
-    app.add_middleware(AccessLog)  # outermost: it sees every answer, and the time it took
+    app.add_middleware(RequestGate, runtime=runtime)
+    app.add_middleware(Throttle, rate=runtime.settings.claim_rate_per_minute)
+    app.add_middleware(RequestLog)
     _document_problems(app)
     return app
 

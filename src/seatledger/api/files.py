@@ -100,5 +100,8 @@ async def download_file(
             "Content-Disposition": disposition,
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
+            # A second layer should a browser render it all the same (an uploaded HTML or
+            # SVG file): no script, no form, no same-origin access.
+            "Content-Security-Policy": "sandbox; default-src 'none'",
         },
     )

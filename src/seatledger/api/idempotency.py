@@ -128,8 +128,10 @@ class IdempotencyMiddleware:
             )
             await response(scope, receive, send)
             return
-        caller = await resolve(self.runtime, headers.get("authorization"))
-        scope[CALLER_KEY] = caller
+        if CALLER_KEY in scope:  # the request gate resolved it before the body was read
+            caller = scope[CALLER_KEY]
+        else:
+            caller = scope[CALLER_KEY] = await resolve(self.runtime, headers.get("authorization"))
         path: str = scope["path"]
         if path.startswith(CLAIMS):  # the token is the credential, whoever else calls
             slot = _claim_slot(path, key)

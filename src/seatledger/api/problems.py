@@ -65,6 +65,7 @@ EDGE_STATUS: dict[str, int] = {
     "invalid_json": 400,
     "method_not_allowed": 405,
     "payload_too_large": 413,
+    "rate_limited": 429,
     "internal_error": 500,
 }
 # Every code a problem document may carry: the catalogue's and the edge's.
@@ -78,6 +79,7 @@ TITLES: dict[int, str] = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Payload too large",
+    429: "Too many requests",
     422: "Unprocessable content",
     500: "Internal server error",
     503: "Service unavailable",

@@ -23,6 +23,7 @@ from seatledger.domain.grant import BenefitGrant
 from seatledger.domain.ids import new_id
 from seatledger.domain.json_value import MAX_DEPTH, json_depth
 from seatledger.domain.seat import Seat, hash_token
+from seatledger.observability import metrics
 from seatledger.services import customer_sessions, grants
 from seatledger.services.customer_sessions import NewSession
 from seatledger.services.runtime import Runtime
@@ -106,6 +107,7 @@ async def claim_seat(rt: Runtime, token: str, *, open_session: bool = False) -> 
                 uow, rt, seat.member_id, company_id=seat.company_id
             )
         await uow.commit()
+    metrics.seats_claimed()
     return Claim(seat=seat, grants=tuple(granted), session=session)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -36,10 +37,12 @@ from sqlalchemy import select, update
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.events import OutboxEvent
+from seatledger.observability import logs, metrics
 from seatledger.services.channels import Channel
 from seatledger.services.runtime import Runtime
 
 log = logging.getLogger("seatledger.delivery")
+jobs_log = logs.get_logger("seatledger.jobs")
 
 BATCH_SIZE = 100
 MAX_BATCHES = 20  # per round: 2,000 events, then the channels send what is due
@@ -104,6 +107,7 @@ async def _fan_out(
         if savepoint.is_active:
             await savepoint.rollback()
         name = channel.name if channel is not None else "?"
+        metrics.delivery_failed(name)
         log.warning(
             "channel %s failed on event %s (%s); it stays in the outbox for the next round",
             name,
@@ -190,7 +194,32 @@ async def run_round(
     batch_size: int = BATCH_SIZE,
     max_batches: int = MAX_BATCHES,
 ) -> DeliveryRound:
-    """Dispatch until the backlog is walked through (bounded), then send what is due."""
+    """Dispatch until the backlog is walked through (bounded), then send what is due. Each
+    round is a ``delivery`` job: counted and timed; one that did something is logged."""
+    started = time.perf_counter()
+    try:
+        done = await _round(rt, channels, batch_size, max_batches)
+    except Exception:
+        metrics.job_done("delivery", ok=False, seconds=time.perf_counter() - started)
+        raise
+    seconds = time.perf_counter() - started
+    metrics.job_done("delivery", ok=True, seconds=seconds)
+    if not done.nothing_done:
+        jobs_log.info(
+            "job",
+            job="delivery",
+            summary=describe(done),
+            delivered=done.delivered,
+            left=done.failed,
+            sent=dict(done.sent),
+            duration_ms=round(seconds * 1000, 2),
+        )
+    return done
+
+
+async def _round(
+    rt: Runtime, channels: Sequence[Channel], batch_size: int, max_batches: int
+) -> DeliveryRound:
     delivered = failed = 0
     after = 0
     for _ in range(max_batches):
@@ -219,8 +248,6 @@ async def deliver_until(
         except Exception:
             log.warning("delivery round failed; the next one tries again", exc_info=True)
         else:
-            if not done.nothing_done:
-                log.info("%s", describe(done))
             if done.busy:
                 await asyncio.sleep(0)  # let the server's requests in between rounds
                 continue

@@ -34,6 +34,7 @@ from sqlalchemy import or_, select, update
 from seatledger.adapters.db import tables as t
 from seatledger.domain.clock import SystemClock
 from seatledger.domain.mail import Mailer, OutgoingEmail, SendOutcome
+from seatledger.observability import metrics
 from seatledger.services.email_content import LINK_PLACEHOLDER
 from seatledger.services.runtime import Runtime
 
@@ -109,6 +110,7 @@ def _outcome_values(leased: _Leased, outcome: SendOutcome, now: datetime) -> dic
 
 
 async def _record(rt: Runtime, leased: _Leased, outcome: SendOutcome) -> None:
+    metrics.email_sent(outcome.outcome)
     values = _outcome_values(leased, outcome, rt.clock.now())
     async with rt.transaction() as uow:
         await uow.connection.execute(

@@ -29,6 +29,7 @@ raised once everything else is done.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -41,6 +42,7 @@ from seatledger.adapters.db.invoices import invoice_from_row
 from seatledger.adapters.db.seat_pools import due_subscriptions
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.renewal import grace_expired
+from seatledger.observability import logs, metrics
 from seatledger.services.cancellation import end_subscription
 from seatledger.services.collection import COLLECTION_LEASE, Attempt, attempt_for, collect
 from seatledger.services.renewal_batch import renew_batch
@@ -50,6 +52,7 @@ from seatledger.services.terms import TermsBook
 
 BATCH_SIZE = 1000
 SHORTEST_PERIOD = timedelta(days=28)
+jobs_log = logs.get_logger("seatledger.jobs")
 
 Kind = Literal["renew", "collect", "cancel_at_period_end", "cancel_after_grace"]
 
@@ -132,11 +135,41 @@ async def renew_due(rt: Runtime, *, batch_size: int = BATCH_SIZE) -> list[str]:
 
 
 async def run_due(rt: Runtime, *, batch_size: int = BATCH_SIZE) -> DueRun:
-    """Run everything due now, as ``renew_due`` does; answers what was done."""
+    """Run everything due now, as ``renew_due`` does; answers what was done. Each run is a
+    ``renewals`` job: counted, timed and logged in one line (``seatledger.observability``)."""
+    started = time.perf_counter()
+    report = DueRun()
+    try:
+        await _run_due(rt, batch_size, report)
+    except Exception as error:
+        _job_done(report, started, error)
+        raise
+    _job_done(report, started, None)
+    return report
+
+
+def _job_done(report: DueRun, started: float, error: Exception | None) -> None:
+    seconds = time.perf_counter() - started
+    metrics.job_done("renewals", ok=error is None, seconds=seconds)
+    if report.nothing_done and error is None:
+        return
+    jobs_log.info(
+        "job",
+        job="renewals",
+        ok=error is None,
+        renewed=len(report.renewed),
+        retried=report.retried,
+        canceled=len(report.canceled),
+        declined=report.declined,
+        error=None if error is None else f"{type(error).__name__}: {error}",
+        duration_ms=round(seconds * 1000, 2),
+    )
+
+
+async def _run_due(rt: Runtime, batch_size: int, report: DueRun) -> None:
     await follow_sandbox_clock(rt)
     now = rt.clock.now()
     book = TermsBook()
-    report = DueRun()
     errors: list[BaseException] = []
     excluded: set[str] = set()
     alone = 0  # passes left to run one item at a time, after a batch failed
@@ -149,6 +182,7 @@ async def run_due(rt: Runtime, *, batch_size: int = BATCH_SIZE) -> DueRun:
                 continue
             excluded.update(failure.ids)
             errors.append(failure.error)
+            metrics.renewals(failed=len(failure.ids))
             alone = max(0, alone - 1)
             continue
         if done is None:
@@ -157,16 +191,19 @@ async def run_due(rt: Runtime, *, batch_size: int = BATCH_SIZE) -> DueRun:
         report.renewed += done.renewed
         report.retried += done.retried
         report.canceled += done.canceled
+        metrics.renewals(renewed=len(done.renewed), canceled=len(done.canceled))
         try:
             results = await collect(rt, done.attempts)
         except Exception as error:
             # The provider failed (not declined): those attempts wait for their lease to expire.
             errors.append(error)
+            metrics.renewal_payments(error=len(done.attempts))
         else:
-            report.declined += sum(not r.succeeded for r in results)
+            declined = sum(not r.succeeded for r in results)
+            report.declined += declined
+            metrics.renewal_payments(paid=len(results) - declined, declined=declined)
     if errors:
         raise errors[0]
-    return report
 
 
 def _take(items: list[_Due], now: datetime) -> list[_Due]:

@@ -16,6 +16,7 @@ from seatledger.domain.clock import Clock
 from seatledger.domain.events import EventRenderer, plain_payload
 from seatledger.domain.mail import Mailer
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
+from seatledger.observability import metrics
 from seatledger.services.webhook_sender import WebhookSender
 
 # The API keys a runtime trusts without a look-up (``seatledger.services.api_keys``).
@@ -70,4 +71,6 @@ class Runtime:
             await held.checkpoint()
         result = await self.gateway.charge(request)
         faults.reached("charged")
+        if not result.succeeded:
+            metrics.payment_declined(self.gateway.name)
         return result

@@ -34,6 +34,7 @@ from seatledger.domain.events import EventType
 from seatledger.domain.ids import new_id
 from seatledger.domain.seat import Invitation, Seat, check_metadata, hash_token, new_token
 from seatledger.domain.seat_pool import PoolRef, SeatPool
+from seatledger.observability import metrics
 from seatledger.services import grants, seat_sync
 from seatledger.services.claims import (
     Claim,
@@ -155,6 +156,7 @@ async def assign_seat(
             )
             await alone.commit()
         if done is not None:
+            metrics.seats_assigned()
             return done[1]
         at_once = False
     async with rt.transaction() as uow:
@@ -173,6 +175,9 @@ async def assign_seat(
             product_id = await product_of_price(uow.connection, pool.price_id)
             seat, _ = await claim_in(uow, rt, seat, product_id, now)
         await uow.commit()
+    metrics.seats_assigned()
+    if immediate_claim:
+        metrics.seats_claimed()
     return seat
 
 
@@ -291,6 +296,9 @@ async def revoke_in(
         await seat_sync.shrink_after_release(uow, rt, seat.pool_id)
     uow.emit(EventType.SEAT_REVOKED, seat)
     grants.emit_revoked(uow, grant_rows)
+    # Counted here, where every revocation passes (a call, a member's removal, a cancellation);
+    # the callers commit right after, and a rollback then is a failure already logged.
+    metrics.seats_revoked()
     return seat
 
 

@@ -48,6 +48,7 @@ from seatledger.domain.webhook import (
     hears,
     should_disable,
 )
+from seatledger.observability import metrics
 from seatledger.services.channels import Channel
 from seatledger.services.pages import Page, check_limit, page_of, paginate
 from seatledger.services.runtime import Runtime
@@ -222,6 +223,7 @@ async def _endpoint_outcome(uow: UnitOfWork, endpoint_id: str, ok: bool, now: da
     values: dict[str, Any] = {"failing_since": since}
     if row.disabled_at is None and should_disable(since, now):
         values["disabled_at"] = now
+        metrics.webhook_endpoint_disabled()
         log.warning(
             "webhook endpoint %s disabled: every delivery has failed since %s",
             endpoint_id,
@@ -239,13 +241,15 @@ async def _attempt(rt: Runtime, job: _Job) -> Sent | None:
     """Send ``job``'s webhook, or None when its lease is too near its end to start it."""
     if _wall_now() >= _start_by(job.lease):
         return None
-    return await rt.webhook_sender.send(
+    sent = await rt.webhook_sender.send(
         job.url,
         event_id=job.event_id,
         body=job.body,
         secrets=job.secrets,
         pinned=not private_allowed(rt.settings),
     )
+    metrics.webhook_sent(ok=sent.ok)
+    return sent
 
 
 def _leased_by(jobs: Sequence[_Job]) -> Any:
