@@ -55,7 +55,9 @@ async def redirect(request: Request, to: str, notices: list[Notice]) -> Response
     """303 to ``to`` (a path of this server), carrying ``notices`` for its next render."""
     response = RedirectResponse(to, status_code=303)
     if notices:
-        payload = base64.urlsafe_b64encode(json.dumps(_fitted(notices)).encode()).decode()
+        # Without base64's padding: a cookie value with "=" would be sent quoted.
+        encoded = base64.urlsafe_b64encode(json.dumps(_fitted(notices)).encode())
+        payload = encoded.decode().rstrip("=")
         value = f"{payload}.{await _sign(request, payload)}"
         set_cookie(request, response, COOKIE, value, max_age=MAX_AGE)
     return response
@@ -71,7 +73,7 @@ async def taken(request: Request) -> list[dict[str, object]]:
     if not hmac.compare_digest(signature, await _sign(request, payload)):
         return []
     try:
-        items = json.loads(base64.urlsafe_b64decode(payload.encode()))
+        items = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (binascii.Error, ValueError):
         return []
     return [
