@@ -91,7 +91,6 @@ async def _preview(
 
 async def _preview_page(
     request: Request,
-    caller: Caller,
     pool: PoolView,
     change: Change,
     preview: ChangePreview,
@@ -121,7 +120,7 @@ async def preview(request: Request, subscription_id: str, caller: PortalCaller) 
         found = await _preview(request, caller, pool, change)
     except SeatledgerError as error:
         return await _refused(request, caller, ref, change, error)
-    return await _preview_page(request, caller, pool, change, found)
+    return await _preview_page(request, pool, change, found)
 
 
 @router.post("/portal/subscriptions/{subscription_id}/change", dependencies=CSRF)
@@ -172,9 +171,7 @@ async def _change_refused(
                     "error": True,
                 }
             ]
-            return await _preview_page(
-                request, caller, pool, change, found, status=402, flashes=flashes
-            )
+            return await _preview_page(request, pool, change, found, status=402, flashes=flashes)
     return await _refused(request, caller, ref, change, error)
 
 

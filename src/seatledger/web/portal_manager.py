@@ -69,11 +69,12 @@ async def invoices(request: Request, caller: PortalCaller, cursor: str | None = 
     return await page(request, "portal/invoices.html", context)
 
 
-def _owner_href(invoice: Invoice) -> str | None:
+def _owner(invoice: Invoice) -> dict[str, str] | None:
+    """The link to the subscription or the order the invoice bills."""
     if invoice.subscription_id is not None:
-        return subscription_href(invoice.subscription_id)
+        return {"href": subscription_href(invoice.subscription_id), "text": "The subscription"}
     if invoice.order_id is not None:
-        return order_href(invoice.order_id)
+        return {"href": order_href(invoice.order_id), "text": "The order"}
     return None
 
 
@@ -103,7 +104,7 @@ async def invoice(request: Request, invoice_id: str, caller: PortalCaller) -> Re
         "manager": manager,
         "seller": seller(rt),
         "reason": REASONS.get(found.reason, found.reason),
-        "owner_href": _owner_href(found),
+        "owner": _owner(found),
     }
     return await page(request, "portal/invoice.html", context)
 

@@ -226,7 +226,9 @@ def _href_of(seat: Seat) -> str:
 async def resend(request: Request, seat_id: str, caller: PortalCaller) -> Response:
     seat = await _seat(request, caller, seat_id)
     try:
-        await seats.resend_invitation(rt_of(request), seat.id, scope_company_id=seat.company_id)
+        await seats.resend_invitation(
+            rt_of(request), seat.id, scope_company_id=caller.company_scope
+        )
     except SeatledgerError as error:
         flashes = [{"text": f"{seat.email}: {error.detail}", "error": True}]
         return await pool_page(
@@ -250,7 +252,7 @@ async def revoke(request: Request, seat_id: str, caller: PortalCaller) -> Respon
     if seat.status == "revoked":
         notice = Notice(f"The seat of {seat.email} was already revoked.")
     else:
-        await seats.revoke_seat(rt_of(request), seat.id, scope_company_id=seat.company_id)
+        await seats.revoke_seat(rt_of(request), seat.id, scope_company_id=caller.company_scope)
         notice = Notice(f"The seat of {seat.email} is revoked; it is free again.")
     return await redirect(request, _href_of(seat), [notice])
 
