@@ -232,3 +232,49 @@ async def test_the_invoice_page_shows_every_part_of_the_invoice(
     listed = await manager.get("/portal/invoices")
     assert invoice["number"] in listed.text
     assert "INV-000003" not in listed.text  # the other company's purchase
+
+
+async def test_a_change_from_the_next_period_bills_nothing_now(
+    api: Api, manager: Visitor, world: Shop
+) -> None:
+    path = f"/portal/subscriptions/{world.subscription_id}"
+    page = await manager.get(f"{path}/change?seats=3&proration_behavior=next_period")
+    assert page.status_code == 200
+    assert "Takes effect" in page.text
+    assert "Due now: $0.00" in page.text
+    before = await row_counts(api.runtime)
+    done = await manager.post(
+        f"{path}/change", {"seats": "3", "price_id": "", "proration_behavior": "next_period"}
+    )
+    assert done.status_code == 303
+    after = await api.get(f"/v1/subscriptions/{world.subscription_id}")
+    assert after["seats"] == 5
+    assert after["pending_change"]["seats"] == 3
+    assert (await row_counts(api.runtime))["invoices"] == before["invoices"]
+    assert (
+        "Scheduled: 3 seats from the next period."
+        in (await manager.get(done.headers["location"])).text
+    )
+    refused = await manager.get(f"{path}/change?seats=6&proration_behavior=later")
+    assert refused.status_code == 422
+    assert 'aria-describedby="proration_behavior-error"' in refused.text
+
+
+async def test_a_past_due_subscription_says_so_with_the_next_attempt(
+    app: FastAPI, api: Api
+) -> None:
+    world = await shop(api, method="pm_card_fail_after_first")
+    await api.post("/v1/sandbox/clock", {"now": "2027-02-01T00:00:00Z"}, 200)
+    assert (await api.get(f"/v1/subscriptions/{world.subscription_id}"))["status"] == "past_due"
+    # A new session: the first expired while the clock moved.
+    token = await api.session(world.company["billing_manager_member_id"])
+    visitor = Visitor(app, token)
+    try:
+        html = (await visitor.get(f"/portal/subscriptions/{world.subscription_id}")).text
+        home = (await visitor.get("/portal/manage")).text
+    finally:
+        await visitor.aclose()
+    assert "A renewal payment failed. It is tried again on Feb 2, 2027." in html
+    assert "Past due" in html
+    assert "Past due" in home
+    assert "Open" in html  # the renewal's invoice, unpaid

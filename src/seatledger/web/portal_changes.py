@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from seatledger.domain.catalog import ProrationBehavior
 from seatledger.domain.errors import ValidationFailed
 from seatledger.domain.ids import check_id
 from seatledger.domain.seat_pool import PoolRef
@@ -23,6 +24,7 @@ from seatledger.errors import SeatledgerError
 from seatledger.services import cancellation, subscriptions
 from seatledger.services.callers import Caller
 from seatledger.services.subscriptions import ChangePreview
+from seatledger.services.subscriptions.standing import proration_behavior_of
 from seatledger.web import csrf
 from seatledger.web.portal_notices import Notice, redirect
 from seatledger.web.portal_pools import pool_page, pool_ref, read_pool
@@ -37,11 +39,13 @@ WHEN = {"period_end": True, "now": False}  # the cancel form's choice → ``at_p
 
 
 class Change:
-    """A change as the forms carry it: ``seats`` and ``price_id`` typed (either may be blank)."""
+    """A change as the forms carry it: ``seats`` and ``price_id`` typed (either may be blank),
+    and when it applies (``proration_behavior``; blank: the product's default)."""
 
     def __init__(self, values: Any) -> None:
         self.typed_seats = text_of(values, "seats", limit=100)
         self.typed_price = text_of(values, "price_id", limit=100)
+        self.typed_behavior = text_of(values, "proration_behavior", limit=100)
 
     @property
     def seats(self) -> int | None:
@@ -53,8 +57,16 @@ class Change:
             return None
         return check_id(self.typed_price, "price", field="price_id")
 
+    @property
+    def behavior(self) -> ProrationBehavior | None:
+        return proration_behavior_of(self.typed_behavior or None)
+
     def form(self) -> dict[str, str]:
-        return {"seats": self.typed_seats, "price_id": self.typed_price}
+        return {
+            "seats": self.typed_seats,
+            "price_id": self.typed_price,
+            "proration_behavior": self.typed_behavior,
+        }
 
 
 async def _refused(
@@ -62,7 +74,7 @@ async def _refused(
 ) -> Response:
     """The pool's page again, the error beside the field it is about."""
     fields = [field for field, _ in error.errors]
-    field = "price_id" if "price_id" in fields else "seats"
+    field = next((f for f in ("price_id", "proration_behavior") if f in fields), "seats")
     return await pool_page(
         request,
         caller,
@@ -85,6 +97,7 @@ async def _preview(
         pool.id,
         seats=seats,
         price_id=price_id,
+        proration_behavior=change.behavior,
         scope_company_id=caller.company_scope,
     )
 
@@ -137,6 +150,7 @@ async def apply(request: Request, subscription_id: str, caller: PortalCaller) ->
             pool.id,
             seats=change.seats,
             price_id=change.price_id,
+            proration_behavior=change.behavior,
             scope_company_id=caller.company_scope,
         )
     except SeatledgerError as error:

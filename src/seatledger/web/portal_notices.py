@@ -24,7 +24,9 @@ from seatledger.web.cookies import clear_cookie, runtime, set_cookie
 
 COOKIE = "sl_notice"
 MAX_AGE = 120  # seconds: long enough for the redirect, not for a stale message days later
-_BUDGET = 3000  # bytes of JSON kept, leaving room for the signature and the cookie's flags
+# Bytes of JSON kept: base64 makes 4 of every 3, and the signature, the name and the flags must
+# still fit in the 4096 bytes a browser keeps of a cookie.
+_BUDGET = 2400
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +45,7 @@ def _fitted(notices: list[Notice]) -> list[list[object]]:
     size = 0
     for index, notice in enumerate(notices):
         item: list[object] = [notice.text[:500], notice.error]
-        size += len(json.dumps(item))
+        size += len(json.dumps(item)) + 2  # and the ", " between items
         if size > _BUDGET:
             kept.append([f"… and {len(notices) - index} more.", False])
             break

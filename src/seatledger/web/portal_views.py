@@ -74,6 +74,7 @@ class PoolView:
     cancel_at_period_end: bool = False
     pending_change: PendingChange | None = None
     payment_method: str | None = None
+    next_payment_attempt_at: datetime | None = None  # past due: when payment is tried again
     amount: int | None = None
     currency: str = ""
 
@@ -107,6 +108,7 @@ async def subscription_view(offers: Offers, subscription: Subscription) -> PoolV
         cancel_at_period_end=subscription.cancel_at_period_end,
         pending_change=subscription.pending_change,
         payment_method=subscription.payment_method,
+        next_payment_attempt_at=subscription.next_payment_attempt_at,
         currency=offer.price.seat_price.currency,
     )
 
