@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from seatledger.web.templating import money
 from tests.browser.conftest import LiveServer
@@ -153,6 +153,8 @@ def test_seats_from_5_to_8_after_the_apis_preview_then_cancel_and_undo(
     enter(page, live_server, acme.manager_token)
     page.goto(f"{live_server.base}/portal/subscriptions/{acme.subscription_id}")
     page.get_by_label("New seat count").fill("8")
+    # htmx shows the lines as the count is typed; the page without script has the button.
+    expect(page.locator("#live-preview tbody tr")).to_have_count(len(preview["lines"]))
     page.get_by_role("button", name="Preview the change").click()
     rows = page.locator("#preview-lines tbody tr")
     expect(rows).to_have_count(len(preview["lines"]))
@@ -214,3 +216,27 @@ def test_a_post_without_the_csrf_token_changes_nothing(
         assert answer.status == 403, action
     after = api.get(f"/v1/subscriptions/{acme.subscription_id}").json()
     assert (after["seats"], after["status"], after["assigned_seats"]) == (5, "active", 0)
+
+
+def test_every_step_works_without_javascript(
+    live_server: LiveServer, browser: Browser, api: httpx.Client, acme: Acme
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        enter(page, live_server, acme.manager_token)
+        page.goto(f"{live_server.base}/portal/subscriptions/{acme.subscription_id}")
+        page.get_by_label("Email addresses").fill("gus@acme.test")
+        page.get_by_role("button", name="Send invitations").click()
+        expect(page.get_by_role("status")).to_contain_text("Invited 1: gus@acme.test.")
+        page.get_by_label("New seat count").fill("6")
+        page.get_by_role("button", name="Preview the change").click()
+        expect(page.locator("#preview-lines tbody tr")).to_have_count(1)
+        page.get_by_role("button", name="Confirm the change").click()
+        expect(page.locator("#seats-bought")).to_have_text("6")
+        _seat_row(page, "gus@acme.test").get_by_role("button", name="Revoke").click()
+        page.get_by_role("button", name="Revoke the seat").click()
+        expect(_seat_row(page, "gus@acme.test")).to_contain_text("Revoked")
+    finally:
+        context.close()
+    assert api.get(f"/v1/subscriptions/{acme.subscription_id}").json()["seats"] == 6

@@ -3,10 +3,11 @@
 
 A change is shown before it is made: ``GET …/change?seats=8`` asks the same preview the API's
 ``POST /v1/subscriptions/{id}/preview`` answers (each line, the total due now) and changes
-nothing; its form posts the same values to ``POST …/change``, which applies them with the
-product's default proration behaviour and the payment method saved on the subscription, as the
-API's ``PATCH`` does. A declined card is said plainly and changes nothing. Cancelling asks on
-a page of its own, at the period's end or now.
+nothing; its form posts the same values to ``POST …/change``, which applies them as the API's
+``PATCH`` does: with the product's default proration behaviour (or from the next period, when
+the manager chooses so) and the payment method saved on the subscription. A declined card is
+said plainly and changes nothing. Cancelling asks on a page of its own, at the period's end or
+now.
 """
 
 from __future__ import annotations
