@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 
-from seatledger.domain.errors import Conflict, Forbidden, NotFound, PaymentFailed
+from seatledger.domain.errors import Conflict, Forbidden, NotFound, NotReady, PaymentFailed
 from seatledger.domain.ids import ID_PATTERN
 from seatledger.errors import SeatledgerError
 from seatledger.pricing.errors import SeatsOutOfRange
@@ -44,6 +44,8 @@ def status_of(error: SeatledgerError) -> int:
         return 402
     if isinstance(error, Conflict):
         return 409
+    if isinstance(error, NotReady):
+        return 503
     return 422
 
 
@@ -53,6 +55,7 @@ async def error_page(request: Request, error: SeatledgerError) -> Response:
         403: "Only the billing manager may see this",
         402: "The payment was declined",
         409: "This cannot be done now",
+        503: "The service is unavailable; try again in a moment",
     }
     status = status_of(error)
     text = error.detail
