@@ -278,3 +278,17 @@ async def test_a_past_due_subscription_says_so_with_the_next_attempt(
     assert "Past due" in html
     assert "Past due" in home
     assert "Open" in html  # the renewal's invoice, unpaid
+
+
+async def test_the_credit_balance_is_shown_per_currency(
+    api: Api, manager: Visitor, world: Shop
+) -> None:
+    # A decrease waits as a credit line; cancelling now settles it into the balance.
+    path = f"/portal/subscriptions/{world.subscription_id}"
+    assert (await manager.post(f"{path}/change", {"seats": "3"})).status_code == 303
+    assert (await manager.post(f"{path}/cancel", {"when": "now"})).status_code == 303
+    balance = await api.get(f"/v1/companies/{world.company['id']}/balance")
+    [usd] = balance["data"]
+    assert usd["amount"] > 0
+    html = unescape((await manager.get("/portal/manage")).text)
+    assert f"{money(usd['amount'], 'usd')}</span> (USD)" in html
