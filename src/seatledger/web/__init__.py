@@ -12,7 +12,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from seatledger.web import assets, csrf
+from seatledger.web import assets, csrf, portal_manager
 from seatledger.web.portal_session import PortalSignedOut
 from seatledger.web.templating import render
 
@@ -47,6 +47,7 @@ def install(app: FastAPI) -> None:
     assets.install(app)
     app.add_exception_handler(csrf.CsrfRejected, _csrf_rejected)
     app.add_exception_handler(PortalSignedOut, _signed_out)
+    portal_manager.install(app)
 
 
 __all__ = ["install"]

@@ -1,0 +1,134 @@
+"""The billing manager's portal pages over the ASGI app, on each database: what they show, who
+may see them, and that bad input and forged posts change nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from fastapi import FastAPI
+
+from tests.e2e.api import Api, row_counts
+from tests.e2e.portal import Shop, Visitor, shop
+
+
+@pytest.fixture
+async def world(api: Api) -> Shop:
+    return await shop(api)
+
+
+@pytest.fixture
+async def manager(app: FastAPI, world: Shop) -> AsyncIterator[Visitor]:
+    visitor = Visitor(app, world.manager_token)
+    yield visitor
+    await visitor.aclose()
+
+
+async def test_the_home_shows_the_company_its_pools_credit_and_invoices(
+    manager: Visitor, world: Shop
+) -> None:
+    page = await manager.get("/portal/manage")
+    assert page.status_code == 200
+    html = page.text
+    assert "Acme" in html
+    assert "Team plan (monthly)" in html
+    assert f'/portal/subscriptions/{world.subscription_id}"' in html
+    assert f'/portal/orders/{world.order_id}"' in html
+    assert world.other_subscription_id not in html
+    assert "INV-000001" in html
+    assert "$50.00" in html
+    assert "No credit." in html
+
+
+async def test_a_pool_page_lists_its_seats_with_their_status(
+    api: Api, manager: Visitor, world: Shop
+) -> None:
+    pool = {"subscription_id": world.subscription_id}
+    await api.assign(pool, "ann@acme.test")
+    claimed = await api.assign(pool, "bob@acme.test", immediate_claim=True)
+    revoked = await api.assign(pool, "cy@acme.test")
+    await api.call("DELETE", f"/v1/seats/{revoked['id']}", 200)
+    html = (await manager.get(f"/portal/subscriptions/{world.subscription_id}")).text
+    assert "ann@acme.test" in html
+    assert "Pending" in html
+    assert "bob@acme.test" in html
+    assert "Claimed" in html
+    assert "cy@acme.test" in html
+    assert "Revoked" in html
+    assert '<dd id="seats-bought">5</dd>' in html
+    assert '<dd id="seats-assigned">2</dd>' in html
+    assert '<dd id="seats-available">3</dd>' in html
+    assert f"/portal/seats/{claimed['id']}/revoke" in html
+    assert "sandbox test card <code>pm_card_ok</code>" in html
+
+
+async def test_inviting_several_reports_each_email_and_keeps_the_rest(
+    api: Api, manager: Visitor, world: Shop
+) -> None:
+    # The order has 2 seats: the third address is refused, the other two are invited.
+    emails = "dee@acme.test, eve@acme.test\nfay@acme.test\n\nDEE@acme.test"
+    answer = await manager.post(f"/portal/orders/{world.order_id}/invite", {"emails": emails})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/portal/orders/{world.order_id}"
+    listed = await api.get(f"/v1/seats?order_id={world.order_id}")
+    assert sorted(seat["email"] for seat in listed["data"]) == ["dee@acme.test", "eve@acme.test"]
+    html = (await manager.get(answer.headers["location"])).text
+    assert "Invited 2: dee@acme.test, eve@acme.test." in html
+    assert "fay@acme.test was not invited: Every seat of this order is assigned." in html
+    again = (await manager.get(answer.headers["location"])).text
+    assert "was not invited" not in again  # shown once
+
+
+async def test_an_empty_or_bad_invitation_is_shown_on_the_form(
+    api: Api, manager: Visitor, world: Shop
+) -> None:
+    path = f"/portal/subscriptions/{world.subscription_id}/invite"
+    empty = await manager.post(path, {"emails": " ,\n "})
+    assert empty.status_code == 422
+    assert 'aria-invalid="true"' in empty.text
+    assert "Enter at least one email" in empty.text
+    bad = await manager.post(path, {"emails": "not-an-address"})
+    assert bad.status_code == 303
+    html = (await manager.get(bad.headers["location"])).text
+    assert "not-an-address was not invited" in html
+    listed = await api.get(f"/v1/seats?subscription_id={world.subscription_id}")
+    assert listed["data"] == []
+
+
+async def test_resend_gives_a_new_link_and_the_old_one_stops_working(
+    api: Api, manager: Visitor, world: Shop
+) -> None:
+    seat = await api.assign({"subscription_id": world.subscription_id}, "ann@acme.test")
+    old = seat["invitation"]["token"]
+    answer = await manager.post(f"/portal/seats/{seat['id']}/resend")
+    assert answer.status_code == 303
+    assert (
+        "A new invitation was sent to ann@acme.test"
+        in (await manager.get(answer.headers["location"])).text
+    )
+    await api.call("GET", f"/v1/claims/{old}", 400)
+    claimed = await api.assign(
+        {"subscription_id": world.subscription_id}, "bob@acme.test", immediate_claim=True
+    )
+    refused = await manager.post(f"/portal/seats/{claimed['id']}/resend")
+    assert refused.status_code == 409
+    assert "bob@acme.test:" in refused.text
+    assert 'role="alert"' in refused.text
+
+
+async def test_revoke_asks_first_then_frees_the_seat(
+    api: Api, manager: Visitor, world: Shop
+) -> None:
+    seat = await api.assign({"subscription_id": world.subscription_id}, "ann@acme.test")
+    before = await row_counts(api.runtime)
+    confirm = await manager.get(f"/portal/seats/{seat['id']}/revoke")
+    assert confirm.status_code == 200
+    assert "Revoke the seat of ann@acme.test?" in confirm.text
+    assert await row_counts(api.runtime) == before
+    assert (await api.get(f"/v1/seats/{seat['id']}"))["status"] == "pending"
+    done = await manager.post(f"/portal/seats/{seat['id']}/revoke")
+    assert done.status_code == 303
+    assert (await api.get(f"/v1/seats/{seat['id']}"))["status"] == "revoked"
+    again = await manager.post(f"/portal/seats/{seat['id']}/revoke")
+    assert again.status_code == 303
+    assert "already revoked" in (await manager.get(again.headers["location"])).text
