@@ -23,9 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.purchases import (
-    Orders,
     Purchases,
-    Subscriptions,
     company_exists,
     order_from_row,
     subscription_from_row,
@@ -53,18 +51,24 @@ async def require_company(connection: AsyncConnection, company_id: object, *, fi
 # -- reading --------------------------------------------------------------------------------------
 
 
+def _subscriptions(uow: UnitOfWork) -> Purchases[Subscription]:
+    return uow.subscriptions
+
+
+def _orders(uow: UnitOfWork) -> Purchases[Order]:
+    return uow.orders
+
+
 async def _get(
     rt: Runtime,
-    repository: Callable[[AsyncConnection], Purchases[P]],
+    repository: Callable[[UnitOfWork], Purchases[P]],
     noun: str,
     purchase_id: object,
     scope_company_id: str | None,
 ) -> P:
     if isinstance(purchase_id, str):
         async with rt.reading() as uow:
-            found = await repository(uow.connection).get(
-                purchase_id, scope_company_id=scope_company_id
-            )
+            found = await repository(uow).get(purchase_id, scope_company_id=scope_company_id)
         if found is not None:
             return found
     raise NotFound(noun)
@@ -72,7 +76,7 @@ async def _get(
 
 async def _list(
     rt: Runtime,
-    repository: Callable[[AsyncConnection], Purchases[P]],
+    repository: Callable[[UnitOfWork], Purchases[P]],
     company_id: object,
     limit: int | None,
     cursor: str | None,
@@ -84,7 +88,7 @@ async def _list(
         company = None
         if company_id is not None:
             company = await require_company(uow.connection, company_id, field="company_id")
-        items = await repository(uow.connection).page(
+        items = await repository(uow).page(
             lambda query, id_: paginate(query, id_, cursor, size, newest_first=newest_first),
             company_id=company,
         )
@@ -94,7 +98,7 @@ async def _list(
 async def get_subscription(
     rt: Runtime, subscription_id: str, *, scope_company_id: str | None = None
 ) -> Subscription:
-    return await _get(rt, Subscriptions, "subscription", subscription_id, scope_company_id)
+    return await _get(rt, _subscriptions, "subscription", subscription_id, scope_company_id)
 
 
 async def list_subscriptions(
@@ -106,11 +110,11 @@ async def list_subscriptions(
 ) -> Page[Subscription]:
     """A company's subscriptions, oldest first (canceled ones included); without
     ``company_id``, every subscription, newest first (owner-scoped ones included)."""
-    return await _list(rt, Subscriptions, company_id, limit, cursor)
+    return await _list(rt, _subscriptions, company_id, limit, cursor)
 
 
 async def get_order(rt: Runtime, order_id: str, *, scope_company_id: str | None = None) -> Order:
-    return await _get(rt, Orders, "order", order_id, scope_company_id)
+    return await _get(rt, _orders, "order", order_id, scope_company_id)
 
 
 async def list_orders(
@@ -121,7 +125,7 @@ async def list_orders(
     cursor: str | None = None,
 ) -> Page[Order]:
     """A company's orders, oldest first; without ``company_id``, every order, newest first."""
-    return await _list(rt, Orders, company_id, limit, cursor)
+    return await _list(rt, _orders, company_id, limit, cursor)
 
 
 # -- attaching ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from seatledger.adapters.db import tables as t
-from seatledger.adapters.db.purchases import Subscriptions, order_from_row
+from seatledger.adapters.db.purchases import order_from_row
 from seatledger.adapters.db.seat_pools import ORDER_COLUMNS, SUBSCRIPTION_COLUMNS
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.catalog import Price
@@ -60,7 +60,7 @@ async def create_subscription(
     ).one()
     await hold_billing_manager_seat(uow, rt, subscription_id=row.id)
     # After the manager's seat: the event shows the subscription as its first answer will.
-    uow.emit(EventType.SUBSCRIPTION_CREATED, await Subscriptions(uow.connection).current(row.id))
+    uow.emit(EventType.SUBSCRIPTION_CREATED, await uow.subscriptions.current(row.id))
     return await create_invoice(
         uow,
         now=now,
