@@ -69,10 +69,19 @@ class Subscription:
     # Dunning: when a renewal payment first failed, and when payment is tried next.
     past_due_since: datetime | None = None
     next_payment_attempt_at: datetime | None = None
+    # The engine's own bookkeeping, in no answer nor event: the provider's customer the
+    # checkout charged (renewals charge the same one), and the failed attempts so far.
+    payment_customer: str | None = None
+    payment_attempts: int = 0
 
     @property
     def available_seats(self) -> int:
         return self.seats - self.assigned_seats
+
+    @property
+    def customer(self) -> str:
+        """The payment provider's customer: the one its checkout charged."""
+        return self.payment_customer or self.company_id or self.owner_email
 
 
 @dataclass(frozen=True, slots=True)

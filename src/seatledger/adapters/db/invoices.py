@@ -10,6 +10,7 @@ finalisations queue on the row. Invoices and lines are written in one batched in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, Table, select, update
@@ -144,14 +145,19 @@ class Invoices:
         if line_rows:
             await insert_rows(self._connection, t.invoice_lines, line_rows)
 
-    async def get(self, invoice_id: str, *, scope_company_id: str | None = None) -> Invoice | None:
-        """The invoice with its lines (None when absent or outside the company's scope)."""
+    async def get(
+        self, invoice_id: str, *, scope_company_id: str | None = None, lines: bool = True
+    ) -> Invoice | None:
+        """The invoice with its lines, or without them unless ``lines`` (None when absent or
+        outside the company's scope)."""
         query = select(t.invoices).where(t.invoices.c.id == invoice_id)
         if scope_company_id is not None:
             query = query.where(t.invoices.c.company_id == scope_company_id)
         row = (await self._connection.execute(query)).first()
         if row is None:
             return None
+        if not lines:
+            return invoice_from_row(row)
         (invoice,) = await with_lines(self._connection, [row])
         return invoice
 
@@ -165,6 +171,59 @@ class Invoices:
             )
         ).all()
         return {invoice.id: invoice for invoice in await with_lines(self._connection, rows)}
+
+    async def open_of(self, subscription_ids: Sequence[str]) -> list[Invoice]:
+        """The subscriptions' open invoices (without their lines), by number."""
+        rows = await self._connection.execute(
+            select(t.invoices)
+            .where(
+                t.invoices.c.subscription_id.in_(list(subscription_ids)),
+                t.invoices.c.status == "open",
+            )
+            .order_by(t.invoices.c.number)
+        )
+        return [invoice_from_row(row) for row in rows]
+
+    async def with_open(self, subscription_ids: Sequence[str]) -> set[str]:
+        """The subscriptions among ``subscription_ids`` with an open invoice."""
+        if not subscription_ids:
+            return set()
+        rows = await self._connection.execute(
+            select(t.invoices.c.subscription_id)
+            .where(
+                t.invoices.c.subscription_id.in_(list(subscription_ids)),
+                t.invoices.c.status == "open",
+            )
+            .distinct()
+        )
+        return {str(row.subscription_id) for row in rows}
+
+    async def mark_paid(self, invoice_ids: Sequence[str], now: datetime) -> set[str]:
+        """Open invoices among ``invoice_ids`` become paid; answers the ones that did."""
+        if not invoice_ids:
+            return set()
+        rows = await self._connection.execute(
+            update(t.invoices)
+            .where(t.invoices.c.id.in_(list(invoice_ids)), t.invoices.c.status == "open")
+            .values(status="paid", paid_at=now)
+            .returning(t.invoices.c.id)
+        )
+        return {str(row.id) for row in rows}
+
+    async def void_open_renewals(self, subscription_id: str) -> list[Invoice]:
+        """Void the subscription's open renewal invoices; answers them (without their lines),
+        by id."""
+        rows = await self._connection.execute(
+            update(t.invoices)
+            .where(
+                t.invoices.c.subscription_id == subscription_id,
+                t.invoices.c.status == "open",
+                t.invoices.c.reason == "subscription_cycle",
+            )
+            .values(status="void")
+            .returning(*t.invoices.c)
+        )
+        return [invoice_from_row(row) for row in sorted(rows, key=lambda r: r.id)]
 
     def query(
         self,

@@ -64,6 +64,8 @@ def subscription_from_row(row: Any) -> Subscription:
         payment_method=row.payment_method,
         past_due_since=row.past_due_since,
         next_payment_attempt_at=row.next_payment_attempt_at,
+        payment_customer=row.payment_customer,
+        payment_attempts=int(row.payment_attempts),
     )
 
 
@@ -110,23 +112,6 @@ class Purchases(Generic[P]):
         return [type(self)._from_row(row) for row in rows]
 
 
-class Subscriptions(Purchases[Subscription]):
-    """The subscriptions of one unit of work's connection."""
-
-    _table = t.subscriptions
-    _from_row = staticmethod(subscription_from_row)
-
-    async def current(self, subscription_id: str) -> Subscription:
-        """The subscription as this transaction sees it now, with its pool's counts: what an
-        event emitted now says of it."""
-        row = (
-            await self._connection.execute(
-                select(*counted(t.subscriptions)).where(t.subscriptions.c.id == subscription_id)
-            )
-        ).one()
-        return subscription_from_row(row)
-
-
 class Orders(Purchases[Order]):
     """The orders of one unit of work's connection."""
 
@@ -146,7 +131,6 @@ __all__ = [
     "Orders",
     "Paging",
     "Purchases",
-    "Subscriptions",
     "company_exists",
     "order_from_row",
     "pending_change_json",

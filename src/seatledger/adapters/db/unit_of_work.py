@@ -43,9 +43,12 @@ from seatledger.adapters.db.catalog import Catalog
 from seatledger.adapters.db.companies import Companies, Members
 from seatledger.adapters.db.engine import reading_options
 from seatledger.adapters.db.invoices import Invoices
-from seatledger.adapters.db.purchases import Orders, Subscriptions
+from seatledger.adapters.db.payments import Payments
+from seatledger.adapters.db.pending_lines import PendingLines
+from seatledger.adapters.db.purchases import Orders
 from seatledger.adapters.db.seat_pools import SeatPools
 from seatledger.adapters.db.seats import Seats
+from seatledger.adapters.db.subscriptions import Subscriptions
 from seatledger.adapters.db.tables import outbox
 from seatledger.domain.events import EventRenderer, plain_payload
 from seatledger.domain.ids import new_id
@@ -175,6 +178,14 @@ class UnitOfWork:
     @property
     def invoices(self) -> Invoices:
         return self._repository(Invoices)
+
+    @property
+    def pending_lines(self) -> PendingLines:
+        return self._repository(PendingLines)
+
+    @property
+    def payments(self) -> Payments:
+        return self._repository(Payments)
 
     @property
     def catalog(self) -> Catalog:
