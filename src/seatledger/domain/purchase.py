@@ -12,7 +12,7 @@ merchant attaches it explicitly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -40,6 +40,13 @@ class Checkout:
     subscription_id: str | None
     order_id: str | None
     created_at: datetime
+
+    def as_of(self, now: datetime) -> Checkout:
+        """The checkout as it reads at ``now``: an open one past its expiry is expired,
+        whether or not that was written."""
+        if self.status == "open" and self.expires_at <= now:
+            return replace(self, status="expired")
+        return self
 
 
 @dataclass(frozen=True, slots=True)

@@ -159,6 +159,15 @@ class Members:
         ).first()
         return None if row is None else member_from_row(row)
 
+    async def billing_manager_email(self, company_id: str) -> str:
+        """The email of the company's billing manager (a company always has one)."""
+        email = await self._connection.execute(
+            select(t.members.c.email).where(
+                t.members.c.company_id == company_id, t.members.c.role == "billing_manager"
+            )
+        )
+        return str(email.scalar_one())
+
     async def has_email(self, company_id: str, email: str) -> bool:
         """Whether a current member of the company has this (normalised) email."""
         row = (

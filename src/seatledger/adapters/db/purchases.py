@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, Table, select
+from sqlalchemy import ColumnElement, Select, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
@@ -117,6 +117,27 @@ class Orders(Purchases[Order]):
 
     _table = t.orders
     _from_row = staticmethod(order_from_row)
+
+    async def add(self, order: Order) -> Order:
+        """Write a new order (its pool is written first, ``SeatPools.create``); answers it
+        with its pool's counts."""
+        row = (
+            await self._connection.execute(
+                insert(t.orders)
+                .values(
+                    id=order.id,
+                    company_id=order.company_id,
+                    owner_email=order.owner_email,
+                    price_id=order.price_id,
+                    status=order.status,
+                    amount=order.amount,
+                    currency=order.currency,
+                    created_at=order.created_at,
+                )
+                .returning(*counted(t.orders))
+            )
+        ).one()
+        return order_from_row(row)
 
 
 async def company_exists(connection: AsyncConnection, company_id: str) -> str | None:

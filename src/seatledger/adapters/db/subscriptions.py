@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, insert, select, update
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.purchases import Purchases, pending_change_json, subscription_from_row
@@ -73,6 +73,25 @@ class Subscriptions(Purchases[Subscription]):
             )
         ).one()
         return subscription_from_row(row)
+
+    async def add(self, subscription: Subscription) -> None:
+        """Write a new subscription (its pool is written first, ``SeatPools.create``)."""
+        await self._connection.execute(
+            insert(_subs).values(
+                id=subscription.id,
+                company_id=subscription.company_id,
+                owner_email=subscription.owner_email,
+                price_id=subscription.price_id,
+                status=subscription.status,
+                billing_anchor=subscription.billing_anchor,
+                current_period_start=subscription.current_period_start,
+                current_period_end=subscription.current_period_end,
+                cancel_at_period_end=subscription.cancel_at_period_end,
+                payment_method=subscription.payment_method,
+                payment_customer=subscription.payment_customer,
+                created_at=subscription.created_at,
+            )
+        )
 
     async def find(
         self, subscription_id: str, *, scope_company_id: str | None = None, lock: bool = False

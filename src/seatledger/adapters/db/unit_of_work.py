@@ -40,6 +40,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from seatledger.adapters.db.catalog import Catalog
+from seatledger.adapters.db.checkouts import Checkouts
 from seatledger.adapters.db.companies import Companies, Members
 from seatledger.adapters.db.engine import reading_options
 from seatledger.adapters.db.invoices import Invoices
@@ -174,6 +175,10 @@ class UnitOfWork:
     @property
     def orders(self) -> Orders:
         return self._repository(Orders)
+
+    @property
+    def checkouts(self) -> Checkouts:
+        return self._repository(Checkouts)
 
     @property
     def invoices(self) -> Invoices:
