@@ -276,11 +276,11 @@ async def revoke_in(
     revoked = await uow.seats.revoke(seat_id, rt.clock.now(), scope_company_id=scope_company_id)
     if revoked is None:
         return None
-    seat, follows_members, grant_rows = revoked  # its pool's seat is free, its grants revoked
+    seat, follows_members, revoked_grants = revoked  # its pool's seat is free, its grants revoked
     if follow_members and follows_members:
         await seat_sync.shrink_after_release(uow, rt, seat.pool_id)
     uow.emit(EventType.SEAT_REVOKED, seat)
-    grants.emit_revoked(uow, grant_rows)
+    grants.emit_revoked(uow, revoked_grants)
     return seat
 
 

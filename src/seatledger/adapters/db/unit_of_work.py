@@ -42,7 +42,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from seatledger.adapters.db.catalog import Catalog
 from seatledger.adapters.db.checkouts import Checkouts
 from seatledger.adapters.db.companies import Companies, Members
+from seatledger.adapters.db.emails import Emails
 from seatledger.adapters.db.engine import reading_options
+from seatledger.adapters.db.grants import Grants
 from seatledger.adapters.db.invoices import Invoices
 from seatledger.adapters.db.payments import Payments
 from seatledger.adapters.db.pending_lines import PendingLines
@@ -51,6 +53,7 @@ from seatledger.adapters.db.seat_pools import SeatPools
 from seatledger.adapters.db.seats import Seats
 from seatledger.adapters.db.subscriptions import Subscriptions
 from seatledger.adapters.db.tables import outbox
+from seatledger.adapters.db.webhooks import WebhookDeliveries, WebhookEndpoints
 from seatledger.domain.events import EventRenderer, plain_payload
 from seatledger.domain.ids import new_id
 
@@ -203,6 +206,22 @@ class UnitOfWork:
     @property
     def members(self) -> Members:
         return self._repository(Members)
+
+    @property
+    def grants(self) -> Grants:
+        return self._repository(Grants)
+
+    @property
+    def emails(self) -> Emails:
+        return self._repository(Emails)
+
+    @property
+    def webhook_endpoints(self) -> WebhookEndpoints:
+        return self._repository(WebhookEndpoints)
+
+    @property
+    def webhook_deliveries(self) -> WebhookDeliveries:
+        return self._repository(WebhookDeliveries)
 
     @property
     def dialect(self) -> str:
