@@ -16,19 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import Table, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.purchases import (
     Purchases,
     company_exists,
-    order_from_row,
-    subscription_from_row,
 )
-from seatledger.adapters.db.seat_pools import ORDER_COLUMNS, SUBSCRIPTION_COLUMNS, counted
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import AlreadyAttached, NotFound
 from seatledger.domain.purchase import Order, Subscription
@@ -137,28 +132,6 @@ class Attached:
     orders: tuple[Order, ...]
 
 
-async def _attach_invoices(
-    connection: AsyncConnection,
-    company_id: str,
-    subscription_ids: list[str],
-    order_ids: list[str],
-) -> None:
-    """The invoices of purchases that just attached follow them into the company."""
-    if not subscription_ids and not order_ids:
-        return
-    await connection.execute(
-        update(t.invoices)
-        .where(
-            t.invoices.c.company_id.is_(None),
-            or_(
-                t.invoices.c.subscription_id.in_(subscription_ids),
-                t.invoices.c.order_id.in_(order_ids),
-            ),
-        )
-        .values(company_id=company_id)
-    )
-
-
 async def attach_pending_purchases(
     uow: UnitOfWork, rt: Runtime, *, company_id: str, email: str
 ) -> Attached:
@@ -168,37 +141,10 @@ async def attach_pending_purchases(
     Checkouts still open for that email follow too, so that confirming one later buys for the
     company rather than for an owner who now has one.
     """
-    connection = uow.connection
-    subscriptions = [
-        subscription_from_row(row)
-        for row in await connection.execute(
-            update(t.subscriptions)
-            .where(t.subscriptions.c.company_id.is_(None), t.subscriptions.c.owner_email == email)
-            .values(company_id=company_id)
-            .returning(*SUBSCRIPTION_COLUMNS)
-        )
-    ]
-    orders = [
-        order_from_row(row)
-        for row in await connection.execute(
-            update(t.orders)
-            .where(t.orders.c.company_id.is_(None), t.orders.c.owner_email == email)
-            .values(company_id=company_id)
-            .returning(*ORDER_COLUMNS)
-        )
-    ]
-    await _attach_invoices(
-        connection, company_id, [s.id for s in subscriptions], [o.id for o in orders]
-    )
-    await connection.execute(
-        update(t.checkouts)
-        .where(
-            t.checkouts.c.company_id.is_(None),
-            t.checkouts.c.customer_email == email,
-            t.checkouts.c.status == "open",
-        )
-        .values(company_id=company_id)
-    )
+    subscriptions = await uow.subscriptions.attach_all_of(email, company_id)
+    orders = await uow.orders.attach_all_of(email, company_id)
+    await uow.invoices.attach(company_id, [s.id for s in subscriptions], [o.id for o in orders])
+    await uow.checkouts.follow_buyer(email, company_id)
     for subscription in sorted(subscriptions, key=lambda s: s.id):
         uow.emit("subscription.attached", subscription)
         await hold_billing_manager_seat(uow, rt, subscription_id=subscription.id)
@@ -212,38 +158,26 @@ async def attach_pending_purchases(
 
 async def _attach(
     rt: Runtime,
-    table: Table,
+    repository: Callable[[UnitOfWork], Purchases[P]],
     noun: str,
-    from_row: Callable[[Any], P],
     purchase_id: object,
     company_id: object,
 ) -> P:
     async with rt.transaction() as uow:
-        connection = uow.connection
-        company = await require_company(connection, company_id, field="company_id")
+        company = await require_company(uow.connection, company_id, field="company_id")
         if not isinstance(purchase_id, str):
             raise NotFound(noun)
-        row = (
-            await connection.execute(
-                update(table)
-                .where(table.c.id == purchase_id, table.c.company_id.is_(None))
-                .values(company_id=company)
-                .returning(*counted(table))
-            )
-        ).first()
-        if row is None:
-            existing = (
-                await connection.execute(select(*counted(table)).where(table.c.id == purchase_id))
-            ).first()
+        purchases = repository(uow)
+        purchase = await purchases.attach(purchase_id, company)
+        if purchase is None:
+            existing = await purchases.get(purchase_id)
             if existing is None:
                 raise NotFound(noun)
             if existing.company_id == company:
-                return from_row(existing)  # attaching again changes nothing
+                return existing  # attaching again changes nothing
             raise AlreadyAttached(f"This {noun} belongs to another company.")
-        purchase = from_row(row)
-        is_subscription = table is t.subscriptions
-        await _attach_invoices(
-            connection,
+        is_subscription = isinstance(purchase, Subscription)
+        await uow.invoices.attach(
             company,
             [purchase.id] if is_subscription else [],
             [] if is_subscription else [purchase.id],
@@ -259,19 +193,12 @@ async def attach_subscription(
     rt: Runtime, subscription_id: str, *, company_id: str
 ) -> Subscription:
     """The merchant attaches an owner-scoped subscription to a company (idempotent)."""
-    return await _attach(
-        rt,
-        t.subscriptions,
-        "subscription",
-        subscription_from_row,
-        subscription_id,
-        company_id,
-    )
+    return await _attach(rt, _subscriptions, "subscription", subscription_id, company_id)
 
 
 async def attach_order(rt: Runtime, order_id: str, *, company_id: str) -> Order:
     """The merchant attaches an owner-scoped order to a company (idempotent)."""
-    return await _attach(rt, t.orders, "order", order_from_row, order_id, company_id)
+    return await _attach(rt, _orders, "order", order_id, company_id)
 
 
 __all__ = [

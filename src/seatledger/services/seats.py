@@ -160,7 +160,7 @@ async def assign_seat(
                 _emit_invitation_email(uow, assigned[1], invitation)
         pool, seat = assigned
         if immediate_claim:
-            product_id = await product_of_price(uow.connection, pool.price_id)
+            product_id = await product_of_price(uow, pool.price_id)
             seat, _ = await claim_in(uow, rt, seat, product_id, now)
         await uow.commit()
     return seat

@@ -112,6 +112,18 @@ class Checkouts:
             .returning(*_checkouts.c)
         )
 
+    async def follow_buyer(self, customer_email: str, company_id: str) -> None:
+        """Open checkouts of the buyer ``customer_email`` now buy for the company."""
+        await self._connection.execute(
+            update(_checkouts)
+            .where(
+                _checkouts.c.company_id.is_(None),
+                _checkouts.c.customer_email == customer_email,
+                _checkouts.c.status == "open",
+            )
+            .values(company_id=company_id)
+        )
+
     async def page(
         self,
         paging: Paging,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, Table, select, update
+from sqlalchemy import ColumnElement, Select, Table, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
@@ -209,6 +209,24 @@ class Invoices:
             .returning(t.invoices.c.id)
         )
         return {str(row.id) for row in rows}
+
+    async def attach(
+        self, company_id: str, subscription_ids: Sequence[str], order_ids: Sequence[str]
+    ) -> None:
+        """The owner-scoped invoices of these purchases follow them into the company."""
+        if not subscription_ids and not order_ids:
+            return
+        await self._connection.execute(
+            update(t.invoices)
+            .where(
+                t.invoices.c.company_id.is_(None),
+                or_(
+                    t.invoices.c.subscription_id.in_(list(subscription_ids)),
+                    t.invoices.c.order_id.in_(list(order_ids)),
+                ),
+            )
+            .values(company_id=company_id)
+        )
 
     async def void_open_renewals(self, subscription_id: str) -> list[Invoice]:
         """Void the subscription's open renewal invoices; answers them (without their lines),

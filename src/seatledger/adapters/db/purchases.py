@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, Table, insert, select
+from sqlalchemy import ColumnElement, Select, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
@@ -109,6 +109,31 @@ class Purchases(Generic[P]):
         if company_id is not None:
             query = query.where(table.c.company_id == company_id)
         rows = (await self._connection.execute(page(query, table.c.id))).all()
+        return [type(self)._from_row(row) for row in rows]
+
+    async def attach(self, purchase_id: str, company_id: str) -> P | None:
+        """Move an owner-scoped purchase into the company; None when it is absent or belongs
+        to a company already."""
+        table = self._table
+        row = (
+            await self._connection.execute(
+                update(table)
+                .where(table.c.id == purchase_id, table.c.company_id.is_(None))
+                .values(company_id=company_id)
+                .returning(*counted(table))
+            )
+        ).first()
+        return None if row is None else type(self)._from_row(row)
+
+    async def attach_all_of(self, owner_email: str, company_id: str) -> list[P]:
+        """Move every owner-scoped purchase bought with ``owner_email`` into the company."""
+        table = self._table
+        rows = await self._connection.execute(
+            update(table)
+            .where(table.c.company_id.is_(None), table.c.owner_email == owner_email)
+            .values(company_id=company_id)
+            .returning(*counted(table))
+        )
         return [type(self)._from_row(row) for row in rows]
 
 

@@ -39,6 +39,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
+from seatledger.adapters.db.api_keys import ApiKeys
 from seatledger.adapters.db.catalog import Catalog
 from seatledger.adapters.db.checkouts import Checkouts
 from seatledger.adapters.db.companies import Companies, Members
@@ -46,6 +47,7 @@ from seatledger.adapters.db.emails import Emails
 from seatledger.adapters.db.engine import reading_options
 from seatledger.adapters.db.grants import Grants
 from seatledger.adapters.db.invoices import Invoices
+from seatledger.adapters.db.outbox import Outbox
 from seatledger.adapters.db.payments import Payments
 from seatledger.adapters.db.pending_lines import PendingLines
 from seatledger.adapters.db.purchases import Orders
@@ -206,6 +208,14 @@ class UnitOfWork:
     @property
     def members(self) -> Members:
         return self._repository(Members)
+
+    @property
+    def api_keys(self) -> ApiKeys:
+        return self._repository(ApiKeys)
+
+    @property
+    def outbox(self) -> Outbox:
+        return self._repository(Outbox)
 
     @property
     def grants(self) -> Grants:
