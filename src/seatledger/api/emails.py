@@ -53,7 +53,7 @@ def email_out(email: Email) -> EmailOut:
         subject=email.subject,
         text=email.text,
         html=email.html,
-        status=email.status,  # type: ignore[arg-type]  # the table's CHECK holds it to these
+        status=email.status,
         attempts=email.attempts,
         last_error=email.last_error,
         created_at=email.created_at,

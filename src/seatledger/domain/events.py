@@ -68,8 +68,9 @@ def unknown_event_types(event_types: object) -> list[tuple[int, object]]:
 # ``(event_type, obj) -> data``: a domain object as a catalogued event carries it (JSON-ready).
 EventRenderer = Callable[[str, object], dict[str, Any]]
 
-# Fields no event carries: the invitation holds the one-time token (SPEC §10).
-_PRIVATE_FIELDS = frozenset({"invitation"})
+# Fields no event carries: the invitation holds the one-time token (SPEC §10); a
+# subscription's provider customer and failed attempts are the engine's own bookkeeping.
+_PRIVATE_FIELDS = frozenset({"invitation", "payment_customer", "payment_attempts"})
 
 
 def _plain(value: object) -> Any:

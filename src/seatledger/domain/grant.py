@@ -46,6 +46,29 @@ class BenefitGrant:
 
 
 @dataclass(frozen=True, slots=True)
+class GrantableBenefit:
+    """A benefit of a product as a grant is made from it, with the file it names (if any)."""
+
+    id: str
+    type: str
+    properties: dict[str, Any]  # the merchant's, as stored (JSON)
+    file_name: str | None = None
+    file_content_type: str | None = None
+    file_size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldSeat:
+    """A member's claimed seat with its product, and one of its live grants (None: the
+    product has no benefits)."""
+
+    seat_id: str
+    product_id: str
+    product_name: str
+    grant: BenefitGrant | None
+
+
+@dataclass(frozen=True, slots=True)
 class ProductEntitlement:
     """One product a member holds: the claimed seats that give it, and the live grants."""
 

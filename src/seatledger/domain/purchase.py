@@ -12,7 +12,7 @@ merchant attaches it explicitly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -40,6 +40,18 @@ class Checkout:
     subscription_id: str | None
     order_id: str | None
     created_at: datetime
+
+    @property
+    def customer(self) -> str:
+        """Who pays: the buyer's email before a company exists, else the company."""
+        return self.customer_email or self.company_id or ""
+
+    def as_of(self, now: datetime) -> Checkout:
+        """The checkout as it reads at ``now``: an open one past its expiry is expired,
+        whether or not that was written."""
+        if self.status == "open" and self.expires_at <= now:
+            return replace(self, status="expired")
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +81,19 @@ class Subscription:
     # Dunning: when a renewal payment first failed, and when payment is tried next.
     past_due_since: datetime | None = None
     next_payment_attempt_at: datetime | None = None
+    # The engine's own bookkeeping, in no answer nor event: the provider's customer the
+    # checkout charged (renewals charge the same one), and the failed attempts so far.
+    payment_customer: str | None = None
+    payment_attempts: int = 0
 
     @property
     def available_seats(self) -> int:
         return self.seats - self.assigned_seats
+
+    @property
+    def customer(self) -> str:
+        """The payment provider's customer: the one its checkout charged."""
+        return self.payment_customer or self.company_id or self.owner_email
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from seatledger.domain.invoice import InvoiceLine, apply_balance, invoice_lines
-from seatledger.domain.purchase import PendingChange
+from seatledger.domain.purchase import PendingChange, SubscriptionStatus
 from seatledger.pricing import Interval, Period, SeatPrice, add_intervals, period_containing
 
 # Dunning: retries after the first failed attempt, then the end of the grace period.
@@ -120,3 +120,14 @@ def next_attempt(past_due_since: datetime, failures: int) -> datetime:
 def grace_expired(failures: int) -> bool:
     """True when every attempt failed: the next due time is the cancellation."""
     return failures >= MAX_ATTEMPTS
+
+
+@dataclass(frozen=True, slots=True)
+class Dunning:
+    """A subscription's status and dunning columns after a run's payment attempts."""
+
+    subscription_id: str
+    status: SubscriptionStatus
+    payment_attempts: int
+    past_due_since: datetime | None
+    next_payment_attempt_at: datetime | None

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from seatledger.domain.events import ALL_EVENTS, EVENT_TYPES
+from seatledger.domain.events import ALL_EVENTS, EVENT_TYPES, OutboxEvent
 
 DeliveryStatus = Literal["pending", "succeeded", "failed"]
 
@@ -37,6 +38,53 @@ DISABLE_AFTER = timedelta(days=5)
 # A rotated-out secret keeps signing beside the new one this long (runtime clock).
 ROTATION_OVERLAP = timedelta(hours=24)
 SEND_TIMEOUT = 10.0  # seconds: a 2xx later than this is a failure
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEndpoint:
+    id: str
+    url: str
+    event_types: tuple[str, ...]
+    created_at: datetime
+    description: str | None = None
+    enabled: bool = True
+    secret: str = ""  # filled only in the answers to the creation and to a rotation
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    id: str
+    endpoint_id: str
+    event_id: str
+    event_type: str
+    status: DeliveryStatus
+    attempts: int
+    response_status: int | None
+    last_error: str | None
+    next_attempt_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueDelivery:
+    """A delivery with what sending it needs: its endpoint's URL and secrets, its event."""
+
+    delivery_id: str
+    endpoint_id: str
+    status: DeliveryStatus
+    attempts: int
+    lease_expires_at: datetime | None
+    url: str
+    secret: str
+    previous_secret: str | None
+    previous_secret_expires_at: datetime | None
+    event: OutboxEvent
+
+    def signing_secrets(self, now: datetime) -> tuple[str, ...]:
+        """The secrets that sign it at ``now``: the previous one too during a rotation."""
+        expires = self.previous_secret_expires_at
+        if self.previous_secret and expires is not None and expires > now:
+            return (self.secret, self.previous_secret)
+        return (self.secret,)
 
 
 def hears(event_types: Sequence[str], event_type: str) -> bool:

@@ -21,13 +21,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
-from sqlalchemy import insert, select, update
-
-from seatledger.adapters.db import tables as t
+from seatledger.domain.api_key import ApiKey
 from seatledger.domain.errors import NotFound, ValidationFailed
 from seatledger.domain.ids import new_id
 from seatledger.domain.text import text_problem
@@ -42,33 +37,8 @@ _SHOWN_PREFIX = len(KEY_PREFIX) + 8  # "sl_" and 8 characters: enough to tell ke
 _MAX_KEY_LENGTH = 200
 
 
-@dataclass(frozen=True, slots=True)
-class ApiKey:
-    id: str
-    name: str
-    prefix: str  # the first characters of the key, to recognise it
-    scopes: tuple[str, ...]
-    created_at: datetime
-    revoked_at: datetime | None = None
-
-    @property
-    def can_write(self) -> bool:
-        return "write" in self.scopes
-
-
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
-
-
-def _from_row(row: Any) -> ApiKey:
-    return ApiKey(
-        id=row.id,
-        name=row.name,
-        prefix=row.prefix,
-        scopes=tuple(row.scopes.split()),
-        created_at=row.created_at,
-        revoked_at=row.revoked_at,
-    )
 
 
 def _check_scopes(scopes: Sequence[str]) -> tuple[str, ...]:
@@ -98,16 +68,7 @@ async def create_api_key(
         created_at=rt.clock.now(),
     )
     async with rt.transaction() as uow:
-        await uow.connection.execute(
-            insert(t.api_keys).values(
-                id=key.id,
-                name=key.name,
-                prefix=key.prefix,
-                key_hash=hash_key(plain),
-                scopes=" ".join(key.scopes),
-                created_at=key.created_at,
-            )
-        )
+        await uow.api_keys.add(key, hash_key(plain))
         uow.emit("api_key.created", {"api_key_id": key.id, "name": key.name, "scopes": checked})
         await uow.commit()
     return key, plain
@@ -116,32 +77,23 @@ async def create_api_key(
 async def list_api_keys(rt: Runtime) -> list[ApiKey]:
     """Every key, oldest first, revoked ones included (never the keys themselves)."""
     async with rt.reading() as uow:
-        rows = await uow.connection.execute(select(t.api_keys).order_by(t.api_keys.c.id))
-        return [_from_row(row) for row in rows]
+        return await uow.api_keys.all()
 
 
 async def revoke_api_key(rt: Runtime, key_id: str) -> ApiKey:
     """Revoke a key at once. Revoking again answers the key with its first ``revoked_at``."""
     async with rt.transaction() as uow:
-        row = (
-            await uow.connection.execute(
-                update(t.api_keys)
-                .where(t.api_keys.c.id == key_id, t.api_keys.c.revoked_at.is_(None))
-                .values(revoked_at=rt.clock.now())
-                .returning(*t.api_keys.c)
-            )
-        ).first()
-        if row is None:
-            row = (
-                await uow.connection.execute(select(t.api_keys).where(t.api_keys.c.id == key_id))
-            ).first()
-            if row is None:
+        revoked = await uow.api_keys.revoke(key_id, rt.clock.now())
+        if revoked is None:
+            found = await uow.api_keys.get(key_id)
+            if found is None:
                 raise NotFound("API key")
-            return _from_row(row)
-        uow.emit("api_key.revoked", {"api_key_id": row.id, "name": row.name})
+            return found
+        key, key_hash = revoked
+        uow.emit("api_key.revoked", {"api_key_id": key.id, "name": key.name})
         await uow.commit()
-    rt.api_keys.pop(row.key_hash, None)
-    return _from_row(row)
+    rt.api_keys.pop(key_hash, None)
+    return key
 
 
 async def authenticate_api_key(rt: Runtime, key: str) -> ApiKey | None:
@@ -153,16 +105,9 @@ async def authenticate_api_key(rt: Runtime, key: str) -> ApiKey | None:
     if hit is not None:
         return hit
     async with rt.reading() as uow:
-        row = (
-            await uow.connection.execute(
-                select(t.api_keys).where(
-                    t.api_keys.c.key_hash == digest, t.api_keys.c.revoked_at.is_(None)
-                )
-            )
-        ).first()
-    if row is None:
+        found = await uow.api_keys.live_by_hash(digest)
+    if found is None:
         return None
-    found = _from_row(row)
     rt.api_keys[digest] = found
     return found
 

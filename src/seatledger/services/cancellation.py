@@ -20,14 +20,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import update
-
-from seatledger.adapters.db import tables as t
-from seatledger.adapters.db.invoices import invoice_from_row
-from seatledger.adapters.db.purchases import subscription_from_row
-from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import ValidationFailed
 from seatledger.domain.events import EventType
@@ -39,17 +32,16 @@ from seatledger.services.credit import add_to_balances, read_balances
 from seatledger.services.invoicing import create_invoice
 from seatledger.services.purchases import get_subscription
 from seatledger.services.runtime import Runtime
-from seatledger.services.subscriptions import subscription_row, waiting_lines
+from seatledger.services.subscriptions import subscription_of, waiting_lines
 from seatledger.services.terms import TermsBook
 
 
 async def end_subscription(
-    uow: UnitOfWork, rt: Runtime, row: Any, book: TermsBook, *, void_unpaid: bool
-) -> tuple[Any, Attempt | None]:
+    uow: UnitOfWork, rt: Runtime, row: Subscription, book: TermsBook, *, void_unpaid: bool
+) -> tuple[Subscription, Attempt | None]:
     """Cancel the (locked) subscription ``row`` inside ``uow``: revoke its seats, bill the
-    waiting lines on a final invoice, cancel. Answers the updated row and the attempt that
-    collects the final invoice, if it has anything to collect (after commit)."""
-    connection = uow.connection
+    waiting lines on a final invoice, cancel. Answers the canceled subscription and the attempt
+    that collects the final invoice, if it has anything to collect (after commit)."""
     now = rt.clock.now()
     for seat_id in await uow.seats.live_ids_in(row.id):
         await seats.revoke_in(uow, rt, seat_id, follow_members=False)
@@ -59,33 +51,27 @@ async def end_subscription(
         await _void_unpaid(uow, row.id)
 
     lease = now + COLLECTION_LEASE if invoice is not None and invoice.status == "open" else None
-    updated = (
-        await connection.execute(
-            update(t.subscriptions)
-            .where(t.subscriptions.c.id == row.id)
-            .values(
-                status="canceled",
-                canceled_at=now,
-                pending_change=None,
-                past_due_since=None,
-                payment_attempts=0,
-                next_payment_attempt_at=lease,
-            )
-            .returning(*SUBSCRIPTION_COLUMNS)
-        )
-    ).one()
-    uow.emit(EventType.SUBSCRIPTION_CANCELED, subscription_from_row(updated))
+    updated = await uow.subscriptions.update(
+        row.id,
+        status="canceled",
+        canceled_at=now,
+        pending_change=None,
+        past_due_since=None,
+        payment_attempts=0,
+        next_payment_attempt_at=lease,
+    )
+    uow.emit(EventType.SUBSCRIPTION_CANCELED, updated)
     attempt = None if lease is None or invoice is None else attempt_for(updated, invoice, lease)
     return updated, attempt
 
 
 async def _final_invoice(
-    uow: UnitOfWork, row: Any, book: TermsBook, now: datetime
+    uow: UnitOfWork, row: Subscription, book: TermsBook, now: datetime
 ) -> Invoice | None:
     """The waiting lines billed on a final invoice (the balance paying what it can); None when
     nothing waits."""
     connection = uow.connection
-    waiting = (await waiting_lines(connection, [row.id]))[row.id]
+    waiting = (await waiting_lines(uow, [row.id]))[row.id]
     if not waiting:
         return None
     terms = await book.get(connection, row.price_id)
@@ -110,11 +96,7 @@ async def _final_invoice(
         period_end=now,
         credit_applied=credit_applied,
     )
-    await connection.execute(
-        update(t.pending_lines)
-        .where(t.pending_lines.c.subscription_id == row.id, t.pending_lines.c.invoice_id.is_(None))
-        .values(invoice_id=invoice.id)
-    )
+    await uow.pending_lines.take([(row.id, invoice.id)])
     if row.company_id is not None:
         await add_to_balances(uow, {(row.company_id, currency): after - balance})
     return invoice
@@ -122,19 +104,8 @@ async def _final_invoice(
 
 async def _void_unpaid(uow: UnitOfWork, subscription_id: str) -> None:
     """Void the subscription's open renewal invoices (nothing will collect them now)."""
-    connection = uow.connection
-    voided = await connection.execute(
-        update(t.invoices)
-        .where(
-            t.invoices.c.subscription_id == subscription_id,
-            t.invoices.c.status == "open",
-            t.invoices.c.reason == "subscription_cycle",
-        )
-        .values(status="void")
-        .returning(*t.invoices.c)
-    )
-    for voided_row in sorted(voided, key=lambda r: r.id):
-        uow.emit("invoice.voided", invoice_from_row(voided_row))
+    for voided in await uow.invoices.void_open_renewals(subscription_id):
+        uow.emit("invoice.voided", voided)
 
 
 async def cancel_subscription(
@@ -144,26 +115,20 @@ async def cancel_subscription(
     if not isinstance(at_period_end, bool):
         raise ValidationFailed.field("at_period_end", "must be true or false")
     async with rt.transaction() as uow:
-        connection = uow.connection
-        row = await subscription_row(connection, subscription_id, scope_company_id, lock=True)
+        row = await subscription_of(uow, subscription_id, scope_company_id, lock=True)
         if row.status == "canceled" or (at_period_end and row.cancel_at_period_end):
-            return subscription_from_row(row)
+            return row
         if at_period_end:
-            updated = (
-                await connection.execute(
-                    update(t.subscriptions)
-                    .where(t.subscriptions.c.id == row.id)
-                    .values(cancel_at_period_end=True, pending_change=None)
-                    .returning(*SUBSCRIPTION_COLUMNS)
-                )
-            ).one()
-            uow.emit(EventType.SUBSCRIPTION_UPDATED, subscription_from_row(updated))
+            updated = await uow.subscriptions.update(
+                row.id, cancel_at_period_end=True, pending_change=None
+            )
+            uow.emit(EventType.SUBSCRIPTION_UPDATED, updated)
             await uow.commit()
-            return subscription_from_row(updated)
+            return updated
         updated, attempt = await end_subscription(uow, rt, row, TermsBook(), void_unpaid=False)
         await uow.commit()
     if attempt is None:
-        return subscription_from_row(updated)
+        return updated
     # A provider error leaves the attempt to its lease: the next renewal run retries it.
     with contextlib.suppress(Exception):
         await collect(rt, [attempt])

@@ -9,12 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import and_, exists, insert, literal, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.company import Member
 from seatledger.domain.errors import CorruptData, InvalidToken
@@ -46,16 +41,6 @@ def _token_hash(token: object) -> str:
     return hash_token(token)
 
 
-async def _product_of_price(connection: AsyncConnection, price_id: str) -> Any:
-    return (
-        await connection.execute(
-            select(t.products.c.id, t.products.c.name)
-            .join(t.prices, t.prices.c.product_id == t.products.c.id)
-            .where(t.prices.c.id == price_id)
-        )
-    ).one()
-
-
 async def lookup_invitation(rt: Runtime, token: str) -> InvitationView:
     """Read-only: mail scanners prefetch links, so looking never uses the token up."""
     token_hash = _token_hash(token)
@@ -64,17 +49,13 @@ async def lookup_invitation(rt: Runtime, token: str) -> InvitationView:
         if found is None:
             raise InvalidToken()
         seat, expires_at, price_id = found
-        product = await _product_of_price(uow.connection, price_id)
-        company = (
-            await uow.connection.execute(
-                select(t.companies.c.name).where(t.companies.c.id == seat.company_id)
-            )
-        ).scalar_one()
+        product_id, product_name = await uow.catalog.product_of_price(price_id)
+        company = await uow.companies.name_of(seat.company_id)
     return InvitationView(
         seat=seat,
         company_name=company,
-        product_id=product.id,
-        product_name=product.name,
+        product_id=product_id,
+        product_name=product_name,
         expires_at=expires_at,
     )
 
@@ -127,12 +108,6 @@ async def _member_for(uow: UnitOfWork, rt: Runtime, company_id: str, email: str)
     statement inserts it unless a live one exists (the common case: a seat is linked to the
     company's member of its address when it is assigned, so a claim that gets here usually
     makes one); only when another exists after all is it read."""
-    connection = uow.connection
-    live = and_(
-        t.members.c.company_id == company_id,
-        t.members.c.email == email,
-        t.members.c.removed_at.is_(None),
-    )
     member = Member(
         id=new_id("mem"),
         company_id=company_id,
@@ -142,27 +117,9 @@ async def _member_for(uow: UnitOfWork, rt: Runtime, company_id: str, email: str)
         role="member",
         created_at=rt.clock.now(),
     )
-    values = {
-        "id": member.id,
-        "company_id": company_id,
-        "email": email,
-        "role": "member",
-        "created_at": member.created_at,
-    }
-    source = select(
-        *[
-            literal(value, type_=t.members.c[name].type).label(name)
-            for name, value in values.items()
-        ]
-    ).where(~exists(select(t.members.c.id).where(live)))
-    made = (
-        await connection.execute(
-            insert(t.members).from_select(list(values), source).returning(t.members.c.id)
-        )
-    ).first()
-    if made is None:
-        existing = (await connection.execute(select(t.members.c.id).where(live))).scalar_one()
-        return str(existing)
+    existing = await uow.members.add_unless_present(member)
+    if existing is not None:
+        return existing
     uow.emit(EventType.MEMBER_ADDED, member)
     return member.id
 
@@ -180,9 +137,10 @@ async def claim_in(
     return seat, granted
 
 
-async def product_of_price(connection: AsyncConnection, price_id: str) -> str:
+async def product_of_price(uow: UnitOfWork, price_id: str) -> str:
     """The product of a price (whose benefits a claim grants)."""
-    return str((await _product_of_price(connection, price_id)).id)
+    product_id, _ = await uow.catalog.product_of_price(price_id)
+    return product_id
 
 
 __all__ = [

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from seatledger.adapters.db.companies import Companies, Members
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.company import (
     Company,
@@ -39,7 +38,7 @@ from seatledger.services.seats import revoke_member_seats
 
 async def _company(uow: UnitOfWork, company_id: object, *, lock: bool = False) -> Company:
     if isinstance(company_id, str):
-        company = await Companies(uow.connection).get(company_id, lock=lock)
+        company = await uow.companies.get(company_id, lock=lock)
         if company is not None:
             return company
     raise NotFound("company")
@@ -48,7 +47,7 @@ async def _company(uow: UnitOfWork, company_id: object, *, lock: bool = False) -
 async def _current_member(uow: UnitOfWork, company_id: str, member_id: object) -> Member | None:
     if not isinstance(member_id, str):
         return None
-    return await Members(uow.connection).current(company_id, member_id)
+    return await uow.members.current(company_id, member_id)
 
 
 # -- companies ------------------------------------------------------------------------------------
@@ -85,11 +84,11 @@ async def create_company(
         created_at=now,
     )
     async with rt.transaction() as uow:
-        companies = Companies(uow.connection)
+        companies = uow.companies
         if external is not None and await companies.external_id_taken(external):
             raise ExternalIdTaken()
         await companies.add(company)
-        await Members(uow.connection).add(manager)
+        await uow.members.add(manager)
         uow.emit(EventType.COMPANY_CREATED, company)
         uow.emit(EventType.MEMBER_ADDED, manager)
         await attach_pending_purchases(uow, rt, company_id=company.id, email=email)
@@ -116,7 +115,7 @@ async def list_companies(
     size = check_limit(limit)
     address = None if email is None else normalize_email(email)
     async with rt.reading() as uow:
-        companies = await Companies(uow.connection).page(
+        companies = await uow.companies.page(
             lambda query, id_: paginate(query, id_, cursor, size, newest_first=True),
             external_id=external_id,
             email=address,
@@ -135,7 +134,7 @@ async def update_company(
     """Rename the company and/or hand the billing manager role to another current member."""
     new_name = None if name is None else check_name(name)
     async with rt.transaction() as uow:
-        companies = Companies(uow.connection)
+        companies = uow.companies
         # The lock queues concurrent handovers: each sees the manager its predecessor left.
         company = await _company(uow, company_id, lock=True)
         handover = (
@@ -187,7 +186,7 @@ async def add_member(
     external = check_external_id(external_id)
     now = rt.clock.now()
     async with rt.transaction() as uow:
-        members = Members(uow.connection)
+        members = uow.members
         company = await _company(uow, company_id)
         if await members.has_email(company.id, address):
             raise AlreadyMember()
@@ -213,7 +212,7 @@ async def get_member(rt: Runtime, member_id: str, *, company_id: str | None = No
     """A current member; with ``company_id``, only one of that company's. Removed: NotFound."""
     if isinstance(member_id, str):
         async with rt.reading() as uow:
-            member = await Members(uow.connection).get(member_id, company_id=company_id)
+            member = await uow.members.get(member_id, company_id=company_id)
         if member is not None:
             return member
     raise NotFound("member")
@@ -226,7 +225,7 @@ async def list_members(
     size = check_limit(limit)
     async with rt.reading() as uow:
         company = await _company(uow, company_id)
-        members = await Members(uow.connection).page(
+        members = await uow.members.page(
             company.id, lambda query, id_: paginate(query, id_, cursor, size)
         )
     return page_of(members, [m.id for m in members], size)
@@ -255,7 +254,7 @@ async def remove_member(rt: Runtime, company_id: str, member_id: str) -> Member:
     async with rt.transaction() as uow:
         if not isinstance(company_id, str) or not isinstance(member_id, str):
             raise NotFound("member")
-        member = await Members(uow.connection).remove(company_id, member_id, now)
+        member = await uow.members.remove(company_id, member_id, now)
         if member is None:
             if await _current_member(uow, company_id, member_id) is None:
                 raise NotFound("member")

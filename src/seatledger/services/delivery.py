@@ -30,11 +30,7 @@ import time
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import select, update
-
-from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.events import OutboxEvent
 from seatledger.observability import logs, metrics
@@ -87,12 +83,6 @@ class DeliveryRound:
         return bool(self.delivered or self.attempted)
 
 
-def _event_of(row: Any) -> OutboxEvent:
-    return OutboxEvent(
-        id=row.event_id, type=row.type, created_at=row.created_at, payload=dict(row.payload)
-    )
-
-
 async def _fan_out(
     uow: UnitOfWork, rt: Runtime, channels: Sequence[Channel], event: OutboxEvent
 ) -> bool:
@@ -143,33 +133,20 @@ async def dispatch_batch(
 ) -> Batch:
     """One transaction: up to ``limit`` undelivered events with an outbox id above ``after``,
     oldest first, fanned out and marked delivered (module docstring)."""
-    outbox = t.outbox
-    query = (
-        select(outbox.c.id, outbox.c.event_id, outbox.c.type, outbox.c.payload, outbox.c.created_at)
-        .where(outbox.c.delivered_at.is_(None), outbox.c.id > after)
-        .order_by(outbox.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite's writer is alone
-    )
     async with rt.transaction() as uow:
-        rows = (await uow.connection.execute(query)).all()
-        if not rows:
+        taken = await uow.outbox.undelivered(after, limit)
+        if not taken:
             return Batch(last_id=after)
-        events = [_event_of(row) for row in rows]
+        events = [event for _, event in taken]
         if await _fan_out_batch(uow, rt, channels, events):
-            delivered = [row.id for row in rows]
+            delivered = [outbox_id for outbox_id, _ in taken]
         else:  # one by one, so that the events a channel fails on hold back no other
             delivered = [
-                row.id
-                for row, event in zip(rows, events, strict=True)
-                if await _fan_out(uow, rt, channels, event)
+                outbox_id for outbox_id, event in taken if await _fan_out(uow, rt, channels, event)
             ]
-        if delivered:
-            await uow.connection.execute(
-                update(outbox).where(outbox.c.id.in_(delivered)).values(delivered_at=rt.clock.now())
-            )
+        await uow.outbox.mark_delivered(delivered, rt.clock.now())
         await uow.commit()
-    return Batch(taken=len(rows), delivered=len(delivered), last_id=rows[-1].id)
+    return Batch(taken=len(taken), delivered=len(delivered), last_id=taken[-1][0])
 
 
 async def dispatch(rt: Runtime, channels: Sequence[Channel], *, limit: int = BATCH_SIZE) -> int:

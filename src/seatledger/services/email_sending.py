@@ -26,13 +26,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from markupsafe import escape
-from sqlalchemy import or_, select, update
 
-from seatledger.adapters.db import tables as t
 from seatledger.domain.clock import SystemClock
+from seatledger.domain.emails import StoredEmail
 from seatledger.domain.mail import Mailer, OutgoingEmail, SendOutcome
 from seatledger.observability import metrics
 from seatledger.services.email_content import LINK_PLACEHOLDER
@@ -67,38 +65,24 @@ class _Leased:
     lease: datetime
 
 
-def _leased(row: Any, lease: datetime) -> _Leased:
-    text, html = with_link(row.text, row.html, row.link, hidden=LINK_PLACEHOLDER)
+def _leased(stored: StoredEmail, lease: datetime) -> _Leased:
+    row = stored.email
+    text, html = with_link(row.text, row.html, stored.link, hidden=LINK_PLACEHOLDER)
     email = OutgoingEmail(row.event_id, row.to, row.subject, text, html)
     return _Leased(row.id, row.attempts, row.created_at, email, lease)
 
 
 async def _lease(rt: Runtime) -> list[_Leased]:
-    e = t.emails
     now, wall = rt.clock.now(), SystemClock().now()
+    lease = wall + LEASE
     async with rt.transaction() as uow:
-        query = (
-            select(e)
-            .where(
-                e.c.status == "queued",
-                e.c.next_attempt_at <= now,
-                or_(e.c.lease_expires_at.is_(None), e.c.lease_expires_at < wall),
-            )
-            .order_by(e.c.next_attempt_at, e.c.id)
-            .limit(BATCH)
-            .with_for_update(skip_locked=True)
-        )
-        rows = (await uow.connection.execute(query)).all()
-        lease = wall + LEASE
-        if rows:
-            leased = update(e).where(e.c.id.in_([r.id for r in rows]))
-            await uow.connection.execute(leased.values(lease_expires_at=lease))
+        stored = await uow.emails.lease_due(now, wall, BATCH, lease)
         await uow.commit()
-    return [_leased(row, lease) for row in rows]
+    return [_leased(one, lease) for one in stored]
 
 
-def _outcome_values(leased: _Leased, outcome: SendOutcome, now: datetime) -> dict[str, Any]:
-    values: dict[str, Any] = {"attempts": leased.attempts + 1, "lease_expires_at": None}
+def _outcome_values(leased: _Leased, outcome: SendOutcome, now: datetime) -> dict[str, object]:
+    values: dict[str, object] = {"attempts": leased.attempts + 1, "lease_expires_at": None}
     if outcome.outcome == "sent":
         return values | {"status": "sent", "sent_at": now, "link": None, "next_attempt_at": None}
     values["last_error"] = (outcome.detail or outcome.outcome)[:500]
@@ -113,21 +97,13 @@ async def _record(rt: Runtime, leased: _Leased, outcome: SendOutcome) -> None:
     metrics.email_sent(outcome.outcome)
     values = _outcome_values(leased, outcome, rt.clock.now())
     async with rt.transaction() as uow:
-        await uow.connection.execute(
-            update(t.emails)
-            .where(t.emails.c.id == leased.id, t.emails.c.status == "queued")
-            .values(**values)
-        )
+        await uow.emails.record(leased.id, values)
         await uow.commit()
 
 
 async def _hand_back(rt: Runtime, leased: _Leased) -> None:
     async with rt.transaction() as uow:
-        await uow.connection.execute(
-            update(t.emails)
-            .where(t.emails.c.id == leased.id, t.emails.c.lease_expires_at == leased.lease)
-            .values(lease_expires_at=None)
-        )
+        await uow.emails.hand_back(leased.id, leased.lease)
         await uow.commit()
 
 

@@ -21,16 +21,10 @@ invitation email must carry its link until it leaves. So the link is kept no lon
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from dataclasses import replace
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
-
-from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import UnitOfWork
-from seatledger.domain.emails import normalize_email
+from seatledger.domain.emails import Email, StoredEmail, normalize_email
 from seatledger.domain.errors import NotFound
 from seatledger.domain.events import OutboxEvent
 from seatledger.domain.ids import new_id
@@ -40,21 +34,6 @@ from seatledger.services.email_content import LINK_PLACEHOLDER, Draft
 from seatledger.services.email_sending import send_due, with_link
 from seatledger.services.pages import Page, check_limit, page_of, paginate
 from seatledger.services.runtime import Runtime
-
-
-@dataclass(frozen=True, slots=True)
-class Email:
-    id: str
-    event_id: str
-    to: str
-    subject: str
-    text: str
-    html: str
-    status: str  # queued | sent | held | failed
-    attempts: int
-    last_error: str | None
-    created_at: datetime
-    sent_at: datetime | None
 
 
 async def _draft(uow: UnitOfWork, rt: Runtime, event: OutboxEvent) -> Draft | None:
@@ -68,9 +47,7 @@ async def _draft(uow: UnitOfWork, rt: Runtime, event: OutboxEvent) -> Draft | No
 async def _scrub_outbox_link(uow: UnitOfWork, event: OutboxEvent) -> None:
     if "url" in event.payload:
         payload = {k: v for k, v in event.payload.items() if k != "url"}
-        await uow.connection.execute(
-            update(t.outbox).where(t.outbox.c.event_id == event.id).values(payload=payload)
-        )
+        await uow.emails.scrub_outbox(event.id, payload)
 
 
 async def fan_out(uow: UnitOfWork, rt: Runtime, event: OutboxEvent) -> None:
@@ -97,11 +74,7 @@ async def fan_out(uow: UnitOfWork, rt: Runtime, event: OutboxEvent) -> None:
         "next_attempt_at": now,
         "created_at": now,
     }
-    dialect = postgresql if uow.dialect == "postgresql" else sqlite
-    # An event taken twice, should a loop ever take it again, writes one email (the unique
-    # index on event, kind and recipient).
-    statement = dialect.insert(t.emails).values(values).on_conflict_do_nothing()
-    await uow.connection.execute(statement)
+    await uow.emails.add(values)
 
 
 CHANNEL = Channel("emails", fan_out, send_due)
@@ -109,32 +82,16 @@ CHANNEL = Channel("emails", fan_out, send_due)
 
 # -- reading --------------------------------------------------------------------------------------
 
-_COLUMNS = [*t.emails.c, t.seats.c.status.label("seat_status")]
 
-
-def _email_from_row(row: Any, *, merchant: bool) -> Email:
-    reveal = merchant and row.link is not None and row.seat_status == "pending"
-    link = row.link if reveal else None
-    text, html = with_link(row.text, row.html, link, hidden=LINK_PLACEHOLDER)
-    return Email(
-        id=row.id,
-        event_id=row.event_id,
-        to=row.to,
-        subject=row.subject,
-        text=text,
-        html=html,
-        status=row.status,
-        attempts=row.attempts,
-        last_error=row.last_error,
-        created_at=row.created_at,
-        sent_at=row.sent_at,
+def _shown(stored: StoredEmail, *, merchant: bool) -> Email:
+    """The email as its reader sees it: the link only to the merchant, and only while the
+    email holds it and its seat is still pending (module docstring)."""
+    reveal = merchant and stored.link is not None and stored.seat_status == "pending"
+    email = stored.email
+    text, html = with_link(
+        email.text, email.html, stored.link if reveal else None, hidden=LINK_PLACEHOLDER
     )
-
-
-def _with_seat() -> Any:
-    return select(*_COLUMNS).select_from(
-        t.emails.outerjoin(t.seats, t.seats.c.id == t.emails.c.seat_id)
-    )
+    return replace(email, text=text, html=html)
 
 
 async def list_emails(
@@ -148,25 +105,24 @@ async def list_emails(
 ) -> Page[Email]:
     """Emails newest first, to one address (case-insensitive) or for one event when asked."""
     size = check_limit(limit)
-    query = _with_seat()
-    if to is not None:
-        query = query.where(t.emails.c.to == normalize_email(to, field="to"))
-    if event_id is not None:
-        query = query.where(t.emails.c.event_id == event_id)
+    address = None if to is None else normalize_email(to, field="to")
     async with rt.reading() as uow:
-        page = paginate(query, t.emails.c.id, cursor, size, newest_first=True)
-        rows = (await uow.connection.execute(page)).all()
+        stored = await uow.emails.page(
+            lambda query, id_: paginate(query, id_, cursor, size, newest_first=True),
+            to=address,
+            event_id=event_id,
+        )
     return page_of(
-        [_email_from_row(row, merchant=merchant) for row in rows], [row.id for row in rows], size
+        [_shown(one, merchant=merchant) for one in stored], [one.email.id for one in stored], size
     )
 
 
 async def get_email(rt: Runtime, email_id: str, *, merchant: bool = False) -> Email:
     async with rt.reading() as uow:
-        row = (await uow.connection.execute(_with_seat().where(t.emails.c.id == email_id))).first()
-    if row is None:
+        stored = await uow.emails.get(email_id)
+    if stored is None:
         raise NotFound("email")
-    return _email_from_row(row, merchant=merchant)
+    return _shown(stored, merchant=merchant)
 
 
 __all__ = ["CHANNEL", "Email", "fan_out", "get_email", "list_emails", "send_due"]

@@ -8,23 +8,10 @@ its last event's id.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import select
-
-from seatledger.adapters.db import tables as t
 from seatledger.domain.errors import NotFound, ValidationFailed
 from seatledger.domain.events import EVENT_TYPES, EventType, OutboxEvent
 from seatledger.services.pages import Page, check_limit, page_of
 from seatledger.services.runtime import Runtime
-
-_COLUMNS = (t.outbox.c.event_id, t.outbox.c.type, t.outbox.c.payload, t.outbox.c.created_at)
-
-
-def _event_of(row: Any) -> OutboxEvent:
-    return OutboxEvent(
-        id=row.event_id, type=row.type, created_at=row.created_at, payload=dict(row.payload)
-    )
 
 
 def check_event_type(event_type: str | None) -> str | None:
@@ -44,27 +31,21 @@ async def list_events(
 ) -> Page[OutboxEvent]:
     """Catalogued events, newest first; of one type when ``event_type`` names one."""
     size = check_limit(limit)
-    types = [check_event_type(event_type)] if event_type is not None else sorted(EVENT_TYPES)
-    query = select(t.outbox.c.id, *_COLUMNS).where(t.outbox.c.type.in_(types))
-    if cursor is not None:  # the last event of the page before: continue below its row
-        written = select(t.outbox.c.id).where(t.outbox.c.event_id == cursor).scalar_subquery()
-        query = query.where(t.outbox.c.id < written)
-    query = query.order_by(t.outbox.c.id.desc()).limit(size + 1)
+    checked = check_event_type(event_type)
+    types = sorted(EVENT_TYPES) if checked is None else [checked]
     async with rt.reading() as uow:
-        rows = (await uow.connection.execute(query)).all()
-    return page_of([_event_of(row) for row in rows], [row.event_id for row in rows], size)
+        # The cursor is the last event of the page before: the page continues below its row.
+        events = await uow.outbox.newest(types, size + 1, before_event=cursor)
+    return page_of(events, [event.id for event in events], size)
 
 
 async def get_event(rt: Runtime, event_id: str) -> OutboxEvent:
     """A catalogued event; ``NotFound`` for an internal record as for an unknown id."""
-    query = select(*_COLUMNS).where(
-        t.outbox.c.event_id == event_id, t.outbox.c.type.in_(sorted(EVENT_TYPES))
-    )
     async with rt.reading() as uow:
-        row = (await uow.connection.execute(query)).first()
-    if row is None:
+        event = await uow.outbox.get(event_id, sorted(EVENT_TYPES))
+    if event is None:
         raise NotFound("event")
-    return _event_of(row)
+    return event
 
 
 __all__ = ["check_event_type", "get_event", "list_events"]

@@ -15,12 +15,12 @@ late, or after a confirm by API completes the checkout once.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from seatledger.adapters.db.provider_events import add_page, pages_of
 from seatledger.domain.errors import CheckoutNotOpen, NotFound, PriceArchived
 from seatledger.domain.payments import HostedPage, HostedPagePaid, HostedPageRequest, HostedPayments
-from seatledger.services.checkouts.checkout import checkout_row, price_of, require_open
+from seatledger.domain.purchase import Checkout
+from seatledger.services.checkouts.checkout import checkout_of, price_of, require_open
 from seatledger.services.checkouts.confirmation import complete_purchase
 from seatledger.services.runtime import Runtime
 
@@ -34,13 +34,13 @@ def hosted_payments(rt: Runtime) -> HostedPayments:
     return rt.gateway
 
 
-def _request(rt: Runtime, row: Any, number: int) -> HostedPageRequest:
+def _request(rt: Runtime, row: Checkout, number: int) -> HostedPageRequest:
     base = f"{rt.settings.public_url}/checkout/{row.id}"
     return HostedPageRequest(
         checkout_id=row.id,
         amount=row.amount_due,
         currency=row.currency,
-        customer=row.customer_email or row.company_id,
+        customer=row.customer,
         description=f"{row.seats} {'seat' if row.seats == 1 else 'seats'}",
         success_url=f"{base}/done",
         cancel_url=base,
@@ -49,7 +49,7 @@ def _request(rt: Runtime, row: Any, number: int) -> HostedPageRequest:
     )
 
 
-def _asks(page: HostedPage, row: Any) -> bool:
+def _asks(page: HostedPage, row: Checkout) -> bool:
     return page.status == "open" and (page.amount, page.currency) == (row.amount_due, row.currency)
 
 
@@ -59,7 +59,7 @@ async def open_hosted_page(rt: Runtime, checkout_id: str) -> str:
     ``not_found``, ``checkout_not_open``, ``price_archived``, ``payment_provider_unavailable``."""
     provider = hosted_payments(rt)
     async with rt.transaction() as uow:
-        row = await checkout_row(uow.connection, checkout_id, None)
+        row = await checkout_of(uow, checkout_id, None)
         await require_open(uow, row, rt.clock.now())
         price = await price_of(uow.connection, row.price_id)
         if price.archived:
@@ -91,7 +91,7 @@ async def complete_paid_page(rt: Runtime, fact: HostedPagePaid) -> None:
         return
     async with rt.reading() as uow:
         try:
-            row = await checkout_row(uow.connection, page.checkout_id, None)
+            row = await checkout_of(uow, page.checkout_id, None)
         except NotFound:
             log.warning("hosted page %s names an unknown checkout %s", page.id, page.checkout_id)
             return

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from seatledger.adapters.db.invoices import INVOICE_ID, InvoiceOwner, Invoices
+from seatledger.adapters.db.invoices import INVOICE_ID, InvoiceOwner
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import NotFound, ValidationFailed
 from seatledger.domain.events import EventType
@@ -46,11 +46,6 @@ class InvoiceDraft:
     period_start: datetime | None = None
     period_end: datetime | None = None
     credit_applied: int = 0
-
-
-def uow_invoices(uow: UnitOfWork) -> Invoices:
-    """The invoices of ``uow``'s transaction."""
-    return Invoices(uow.connection)
 
 
 def _invoice_of(draft: InvoiceDraft, number: str | None, now: datetime) -> Invoice:
@@ -123,14 +118,14 @@ async def create_invoices(
         if draft.status not in ("draft", "open", "paid"):
             raise ValueError(f"an invoice is created draft, open or paid, not {draft.status!r}")
     finalised = sum(1 for draft in drafts if draft.status in FINALISED)
-    number = await uow_invoices(uow).reserve_numbers(finalised) if finalised else 0
+    number = await uow.invoices.reserve_numbers(finalised) if finalised else 0
     invoices: list[Invoice] = []
     for draft in drafts:
         is_final = draft.status in FINALISED
         if is_final:
             number += 1
         invoices.append(_invoice_of(draft, invoice_number(number) if is_final else None, now))
-    await uow_invoices(uow).add(invoices)
+    await uow.invoices.add(invoices)
     for invoice in invoices:
         if invoice.status == "paid":
             uow.emit(EventType.INVOICE_PAID, invoice)
@@ -147,7 +142,7 @@ async def emit_invoices(uow: UnitOfWork, event_type: EventType, invoice_ids: lis
     the event shows the invoice as ``GET /v1/invoices/{id}`` answers it after the commit."""
     if not invoice_ids:
         return
-    by_id = await uow_invoices(uow).by_ids(invoice_ids)
+    by_id = await uow.invoices.by_ids(invoice_ids)
     for invoice_id in invoice_ids:
         uow.emit(event_type, by_id[invoice_id])
 
@@ -158,7 +153,7 @@ async def get_invoice(
     if not isinstance(invoice_id, str):
         raise NotFound("invoice")
     async with rt.reading() as uow:
-        invoice = await uow_invoices(uow).get(invoice_id, scope_company_id=scope_company_id)
+        invoice = await uow.invoices.get(invoice_id, scope_company_id=scope_company_id)
     if invoice is None:
         raise NotFound("invoice")
     return invoice
@@ -188,7 +183,7 @@ async def list_invoices(
         )
     size = check_limit(limit)
     async with rt.reading() as uow:
-        invoices_of = uow_invoices(uow)
+        invoices_of = uow.invoices
         query = invoices_of.query(scope_company_id=scope_company_id)
         if filters:
             ((field, noun, value),) = filters
@@ -207,5 +202,4 @@ __all__ = [
     "emit_invoices",
     "get_invoice",
     "list_invoices",
-    "uow_invoices",
 ]

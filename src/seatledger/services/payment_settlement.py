@@ -9,14 +9,9 @@ no longer finish that payment); dunning goes on as scheduled.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-
-from seatledger.adapters.db import tables as t
-from seatledger.adapters.db.invoices import invoice_from_row
-from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS
 from seatledger.domain.events import EventType
 from seatledger.domain.payments import PaymentSettled
-from seatledger.services.collection import credit_leftover, mark_paid, payment_row
+from seatledger.services.collection import credit_leftover, payment_record
 from seatledger.services.invoice_payments import recover_subscription
 from seatledger.services.invoicing import emit_invoices
 from seatledger.services.runtime import Runtime
@@ -26,53 +21,30 @@ async def settle_payment(rt: Runtime, fact: PaymentSettled) -> None:
     result = fact.result
     if result.reference is None:
         return
-    payments = t.payments
     now = rt.clock.now()
     async with rt.transaction() as uow:
-        connection = uow.connection
-        attempts = (
-            await connection.execute(
-                select(payments.c.invoice_id, payments.c.status, payments.c.payment_method)
-                .where(
-                    payments.c.provider_reference == result.reference,
-                    payments.c.invoice_id.is_not(None),
-                )
-                .order_by(payments.c.created_at)
-            )
-        ).all()
-        if not attempts or any(a.status == "succeeded" for a in attempts):
+        attempts = await uow.payments.attempts_of(result.reference)
+        if not attempts or any(status == "succeeded" for _, status, _ in attempts):
             return  # not an invoice's waiting payment, or settled already
-        invoice_row = (
-            await connection.execute(
-                select(t.invoices).where(t.invoices.c.id == attempts[0].invoice_id)
-            )
-        ).one()
-        invoice = invoice_from_row(invoice_row)
+        invoice_id, _, first_method = attempts[0]
+        invoice = await uow.invoices.get(invoice_id, lines=False)
+        if invoice is None:
+            return
         if not result.succeeded:
-            await connection.execute(
-                update(t.invoices).where(t.invoices.c.id == invoice.id).values(payment_url=None)
-            )
+            await uow.invoices.drop_payment_url(invoice.id)
             await uow.commit()
             return
-        method = result.payment_method or attempts[0].payment_method
-        await connection.execute(
-            t.payments.insert().values(payment_row(rt, invoice, method, result, now))
-        )
-        if not await mark_paid(connection, [invoice.id], now):
+        method = result.payment_method or first_method
+        await uow.payments.add([payment_record(rt, invoice, method, result, now)])
+        if not await uow.invoices.mark_paid([invoice.id], now):
             await credit_leftover(uow, [invoice])
             await uow.commit()
             return
         await emit_invoices(uow, EventType.INVOICE_PAID, [invoice.id])
         if invoice.subscription_id is not None:
-            subscription = (
-                await connection.execute(
-                    select(*SUBSCRIPTION_COLUMNS)
-                    .where(t.subscriptions.c.id == invoice.subscription_id)
-                    .with_for_update()
-                )
-            ).one()
-            if subscription.status != "canceled":
-                await recover_subscription(uow, connection, subscription, method)
+            subscription = await uow.subscriptions.find(invoice.subscription_id, lock=True)
+            if subscription is not None and subscription.status != "canceled":
+                await recover_subscription(uow, subscription, method)
         await uow.commit()
 
 

@@ -16,21 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import Table, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.purchases import (
-    Orders,
     Purchases,
-    Subscriptions,
     company_exists,
-    order_from_row,
-    subscription_from_row,
 )
-from seatledger.adapters.db.seat_pools import ORDER_COLUMNS, SUBSCRIPTION_COLUMNS, counted
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import AlreadyAttached, NotFound
 from seatledger.domain.purchase import Order, Subscription
@@ -53,18 +46,24 @@ async def require_company(connection: AsyncConnection, company_id: object, *, fi
 # -- reading --------------------------------------------------------------------------------------
 
 
+def _subscriptions(uow: UnitOfWork) -> Purchases[Subscription]:
+    return uow.subscriptions
+
+
+def _orders(uow: UnitOfWork) -> Purchases[Order]:
+    return uow.orders
+
+
 async def _get(
     rt: Runtime,
-    repository: Callable[[AsyncConnection], Purchases[P]],
+    repository: Callable[[UnitOfWork], Purchases[P]],
     noun: str,
     purchase_id: object,
     scope_company_id: str | None,
 ) -> P:
     if isinstance(purchase_id, str):
         async with rt.reading() as uow:
-            found = await repository(uow.connection).get(
-                purchase_id, scope_company_id=scope_company_id
-            )
+            found = await repository(uow).get(purchase_id, scope_company_id=scope_company_id)
         if found is not None:
             return found
     raise NotFound(noun)
@@ -72,7 +71,7 @@ async def _get(
 
 async def _list(
     rt: Runtime,
-    repository: Callable[[AsyncConnection], Purchases[P]],
+    repository: Callable[[UnitOfWork], Purchases[P]],
     company_id: object,
     limit: int | None,
     cursor: str | None,
@@ -84,7 +83,7 @@ async def _list(
         company = None
         if company_id is not None:
             company = await require_company(uow.connection, company_id, field="company_id")
-        items = await repository(uow.connection).page(
+        items = await repository(uow).page(
             lambda query, id_: paginate(query, id_, cursor, size, newest_first=newest_first),
             company_id=company,
         )
@@ -94,7 +93,7 @@ async def _list(
 async def get_subscription(
     rt: Runtime, subscription_id: str, *, scope_company_id: str | None = None
 ) -> Subscription:
-    return await _get(rt, Subscriptions, "subscription", subscription_id, scope_company_id)
+    return await _get(rt, _subscriptions, "subscription", subscription_id, scope_company_id)
 
 
 async def list_subscriptions(
@@ -106,11 +105,11 @@ async def list_subscriptions(
 ) -> Page[Subscription]:
     """A company's subscriptions, oldest first (canceled ones included); without
     ``company_id``, every subscription, newest first (owner-scoped ones included)."""
-    return await _list(rt, Subscriptions, company_id, limit, cursor)
+    return await _list(rt, _subscriptions, company_id, limit, cursor)
 
 
 async def get_order(rt: Runtime, order_id: str, *, scope_company_id: str | None = None) -> Order:
-    return await _get(rt, Orders, "order", order_id, scope_company_id)
+    return await _get(rt, _orders, "order", order_id, scope_company_id)
 
 
 async def list_orders(
@@ -121,7 +120,7 @@ async def list_orders(
     cursor: str | None = None,
 ) -> Page[Order]:
     """A company's orders, oldest first; without ``company_id``, every order, newest first."""
-    return await _list(rt, Orders, company_id, limit, cursor)
+    return await _list(rt, _orders, company_id, limit, cursor)
 
 
 # -- attaching ------------------------------------------------------------------------------------
@@ -133,28 +132,6 @@ class Attached:
     orders: tuple[Order, ...]
 
 
-async def _attach_invoices(
-    connection: AsyncConnection,
-    company_id: str,
-    subscription_ids: list[str],
-    order_ids: list[str],
-) -> None:
-    """The invoices of purchases that just attached follow them into the company."""
-    if not subscription_ids and not order_ids:
-        return
-    await connection.execute(
-        update(t.invoices)
-        .where(
-            t.invoices.c.company_id.is_(None),
-            or_(
-                t.invoices.c.subscription_id.in_(subscription_ids),
-                t.invoices.c.order_id.in_(order_ids),
-            ),
-        )
-        .values(company_id=company_id)
-    )
-
-
 async def attach_pending_purchases(
     uow: UnitOfWork, rt: Runtime, *, company_id: str, email: str
 ) -> Attached:
@@ -164,37 +141,10 @@ async def attach_pending_purchases(
     Checkouts still open for that email follow too, so that confirming one later buys for the
     company rather than for an owner who now has one.
     """
-    connection = uow.connection
-    subscriptions = [
-        subscription_from_row(row)
-        for row in await connection.execute(
-            update(t.subscriptions)
-            .where(t.subscriptions.c.company_id.is_(None), t.subscriptions.c.owner_email == email)
-            .values(company_id=company_id)
-            .returning(*SUBSCRIPTION_COLUMNS)
-        )
-    ]
-    orders = [
-        order_from_row(row)
-        for row in await connection.execute(
-            update(t.orders)
-            .where(t.orders.c.company_id.is_(None), t.orders.c.owner_email == email)
-            .values(company_id=company_id)
-            .returning(*ORDER_COLUMNS)
-        )
-    ]
-    await _attach_invoices(
-        connection, company_id, [s.id for s in subscriptions], [o.id for o in orders]
-    )
-    await connection.execute(
-        update(t.checkouts)
-        .where(
-            t.checkouts.c.company_id.is_(None),
-            t.checkouts.c.customer_email == email,
-            t.checkouts.c.status == "open",
-        )
-        .values(company_id=company_id)
-    )
+    subscriptions = await uow.subscriptions.attach_all_of(email, company_id)
+    orders = await uow.orders.attach_all_of(email, company_id)
+    await uow.invoices.attach(company_id, [s.id for s in subscriptions], [o.id for o in orders])
+    await uow.checkouts.follow_buyer(email, company_id)
     for subscription in sorted(subscriptions, key=lambda s: s.id):
         uow.emit("subscription.attached", subscription)
         await hold_billing_manager_seat(uow, rt, subscription_id=subscription.id)
@@ -208,38 +158,26 @@ async def attach_pending_purchases(
 
 async def _attach(
     rt: Runtime,
-    table: Table,
+    repository: Callable[[UnitOfWork], Purchases[P]],
     noun: str,
-    from_row: Callable[[Any], P],
     purchase_id: object,
     company_id: object,
 ) -> P:
     async with rt.transaction() as uow:
-        connection = uow.connection
-        company = await require_company(connection, company_id, field="company_id")
+        company = await require_company(uow.connection, company_id, field="company_id")
         if not isinstance(purchase_id, str):
             raise NotFound(noun)
-        row = (
-            await connection.execute(
-                update(table)
-                .where(table.c.id == purchase_id, table.c.company_id.is_(None))
-                .values(company_id=company)
-                .returning(*counted(table))
-            )
-        ).first()
-        if row is None:
-            existing = (
-                await connection.execute(select(*counted(table)).where(table.c.id == purchase_id))
-            ).first()
+        purchases = repository(uow)
+        purchase = await purchases.attach(purchase_id, company)
+        if purchase is None:
+            existing = await purchases.get(purchase_id)
             if existing is None:
                 raise NotFound(noun)
             if existing.company_id == company:
-                return from_row(existing)  # attaching again changes nothing
+                return existing  # attaching again changes nothing
             raise AlreadyAttached(f"This {noun} belongs to another company.")
-        purchase = from_row(row)
-        is_subscription = table is t.subscriptions
-        await _attach_invoices(
-            connection,
+        is_subscription = isinstance(purchase, Subscription)
+        await uow.invoices.attach(
             company,
             [purchase.id] if is_subscription else [],
             [] if is_subscription else [purchase.id],
@@ -255,19 +193,12 @@ async def attach_subscription(
     rt: Runtime, subscription_id: str, *, company_id: str
 ) -> Subscription:
     """The merchant attaches an owner-scoped subscription to a company (idempotent)."""
-    return await _attach(
-        rt,
-        t.subscriptions,
-        "subscription",
-        subscription_from_row,
-        subscription_id,
-        company_id,
-    )
+    return await _attach(rt, _subscriptions, "subscription", subscription_id, company_id)
 
 
 async def attach_order(rt: Runtime, order_id: str, *, company_id: str) -> Order:
     """The merchant attaches an owner-scoped order to a company (idempotent)."""
-    return await _attach(rt, t.orders, "order", order_from_row, order_id, company_id)
+    return await _attach(rt, _orders, "order", order_id, company_id)
 
 
 __all__ = [

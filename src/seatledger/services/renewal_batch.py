@@ -10,12 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import bindparam, update
-
-from seatledger.adapters.db import tables as t
-from seatledger.adapters.db.purchases import subscription_from_row
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.billing import Terms
 from seatledger.domain.events import EventType
@@ -31,47 +26,26 @@ from seatledger.services.runtime import Runtime
 from seatledger.services.subscriptions import waiting_lines
 from seatledger.services.terms import TermsBook
 
-_advance = (
-    update(t.subscriptions)
-    .where(t.subscriptions.c.id == bindparam("b_id"))
-    .values(
-        price_id=bindparam("b_price_id"),
-        billing_anchor=bindparam("b_anchor"),
-        current_period_start=bindparam("b_start"),
-        current_period_end=bindparam("b_end"),
-        pending_change=None,
-        next_payment_attempt_at=bindparam("b_next"),
-    )
-)
-_take_lines = (
-    update(t.pending_lines)
-    .where(
-        t.pending_lines.c.subscription_id == bindparam("b_subscription_id"),
-        t.pending_lines.c.invoice_id.is_(None),
-    )
-    .values(invoice_id=bindparam("b_invoice_id"))
-)
-
 
 async def renew_batch(
     uow: UnitOfWork,
     rt: Runtime,
     now: datetime,
     book: TermsBook,
-    rows: list[Any],
+    subscriptions: list[Subscription],
     lease: datetime,
 ) -> list[Attempt]:
-    """Renew ``rows`` (locked, due) in one go; answers the attempts that collect them."""
-    if not rows:
+    """Renew ``subscriptions`` (locked, due) in one go; answers the attempts that collect
+    them."""
+    if not subscriptions:
         return []
     connection = uow.connection
-    subscriptions = [subscription_from_row(row) for row in rows]
     terms = await book.load(
         connection,
         {s.price_id for s in subscriptions}
         | {s.pending_change.price_id for s in subscriptions if s.pending_change},
     )
-    waiting = await waiting_lines(connection, [row.id for row in rows])
+    waiting = await waiting_lines(uow, [s.id for s in subscriptions])
     balances = await read_balances(
         connection,
         [(s.company_id, terms[s.price_id].price.currency) for s in subscriptions if s.company_id],
@@ -82,7 +56,7 @@ async def renew_batch(
     await add_to_balances(uow, deltas)
 
     attempts: list[Attempt] = []
-    for row, s, plan, invoice in zip(rows, subscriptions, plans, invoices, strict=True):
+    for s, plan, invoice in zip(subscriptions, plans, invoices, strict=True):
         if terms[plan.price_id].product_id != terms[s.price_id].product_id:
             await resync_benefits(
                 uow, rt, subscription_id=s.id, product_id=terms[plan.price_id].product_id
@@ -98,7 +72,7 @@ async def renew_batch(
         )
         uow.emit(EventType.SUBSCRIPTION_RENEWED, renewed)
         if plan.total > 0:
-            attempts.append(attempt_for(row, invoice, lease))
+            attempts.append(attempt_for(s, invoice, lease))
     return attempts
 
 
@@ -166,30 +140,28 @@ async def _advance_all(
 ) -> None:
     """The waiting lines into their invoices, the pools resized, the subscriptions moved to
     their new periods (the ones with something to collect leased to this run)."""
-    connection = uow.connection
-    taken = [
-        {"b_subscription_id": s.id, "b_invoice_id": invoice.id}
-        for s, invoice in zip(subscriptions, invoices, strict=True)
-        if waiting[s.id]
-    ]
-    if taken:
-        await connection.execute(_take_lines, taken)
+    await uow.pending_lines.take(
+        [
+            (s.id, invoice.id)
+            for s, invoice in zip(subscriptions, invoices, strict=True)
+            if waiting[s.id]
+        ]
+    )
     await uow.pools.renew_sizes(
         [(s.id, plan.seats) for s, plan in zip(subscriptions, plans, strict=True)]
     )
-    await connection.execute(
-        _advance,
+    await uow.subscriptions.advance(
         [
-            {
-                "b_id": s.id,
-                "b_price_id": plan.price_id,
-                "b_anchor": plan.anchor,
-                "b_start": plan.period.start,
-                "b_end": plan.period.end,
-                "b_next": lease if plan.total > 0 else s.next_payment_attempt_at,
-            }
+            replace(
+                s,
+                price_id=plan.price_id,
+                billing_anchor=plan.anchor,
+                current_period_start=plan.period.start,
+                current_period_end=plan.period.end,
+                next_payment_attempt_at=lease if plan.total > 0 else s.next_payment_attempt_at,
+            )
             for s, plan in zip(subscriptions, plans, strict=True)
-        ],
+        ]
     )
 
 

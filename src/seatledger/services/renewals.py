@@ -32,15 +32,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import and_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from seatledger.adapters.db import tables as t
-from seatledger.adapters.db.invoices import invoice_from_row
-from seatledger.adapters.db.seat_pools import due_subscriptions
 from seatledger.adapters.db.unit_of_work import UnitOfWork
+from seatledger.domain.purchase import Subscription
 from seatledger.domain.renewal import grace_expired
 from seatledger.observability import logs, metrics
 from seatledger.services.cancellation import end_subscription
@@ -56,46 +51,34 @@ jobs_log = logs.get_logger("seatledger.jobs")
 
 Kind = Literal["renew", "collect", "cancel_at_period_end", "cancel_after_grace"]
 
-_subs = t.subscriptions
-
 
 @dataclass(frozen=True, slots=True)
 class _Due:
-    row: Any
+    row: Subscription
     kind: Kind
     due: datetime
 
 
-def _classify(row: Any, now: datetime) -> _Due:
-    attempt_due = row.next_payment_attempt_at is not None and row.next_payment_attempt_at <= now
+def _classify(row: Subscription, now: datetime) -> _Due:
+    attempt_at = row.next_payment_attempt_at
+    attempt_due = attempt_at is not None and attempt_at <= now
     period_due = row.status != "canceled" and row.current_period_end <= now
-    if attempt_due and (not period_due or row.next_payment_attempt_at <= row.current_period_end):
+    if (
+        attempt_at is not None
+        and attempt_due
+        and (not period_due or attempt_at <= row.current_period_end)
+    ):
         if row.status != "canceled" and grace_expired(row.payment_attempts):
-            return _Due(row, "cancel_after_grace", row.next_payment_attempt_at)
-        return _Due(row, "collect", row.next_payment_attempt_at)
+            return _Due(row, "cancel_after_grace", attempt_at)
+        return _Due(row, "collect", attempt_at)
     kind: Kind = "cancel_at_period_end" if row.cancel_at_period_end else "renew"
     return _Due(row, kind, row.current_period_end)
 
 
-async def _due_rows(
-    connection: AsyncConnection, now: datetime, limit: int, excluded: set[str]
-) -> list[_Due]:
-    """The ``limit`` earliest due items, locked (rows another run holds are skipped). Two
-    index-ordered scans — periods that ended, attempts that came due — merged here."""
-    found: dict[str, Any] = {}
-    for condition, order in (
-        (
-            and_(_subs.c.status != "canceled", _subs.c.current_period_end <= now),
-            _subs.c.current_period_end,
-        ),
-        (_subs.c.next_payment_attempt_at <= now, _subs.c.next_payment_attempt_at),
-    ):
-        query = due_subscriptions().where(condition).order_by(order, _subs.c.id).limit(limit)
-        if excluded:
-            query = query.where(_subs.c.id.not_in(sorted(excluded)))
-        for row in await connection.execute(query):
-            found[row.id] = row
-    items = sorted((_classify(row, now) for row in found.values()), key=lambda d: (d.due, d.row.id))
+async def _due_items(uow: UnitOfWork, now: datetime, limit: int, excluded: set[str]) -> list[_Due]:
+    """The ``limit`` earliest due items, locked (rows another run holds are skipped)."""
+    found = await uow.subscriptions.due(now, limit, excluded)
+    items = sorted((_classify(row, now) for row in found), key=lambda d: (d.due, d.row.id))
     return items[:limit]
 
 
@@ -231,7 +214,7 @@ async def _run_pass(
     rt: Runtime, now: datetime, book: TermsBook, size: int, excluded: set[str]
 ) -> _Pass | None:
     async with rt.transaction() as uow:
-        items = await _due_rows(uow.connection, now, size, excluded)
+        items = await _due_items(uow, now, size, excluded)
         if not items:
             return None
         taken = _take(items, now)
@@ -263,31 +246,23 @@ async def _process(
     return _Pass(renewed=[row.id for row in renewals], attempts=attempts, retried=retried)
 
 
-async def _claim_retries(uow: UnitOfWork, rows: list[Any], lease: datetime) -> list[Attempt]:
+async def _claim_retries(
+    uow: UnitOfWork, rows: list[Subscription], lease: datetime
+) -> list[Attempt]:
     """Take the lease of each due retry: an attempt per open invoice of the subscription."""
     if not rows:
         return []
-    connection = uow.connection
     ids = [row.id for row in rows]
-    await connection.execute(
-        update(_subs).where(_subs.c.id.in_(ids)).values(next_payment_attempt_at=lease)
-    )
-    open_invoices = await connection.execute(
-        select(t.invoices)
-        .where(t.invoices.c.subscription_id.in_(ids), t.invoices.c.status == "open")
-        .order_by(t.invoices.c.number)
-    )
+    await uow.subscriptions.set_next_attempt(ids, lease)
     by_id = {row.id: row for row in rows}
     attempts = [
-        attempt_for(by_id[invoice.subscription_id], invoice_from_row(invoice), lease)
-        for invoice in open_invoices
+        attempt_for(by_id[invoice.subscription_id], invoice, lease)
+        for invoice in await uow.invoices.open_of(ids)
+        if invoice.subscription_id is not None
     ]
     # Nothing left to collect (paid by hand meanwhile): the lease just ends.
     settled = sorted(set(ids) - {a.subscription_id for a in attempts})
-    if settled:
-        await connection.execute(
-            update(_subs).where(_subs.c.id.in_(settled)).values(next_payment_attempt_at=None)
-        )
+    await uow.subscriptions.set_next_attempt(settled, None)
     return attempts
 
 

@@ -4,7 +4,6 @@ mailer and the webhooks' HTTP client."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from cachetools import TTLCache
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -12,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from seatledger import faults
 from seatledger.adapters.db.unit_of_work import UnitOfWork, current_hold
 from seatledger.config import Settings
+from seatledger.domain.api_key import ApiKey
 from seatledger.domain.clock import Clock
 from seatledger.domain.events import EventRenderer, plain_payload
 from seatledger.domain.mail import Mailer
@@ -24,7 +24,7 @@ API_KEY_CACHE_SIZE = 10_000
 API_KEY_CACHE_TTL = 5.0  # seconds
 
 
-def _api_key_cache() -> TTLCache[str, Any]:
+def _api_key_cache() -> TTLCache[str, ApiKey]:
     return TTLCache(maxsize=API_KEY_CACHE_SIZE, ttl=API_KEY_CACHE_TTL)
 
 
@@ -34,8 +34,8 @@ class Runtime:
     clock: Clock
     settings: Settings
     gateway: PaymentGateway
-    # key hash → ``api_keys.ApiKey``: the keys found valid within the last ``API_KEY_CACHE_TTL``
-    api_keys: TTLCache[str, Any] = field(default_factory=_api_key_cache, repr=False)
+    # key hash → ``ApiKey``: the keys found valid within the last ``API_KEY_CACHE_TTL``
+    api_keys: TTLCache[str, ApiKey] = field(default_factory=_api_key_cache, repr=False)
     # Sends emails; None (no ``SEATLEDGER_SMTP_URL``): emails are kept ``held``, never sent.
     mailer: Mailer | None = None
     # The one HTTP client outgoing webhooks go through (``seatledger.services.webhook_sender``).

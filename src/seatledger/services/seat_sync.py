@@ -19,19 +19,18 @@ so concurrent assignments to a full pool each grow it by one in turn.
 
 from __future__ import annotations
 
-from typing import Any
-
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.billing import ChangeRequest, plan_change
 from seatledger.domain.errors import NoSeatsAvailable
+from seatledger.domain.purchase import Subscription
 from seatledger.domain.seat_pool import PoolRef, SeatPool
 from seatledger.services.runtime import Runtime
-from seatledger.services.subscriptions import apply_plan, load_standing, subscription_row
+from seatledger.services.subscriptions import apply_plan, load_standing, subscription_of
 from seatledger.services.terms import TermsBook
 
 
-def _pool_of(row: Any) -> SeatPool:
-    """The subscription's pool, from its row as ``subscription_row`` reads it (with counts)."""
+def _pool_of(row: Subscription) -> SeatPool:
+    """The subscription's pool, from the subscription (with its counts)."""
     return SeatPool(
         id=row.id,
         kind="subscription",
@@ -47,15 +46,14 @@ async def grow(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> SeatPool:
     """Take a seat of the subscription for an assignment, adding one when the pool is full and
     follows members (``SeatPool.grow``). Answers the pool; refuses like an assignment does
     otherwise."""
-    connection = uow.connection
-    row = await subscription_row(connection, subscription_id, None, lock=True)
+    row = await subscription_of(uow, subscription_id, None, lock=True)
     pool = _pool_of(row)
     pool.check_assignable()
     if await uow.pools.take_any(row.id):  # a seat came free while we waited for the lock
         taken = await uow.pools.get(PoolRef("subscription", row.id))
         assert taken is not None  # the subscription's row is locked: its pool is there
         return taken
-    standing = await load_standing(connection, row, TermsBook(), lock=True)
+    standing = await load_standing(uow, row, TermsBook(), lock=True)
     price = standing.terms.price
     if price.seat_sync != "members":
         raise NoSeatsAvailable()
@@ -68,6 +66,7 @@ async def grow(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> SeatPool:
             standing, ChangeRequest(seats=grown.seats, behavior="prorate", members_sync=True), now
         )
     updated = await apply_plan(uow, rt, row, standing, plan, assigned_delta=1)
+    assert updated is not None  # the pool grew: something changed
     return _pool_of(updated)
 
 
@@ -76,11 +75,10 @@ async def shrink_after_release(uow: UnitOfWork, rt: Runtime, subscription_id: st
     the price's minimum nor the seats assigned). The pool's row is locked (by the release, in
     the revoking statement) before the subscription's, the order every use case takes them in
     (``lock_subscription``)."""
-    connection = uow.connection
-    row = await subscription_row(connection, subscription_id, None, lock=True)
+    row = await subscription_of(uow, subscription_id, None, lock=True)
     if row.status == "canceled" or row.company_id is None:
         return
-    standing = await load_standing(connection, row, TermsBook(), lock=True)
+    standing = await load_standing(uow, row, TermsBook(), lock=True)
     pool = _pool_of(row)
     target = pool.shrink(1, minimum=standing.terms.price.minimum_seats).seats
     if target >= pool.seats:

@@ -172,7 +172,7 @@ async def assign_seat(
                 _emit_invitation_email(uow, assigned[1], invitation)
         pool, seat = assigned
         if immediate_claim:
-            product_id = await product_of_price(uow.connection, pool.price_id)
+            product_id = await product_of_price(uow, pool.price_id)
             seat, _ = await claim_in(uow, rt, seat, product_id, now)
         await uow.commit()
     metrics.seats_assigned()
@@ -291,11 +291,11 @@ async def revoke_in(
     revoked = await uow.seats.revoke(seat_id, rt.clock.now(), scope_company_id=scope_company_id)
     if revoked is None:
         return None
-    seat, follows_members, grant_rows = revoked  # its pool's seat is free, its grants revoked
+    seat, follows_members, revoked_grants = revoked  # its pool's seat is free, its grants revoked
     if follow_members and follows_members:
         await seat_sync.shrink_after_release(uow, rt, seat.pool_id)
     uow.emit(EventType.SEAT_REVOKED, seat)
-    grants.emit_revoked(uow, grant_rows)
+    grants.emit_revoked(uow, revoked_grants)
     # Counted here, where every revocation passes (a call, a member's removal, a cancellation);
     # the callers commit right after, and a rollback then is a failure already logged.
     metrics.seats_revoked()

@@ -32,11 +32,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Select, insert, or_, select, update
-
-from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import UnitOfWork, current_hold
 from seatledger.domain.errors import DeliveryNotRetryable, NotFound
 from seatledger.domain.events import OutboxEvent
@@ -44,6 +40,8 @@ from seatledger.domain.ids import new_id
 from seatledger.domain.webhook import (
     SEND_TIMEOUT,
     DeliveryStatus,
+    DueDelivery,
+    WebhookDelivery,
     after_failure,
     hears,
     should_disable,
@@ -64,23 +62,6 @@ WAVE = 100  # outcomes recorded per transaction
 LEASE = timedelta(seconds=60)  # wall clock; a killed worker's deliveries go out again after it
 RECORD_MARGIN = timedelta(seconds=20)  # of the lease left, after a send's timeout, to record it
 
-_D = t.webhook_deliveries
-_E = t.webhook_endpoints
-_O = t.outbox
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookDelivery:
-    id: str
-    endpoint_id: str
-    event_id: str
-    event_type: str
-    status: DeliveryStatus
-    attempts: int
-    response_status: int | None
-    last_error: str | None
-    next_attempt_at: datetime | None
-
 
 @dataclass(frozen=True, slots=True)
 class _Job:
@@ -94,6 +75,10 @@ class _Job:
     body: str
     attempts: int
     lease: datetime
+
+    @property
+    def leased(self) -> tuple[str, datetime]:
+        return (self.delivery_id, self.lease)
 
 
 def _wall_now() -> datetime:
@@ -110,68 +95,37 @@ async def fan_out_many(uow: UnitOfWork, rt: Runtime, events: Sequence[OutboxEven
     events = [event for event in events if event.catalogued]
     if not events:
         return
-    endpoints = (
-        await uow.connection.execute(
-            select(_E.c.id, _E.c.event_types).where(_E.c.disabled_at.is_(None))
-        )
-    ).all()
+    endpoints = await uow.webhook_endpoints.hearing()
     if not endpoints:
         return
-    query = select(_D.c.event_id, _D.c.endpoint_id).where(
-        _D.c.event_id.in_([event.id for event in events])
-    )
-    had = {(row.event_id, row.endpoint_id) for row in await uow.connection.execute(query)}
+    had = await uow.webhook_deliveries.pairs([event.id for event in events])
     now = rt.clock.now()
-    rows = [
-        {
-            "id": new_id("whd"),
-            "endpoint_id": endpoint.id,
-            "event_id": event.id,
-            "event_type": event.type,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
-        for event in events
-        for endpoint in endpoints
-        if (event.id, endpoint.id) not in had and hears(endpoint.event_types, event.type)
-    ]
-    if rows:
-        await uow.connection.execute(insert(_D), rows)
+    await uow.webhook_deliveries.add_pending(
+        [
+            {
+                "id": new_id("whd"),
+                "endpoint_id": endpoint_id,
+                "event_id": event.id,
+                "event_type": event.type,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for event in events
+            for endpoint_id, event_types in endpoints
+            if (event.id, endpoint_id) not in had and hears(event_types, event.type)
+        ]
+    )
 
 
-def _jobs_query() -> Select[Any]:
-    return select(
-        _D.c.id,
-        _D.c.endpoint_id,
-        _D.c.attempts,
-        _D.c.status,
-        _D.c.lease_expires_at,
-        _E.c.url,
-        _E.c.secret,
-        _E.c.previous_secret,
-        _E.c.previous_secret_expires_at,
-        _O.c.event_id,
-        _O.c.type,
-        _O.c.payload,
-        _O.c.created_at,
-    ).select_from(_D.join(_E, _E.c.id == _D.c.endpoint_id).join(_O, _O.c.event_id == _D.c.event_id))
-
-
-def _job(row: Any, lease: datetime, now: datetime) -> _Job:
-    secrets = [row.secret]
-    if row.previous_secret and row.previous_secret_expires_at > now:
-        secrets.append(row.previous_secret)  # still signing during a rotation
-    event = OutboxEvent(row.event_id, row.type, row.created_at, row.payload)
+def _job(due: DueDelivery, lease: datetime, now: datetime) -> _Job:
     return _Job(
-        delivery_id=row.id,
-        endpoint_id=row.endpoint_id,
-        url=row.url,
-        secrets=tuple(secrets),
-        event_id=row.event_id,
-        body=json.dumps(event.document(), separators=(",", ":"), ensure_ascii=False),
-        attempts=row.attempts,
+        delivery_id=due.delivery_id,
+        endpoint_id=due.endpoint_id,
+        url=due.url,
+        secrets=due.signing_secrets(now),
+        event_id=due.event.id,
+        body=json.dumps(due.event.document(), separators=(",", ":"), ensure_ascii=False),
+        attempts=due.attempts,
         lease=lease,
     )
 
@@ -180,48 +134,29 @@ async def _lease_due(rt: Runtime) -> list[_Job]:
     now, wall = rt.clock.now(), _wall_now()
     lease = wall + LEASE
     async with rt.transaction() as uow:
-        query = (
-            _jobs_query()
-            .where(
-                _D.c.status == "pending",
-                _D.c.next_attempt_at <= now,
-                _E.c.disabled_at.is_(None),
-                or_(_D.c.lease_expires_at.is_(None), _D.c.lease_expires_at <= wall),
-            )
-            .order_by(_D.c.next_attempt_at, _O.c.id)  # the events' order, when due together
-            .limit(BATCH)
-            .with_for_update(skip_locked=True, of=_D)
-        )
         per_endpoint: dict[str, int] = defaultdict(int)
         taken = []
-        for row in (await uow.connection.execute(query)).all():
-            per_endpoint[row.endpoint_id] += 1
-            if per_endpoint[row.endpoint_id] <= PER_ENDPOINT_ROUND:
-                taken.append(row)
-        if taken:
-            ids = [row.id for row in taken]
-            await uow.connection.execute(
-                update(_D).where(_D.c.id.in_(ids)).values(lease_expires_at=lease)
-            )
+        for due in await uow.webhook_deliveries.due(now, wall, BATCH):
+            per_endpoint[due.endpoint_id] += 1
+            if per_endpoint[due.endpoint_id] <= PER_ENDPOINT_ROUND:
+                taken.append(due)
+        await uow.webhook_deliveries.lease([due.delivery_id for due in taken], lease)
         await uow.commit()
-    return [_job(row, lease, now) for row in taken]
+    return [_job(due, lease, now) for due in taken]
 
 
 async def _endpoint_outcome(uow: UnitOfWork, endpoint_id: str, ok: bool, now: datetime) -> None:
+    endpoints = uow.webhook_endpoints
     if ok:
-        await uow.connection.execute(
-            update(_E)
-            .where(_E.c.id == endpoint_id, _E.c.failing_since.is_not(None))
-            .values(failing_since=None)
-        )
+        await endpoints.succeeded(endpoint_id)
         return
-    query = select(_E.c.failing_since, _E.c.disabled_at).where(_E.c.id == endpoint_id)
-    row = (await uow.connection.execute(query.with_for_update())).first()
-    if row is None:
+    found = await endpoints.failing(endpoint_id)
+    if found is None:
         return
-    since = row.failing_since or now
-    values: dict[str, Any] = {"failing_since": since}
-    if row.disabled_at is None and should_disable(since, now):
+    failing_since, enabled = found
+    since = failing_since or now
+    values: dict[str, object] = {"failing_since": since}
+    if enabled and should_disable(since, now):
         values["disabled_at"] = now
         metrics.webhook_endpoint_disabled()
         log.warning(
@@ -229,7 +164,7 @@ async def _endpoint_outcome(uow: UnitOfWork, endpoint_id: str, ok: bool, now: da
             endpoint_id,
             since.isoformat(),
         )
-    await uow.connection.execute(update(_E).where(_E.c.id == endpoint_id).values(**values))
+    await endpoints.update(endpoint_id, **values)
 
 
 def _start_by(lease: datetime) -> datetime:
@@ -252,51 +187,17 @@ async def _attempt(rt: Runtime, job: _Job) -> Sent | None:
     return sent
 
 
-def _leased_by(jobs: Sequence[_Job]) -> Any:
-    return or_(
-        *(
-            (_D.c.id.in_([job.delivery_id for job in jobs if job.lease == lease]))
-            & (_D.c.lease_expires_at == lease)
-            for lease in {job.lease for job in jobs}
-        )
-    )
-
-
 async def _record_failure(uow: UnitOfWork, job: _Job, sent: Sent, now: datetime) -> bool:
     status, next_at = after_failure(job.attempts + 1, now)
-    recorded = await uow.connection.execute(
-        update(_D)
-        .where(_leased_by([job]))
-        .values(
-            status=status,
-            attempts=job.attempts + 1,
-            response_status=sent.status,
-            last_error=sent.error,
-            next_attempt_at=next_at,
-            last_attempt_at=now,
-            lease_expires_at=None,
-        )
+    return await uow.webhook_deliveries.record_failure(
+        job.leased,
+        status=status,
+        attempts=job.attempts + 1,
+        response_status=sent.status,
+        error=sent.error,
+        next_attempt_at=next_at,
+        now=now,
     )
-    return bool(recorded.rowcount)
-
-
-async def _record_successes(
-    uow: UnitOfWork, jobs: Sequence[_Job], code: int | None, now: datetime
-) -> bool:
-    recorded = await uow.connection.execute(
-        update(_D)
-        .where(_leased_by(jobs))
-        .values(
-            status="succeeded",
-            attempts=_D.c.attempts + 1,
-            response_status=code,
-            last_error=None,
-            next_attempt_at=None,
-            last_attempt_at=now,
-            lease_expires_at=None,
-        )
-    )
-    return bool(recorded.rowcount)
 
 
 async def _record(rt: Runtime, endpoint_id: str, wave: Sequence[tuple[_Job, Sent | None]]) -> None:
@@ -314,15 +215,14 @@ async def _record(rt: Runtime, endpoint_id: str, wave: Sequence[tuple[_Job, Sent
         else:
             failed.append((job, sent))
     async with rt.transaction() as uow:
-        if unsent:
-            await uow.connection.execute(
-                update(_D).where(_leased_by(unsent)).values(lease_expires_at=None)
-            )
+        await uow.webhook_deliveries.hand_back([job.leased for job in unsent])
         any_failed = any_succeeded = False
         for job, sent in failed:
             any_failed |= await _record_failure(uow, job, sent, now)
         for code, jobs in succeeded.items():
-            any_succeeded |= await _record_successes(uow, jobs, code, now)
+            any_succeeded |= await uow.webhook_deliveries.record_successes(
+                [job.leased for job in jobs], code, now
+            )
         if any_succeeded or any_failed:
             # One success is enough to show the endpoint is not failing every delivery.
             await _endpoint_outcome(uow, endpoint_id, any_succeeded, now)
@@ -367,23 +267,8 @@ async def send_due(rt: Runtime) -> int:
 CHANNEL = Channel("webhooks", fan_out, send_due, fan_out_many)
 
 
-def _delivery_from_row(row: Any) -> WebhookDelivery:
-    return WebhookDelivery(
-        id=row.id,
-        endpoint_id=row.endpoint_id,
-        event_id=row.event_id,
-        event_type=row.event_type,
-        status=row.status,
-        attempts=row.attempts,
-        response_status=row.response_status,
-        last_error=row.last_error,
-        next_attempt_at=row.next_attempt_at,
-    )
-
-
 async def _check_endpoint(uow: UnitOfWork, endpoint_id: str) -> None:
-    found = await uow.connection.scalar(select(_E.c.id).where(_E.c.id == endpoint_id))
-    if found is None:
+    if not await uow.webhook_endpoints.exists(endpoint_id):
         raise NotFound("webhook endpoint")
 
 
@@ -399,21 +284,20 @@ async def list_deliveries(
     size = check_limit(limit)
     async with rt.reading() as uow:
         await _check_endpoint(uow, endpoint_id)
-        query = select(_D).where(_D.c.endpoint_id == endpoint_id)
-        if status is not None:
-            query = query.where(_D.c.status == status)
-        query = paginate(query, _D.c.id, cursor, size, newest_first=True)
-        rows = (await uow.connection.execute(query)).all()
-    return page_of([_delivery_from_row(row) for row in rows], [row.id for row in rows], size)
+        deliveries = await uow.webhook_deliveries.page(
+            endpoint_id,
+            lambda query, id_: paginate(query, id_, cursor, size, newest_first=True),
+            status=status,
+        )
+    return page_of(deliveries, [d.id for d in deliveries], size)
 
 
-async def _load_delivery(uow: UnitOfWork, endpoint_id: str, delivery_id: str) -> Any:
+async def _load_delivery(uow: UnitOfWork, endpoint_id: str, delivery_id: str) -> WebhookDelivery:
     await _check_endpoint(uow, endpoint_id)
-    query = select(_D).where(_D.c.id == delivery_id, _D.c.endpoint_id == endpoint_id)
-    row = (await uow.connection.execute(query)).first()
-    if row is None:
+    found = await uow.webhook_deliveries.get(endpoint_id, delivery_id)
+    if found is None:
         raise NotFound("webhook delivery")
-    return row
+    return found
 
 
 async def _lease_one(rt: Runtime, endpoint_id: str, delivery_id: str) -> _Job:
@@ -421,19 +305,16 @@ async def _lease_one(rt: Runtime, endpoint_id: str, delivery_id: str) -> _Job:
     lease = wall + LEASE
     async with rt.transaction() as uow:
         await _load_delivery(uow, endpoint_id, delivery_id)
-        query = _jobs_query().where(_D.c.id == delivery_id).with_for_update(of=_D)
-        row = (await uow.connection.execute(query)).first()
-        if row is None:  # its event is no longer in the outbox
+        due = await uow.webhook_deliveries.due_one(delivery_id)
+        if due is None:  # its event is no longer in the outbox
             raise NotFound("webhook delivery")
-        if row.status == "succeeded":
+        if due.status == "succeeded":
             raise DeliveryNotRetryable()
-        if row.lease_expires_at is not None and row.lease_expires_at > wall:
+        if due.lease_expires_at is not None and due.lease_expires_at > wall:
             raise DeliveryNotRetryable("This delivery is being sent right now.")
-        await uow.connection.execute(
-            update(_D).where(_D.c.id == delivery_id).values(lease_expires_at=lease)
-        )
+        await uow.webhook_deliveries.lease([delivery_id], lease)
         await uow.commit()
-    return _job(row, lease, now)
+    return _job(due, lease, now)
 
 
 async def retry_delivery(rt: Runtime, endpoint_id: str, delivery_id: str) -> WebhookDelivery:
@@ -446,7 +327,7 @@ async def retry_delivery(rt: Runtime, endpoint_id: str, delivery_id: str) -> Web
     sent = await _attempt(rt, job)
     await _record(rt, job.endpoint_id, [(job, sent)])
     async with rt.reading() as uow:
-        return _delivery_from_row(await _load_delivery(uow, endpoint_id, delivery_id))
+        return await _load_delivery(uow, endpoint_id, delivery_id)
 
 
 __all__ = [

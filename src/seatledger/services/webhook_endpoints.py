@@ -21,20 +21,16 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, insert, select, update
-
-from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.config import Settings
 from seatledger.domain.errors import NotFound, ValidationFailed
 from seatledger.domain.events import ALL_EVENTS, EventType, unknown_event_types
 from seatledger.domain.ids import new_id
-from seatledger.domain.webhook import ROTATION_OVERLAP
+from seatledger.domain.webhook import ROTATION_OVERLAP, WebhookEndpoint
 from seatledger.services.pages import Page, check_limit, page_of, paginate
 from seatledger.services.runtime import Runtime
 from seatledger.services.webhook_sender import RefusedDestination, checked_address
@@ -43,18 +39,6 @@ MAX_URL = 2000
 MAX_DESCRIPTION = 500
 MAX_EVENT_TYPES = 100
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
-_ENDPOINTS = t.webhook_endpoints
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookEndpoint:
-    id: str
-    url: str
-    event_types: tuple[str, ...]
-    created_at: datetime
-    description: str | None = None
-    enabled: bool = True
-    secret: str = ""  # filled only in the answers to the creation and to a rotation
 
 
 def private_allowed(settings: Settings) -> bool:
@@ -145,16 +129,7 @@ async def create_webhook_endpoint(
         secret=_new_secret(),
     )
     async with rt.transaction() as uow:
-        await uow.connection.execute(
-            insert(_ENDPOINTS).values(
-                id=endpoint.id,
-                url=endpoint.url,
-                secret=endpoint.secret,
-                event_types=list(endpoint.event_types),
-                description=endpoint.description,
-                created_at=endpoint.created_at,
-            )
-        )
+        await uow.webhook_endpoints.add(endpoint)
         uow.emit(
             "webhook_endpoint.created",
             {
@@ -167,35 +142,17 @@ async def create_webhook_endpoint(
     return endpoint
 
 
-def _endpoint_from_row(row: Any, *, secret: str = "") -> WebhookEndpoint:
-    return WebhookEndpoint(
-        id=row.id,
-        url=row.url,
-        event_types=tuple(row.event_types),
-        description=row.description,
-        enabled=row.disabled_at is None,
-        created_at=row.created_at,
-        secret=secret,
-    )
-
-
-_PUBLIC_COLUMNS = [column for column in _ENDPOINTS.c if "secret" not in column.name]
-
-
-async def _load(uow: UnitOfWork, endpoint_id: str, *, lock: bool = False) -> Any:
-    query = select(*_PUBLIC_COLUMNS).where(_ENDPOINTS.c.id == endpoint_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await uow.connection.execute(query)).first()
-    if row is None:
+async def _load(uow: UnitOfWork, endpoint_id: str, *, lock: bool = False) -> WebhookEndpoint:
+    found = await uow.webhook_endpoints.get(endpoint_id, lock=lock)
+    if found is None:
         raise NotFound("webhook endpoint")
-    return row
+    return found
 
 
 async def get_webhook_endpoint(rt: Runtime, endpoint_id: str) -> WebhookEndpoint:
     """One endpoint, without its secret."""
     async with rt.reading() as uow:
-        return _endpoint_from_row(await _load(uow, endpoint_id))
+        return await _load(uow, endpoint_id)
 
 
 async def list_webhook_endpoints(
@@ -204,11 +161,13 @@ async def list_webhook_endpoints(
     """The endpoints, oldest first, without their secrets."""
     size = check_limit(limit)
     async with rt.reading() as uow:
-        query = paginate(select(*_PUBLIC_COLUMNS), _ENDPOINTS.c.id, cursor, size)
-        rows = (await uow.connection.execute(query)).all()
-    return page_of([_endpoint_from_row(row) for row in rows], [row.id for row in rows], size)
+        endpoints = await uow.webhook_endpoints.page(
+            lambda query, id_: paginate(query, id_, cursor, size)
+        )
+    return page_of(endpoints, [e.id for e in endpoints], size)
 
 
+# A sentinel, typed to pass as a description: "not given", unlike None ("clear it").
 _UNCHANGED: Any = object()
 
 
@@ -223,7 +182,7 @@ async def update_webhook_endpoint(
 ) -> WebhookEndpoint:
     """Change what is given (``description=None`` clears it). Disabling stops its sending;
     enabling a disabled endpoint forgets its failures and makes its pending deliveries due now."""
-    values: dict[str, Any] = {}
+    values: dict[str, object] = {}
     if event_types is not None:
         values["event_types"] = list(_check_event_types(event_types))
     if description is not _UNCHANGED:
@@ -232,36 +191,23 @@ async def update_webhook_endpoint(
         values["url"] = await _check_destination(rt, url)
     now = rt.clock.now()
     async with rt.transaction() as uow:
-        row = await _load(uow, endpoint_id, lock=True)
-        if enabled is False and row.disabled_at is None:
+        endpoint = await _load(uow, endpoint_id, lock=True)
+        if enabled is False and endpoint.enabled:
             values["disabled_at"] = now
-        if enabled is True and row.disabled_at is not None:
+        if enabled is True and not endpoint.enabled:
             values |= {"disabled_at": None, "failing_since": None}
-            await uow.connection.execute(
-                update(t.webhook_deliveries)
-                .where(
-                    t.webhook_deliveries.c.endpoint_id == endpoint_id,
-                    t.webhook_deliveries.c.status == "pending",
-                )
-                .values(next_attempt_at=now)
-            )
-        if values:
-            await uow.connection.execute(
-                update(_ENDPOINTS).where(_ENDPOINTS.c.id == endpoint_id).values(**values)
-            )
-        row = await _load(uow, endpoint_id)
+            await uow.webhook_deliveries.wake(endpoint_id, now)
+        await uow.webhook_endpoints.update(endpoint_id, **values)
+        endpoint = await _load(uow, endpoint_id)
         await uow.commit()
-    return _endpoint_from_row(row)
+    return endpoint
 
 
 async def delete_webhook_endpoint(rt: Runtime, endpoint_id: str) -> None:
     """Forget the endpoint and its deliveries: nothing more is sent to it."""
     async with rt.transaction() as uow:
         await _load(uow, endpoint_id, lock=True)
-        await uow.connection.execute(
-            delete(t.webhook_deliveries).where(t.webhook_deliveries.c.endpoint_id == endpoint_id)
-        )
-        await uow.connection.execute(delete(_ENDPOINTS).where(_ENDPOINTS.c.id == endpoint_id))
+        await uow.webhook_endpoints.delete(endpoint_id)
         await uow.commit()
 
 
@@ -270,21 +216,10 @@ async def rotate_webhook_secret(rt: Runtime, endpoint_id: str) -> WebhookEndpoin
     ``ROTATION_OVERLAP`` (a rotation during that time drops the oldest)."""
     secret = _new_secret()
     async with rt.transaction() as uow:
-        row = await _load(uow, endpoint_id, lock=True)
-        current = await uow.connection.scalar(
-            select(_ENDPOINTS.c.secret).where(_ENDPOINTS.c.id == endpoint_id)
-        )
-        await uow.connection.execute(
-            update(_ENDPOINTS)
-            .where(_ENDPOINTS.c.id == endpoint_id)
-            .values(
-                secret=secret,
-                previous_secret=current,
-                previous_secret_expires_at=rt.clock.now() + ROTATION_OVERLAP,
-            )
-        )
+        endpoint = await _load(uow, endpoint_id, lock=True)
+        await uow.webhook_endpoints.rotate(endpoint_id, secret, rt.clock.now() + ROTATION_OVERLAP)
         await uow.commit()
-    return _endpoint_from_row(row, secret=secret)
+    return replace(endpoint, secret=secret)
 
 
 __all__ = [

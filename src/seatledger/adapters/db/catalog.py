@@ -99,6 +99,17 @@ class Catalog:
 
     # -- products ---------------------------------------------------------------------------
 
+    async def product_of_price(self, price_id: str) -> tuple[str, str]:
+        """The id and name of the price's product."""
+        row = (
+            await self._connection.execute(
+                select(t.products.c.id, t.products.c.name)
+                .join(t.prices, t.prices.c.product_id == t.products.c.id)
+                .where(t.prices.c.id == price_id)
+            )
+        ).one()
+        return str(row.id), str(row.name)
+
     async def add_product(self, product: Product) -> None:
         """Write a new product with its prices and its benefits, in their order."""
         connection = self._connection

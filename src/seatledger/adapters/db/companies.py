@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
@@ -71,6 +71,12 @@ class Companies:
         query = _companies.where(t.companies.c.id == company_id)
         row = (await connection.execute(query)).first()
         return None if row is None else company_from_row(row)
+
+    async def name_of(self, company_id: str) -> str:
+        name = await self._connection.execute(
+            select(t.companies.c.name).where(t.companies.c.id == company_id)
+        )
+        return str(name.scalar_one())
 
     async def external_id_taken(self, external_id: str) -> bool:
         query = select(t.companies.c.id).where(t.companies.c.external_id == external_id)
@@ -158,6 +164,48 @@ class Members:
             )
         ).first()
         return None if row is None else member_from_row(row)
+
+    async def add_unless_present(self, member: Member) -> str | None:
+        """Write ``member`` (a plain member) unless the company has a live member with its
+        email, in one statement; answers the id of the one there, or None when it was written
+        (a seat is usually linked to its member when assigned, so a claim that needs one
+        usually makes it)."""
+        live = and_(
+            t.members.c.company_id == member.company_id,
+            t.members.c.email == member.email,
+            t.members.c.removed_at.is_(None),
+        )
+        values = {
+            "id": member.id,
+            "company_id": member.company_id,
+            "email": member.email,
+            "role": member.role,
+            "created_at": member.created_at,
+        }
+        source = select(
+            *[
+                literal(value, type_=t.members.c[name].type).label(name)
+                for name, value in values.items()
+            ]
+        ).where(~exists(select(t.members.c.id).where(live)))
+        made = (
+            await self._connection.execute(
+                insert(t.members).from_select(list(values), source).returning(t.members.c.id)
+            )
+        ).first()
+        if made is not None:
+            return None
+        existing = await self._connection.execute(select(t.members.c.id).where(live))
+        return str(existing.scalar_one())
+
+    async def billing_manager_email(self, company_id: str) -> str:
+        """The email of the company's billing manager (a company always has one)."""
+        email = await self._connection.execute(
+            select(t.members.c.email).where(
+                t.members.c.company_id == company_id, t.members.c.role == "billing_manager"
+            )
+        )
+        return str(email.scalar_one())
 
     async def has_email(self, company_id: str, email: str) -> bool:
         """Whether a current member of the company has this (normalised) email."""

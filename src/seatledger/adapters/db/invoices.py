@@ -10,9 +10,10 @@ finalisations queue on the row. Invoices and lines are written in one batched in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, Table, select, update
+from sqlalchemy import ColumnElement, Select, Table, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
@@ -146,14 +147,19 @@ class Invoices:
         if line_rows:
             await insert_rows(self._connection, t.invoice_lines, line_rows)
 
-    async def get(self, invoice_id: str, *, scope_company_id: str | None = None) -> Invoice | None:
-        """The invoice with its lines (None when absent or outside the company's scope)."""
+    async def get(
+        self, invoice_id: str, *, scope_company_id: str | None = None, lines: bool = True
+    ) -> Invoice | None:
+        """The invoice with its lines, or without them unless ``lines`` (None when absent or
+        outside the company's scope)."""
         query = select(t.invoices).where(t.invoices.c.id == invoice_id)
         if scope_company_id is not None:
             query = query.where(t.invoices.c.company_id == scope_company_id)
         row = (await self._connection.execute(query)).first()
         if row is None:
             return None
+        if not lines:
+            return invoice_from_row(row)
         (invoice,) = await with_lines(self._connection, [row])
         return invoice
 
@@ -167,6 +173,93 @@ class Invoices:
             )
         ).all()
         return {invoice.id: invoice for invoice in await with_lines(self._connection, rows)}
+
+    async def open_of(self, subscription_ids: Sequence[str]) -> list[Invoice]:
+        """The subscriptions' open invoices (without their lines), by number."""
+        rows = await self._connection.execute(
+            select(t.invoices)
+            .where(
+                t.invoices.c.subscription_id.in_(list(subscription_ids)),
+                t.invoices.c.status == "open",
+            )
+            .order_by(t.invoices.c.number)
+        )
+        return [invoice_from_row(row) for row in rows]
+
+    async def with_open(self, subscription_ids: Sequence[str]) -> set[str]:
+        """The subscriptions among ``subscription_ids`` with an open invoice."""
+        if not subscription_ids:
+            return set()
+        rows = await self._connection.execute(
+            select(t.invoices.c.subscription_id)
+            .where(
+                t.invoices.c.subscription_id.in_(list(subscription_ids)),
+                t.invoices.c.status == "open",
+            )
+            .distinct()
+        )
+        return {str(row.subscription_id) for row in rows}
+
+    async def mark_paid(self, invoice_ids: Sequence[str], now: datetime) -> set[str]:
+        """Open invoices among ``invoice_ids`` become paid; answers the ones that did."""
+        if not invoice_ids:
+            return set()
+        rows = await self._connection.execute(
+            update(t.invoices)
+            .where(t.invoices.c.id.in_(list(invoice_ids)), t.invoices.c.status == "open")
+            .values(status="paid", paid_at=now, payment_url=None)
+            .returning(t.invoices.c.id)
+        )
+        return {str(row.id) for row in rows}
+
+    async def drop_payment_url(self, invoice_id: str) -> None:
+        """The customer can no longer finish the payment the invoice's link led to."""
+        await self._connection.execute(
+            update(t.invoices).where(t.invoices.c.id == invoice_id).values(payment_url=None)
+        )
+
+    async def keep_payment_urls(self, links: Sequence[tuple[str, str]]) -> None:
+        """Open invoices whose payment waits for the customer keep where they finish it
+        (``(invoice id, url)`` pairs)."""
+        for invoice_id, url in links:
+            await self._connection.execute(
+                update(t.invoices)
+                .where(t.invoices.c.id == invoice_id, t.invoices.c.status == "open")
+                .values(payment_url=url)
+            )
+
+    async def attach(
+        self, company_id: str, subscription_ids: Sequence[str], order_ids: Sequence[str]
+    ) -> None:
+        """The owner-scoped invoices of these purchases follow them into the company."""
+        if not subscription_ids and not order_ids:
+            return
+        await self._connection.execute(
+            update(t.invoices)
+            .where(
+                t.invoices.c.company_id.is_(None),
+                or_(
+                    t.invoices.c.subscription_id.in_(list(subscription_ids)),
+                    t.invoices.c.order_id.in_(list(order_ids)),
+                ),
+            )
+            .values(company_id=company_id)
+        )
+
+    async def void_open_renewals(self, subscription_id: str) -> list[Invoice]:
+        """Void the subscription's open renewal invoices; answers them (without their lines),
+        by id."""
+        rows = await self._connection.execute(
+            update(t.invoices)
+            .where(
+                t.invoices.c.subscription_id == subscription_id,
+                t.invoices.c.status == "open",
+                t.invoices.c.reason == "subscription_cycle",
+            )
+            .values(status="void")
+            .returning(*t.invoices.c)
+        )
+        return [invoice_from_row(row) for row in sorted(rows, key=lambda r: r.id)]
 
     def query(
         self,

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, Table, select
+from sqlalchemy import ColumnElement, Select, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
@@ -64,6 +64,8 @@ def subscription_from_row(row: Any) -> Subscription:
         payment_method=row.payment_method,
         past_due_since=row.past_due_since,
         next_payment_attempt_at=row.next_payment_attempt_at,
+        payment_customer=row.payment_customer,
+        payment_attempts=int(row.payment_attempts),
     )
 
 
@@ -109,22 +111,30 @@ class Purchases(Generic[P]):
         rows = (await self._connection.execute(page(query, table.c.id))).all()
         return [type(self)._from_row(row) for row in rows]
 
-
-class Subscriptions(Purchases[Subscription]):
-    """The subscriptions of one unit of work's connection."""
-
-    _table = t.subscriptions
-    _from_row = staticmethod(subscription_from_row)
-
-    async def current(self, subscription_id: str) -> Subscription:
-        """The subscription as this transaction sees it now, with its pool's counts: what an
-        event emitted now says of it."""
+    async def attach(self, purchase_id: str, company_id: str) -> P | None:
+        """Move an owner-scoped purchase into the company; None when it is absent or belongs
+        to a company already."""
+        table = self._table
         row = (
             await self._connection.execute(
-                select(*counted(t.subscriptions)).where(t.subscriptions.c.id == subscription_id)
+                update(table)
+                .where(table.c.id == purchase_id, table.c.company_id.is_(None))
+                .values(company_id=company_id)
+                .returning(*counted(table))
             )
-        ).one()
-        return subscription_from_row(row)
+        ).first()
+        return None if row is None else type(self)._from_row(row)
+
+    async def attach_all_of(self, owner_email: str, company_id: str) -> list[P]:
+        """Move every owner-scoped purchase bought with ``owner_email`` into the company."""
+        table = self._table
+        rows = await self._connection.execute(
+            update(table)
+            .where(table.c.company_id.is_(None), table.c.owner_email == owner_email)
+            .values(company_id=company_id)
+            .returning(*counted(table))
+        )
+        return [type(self)._from_row(row) for row in rows]
 
 
 class Orders(Purchases[Order]):
@@ -132,6 +142,27 @@ class Orders(Purchases[Order]):
 
     _table = t.orders
     _from_row = staticmethod(order_from_row)
+
+    async def add(self, order: Order) -> Order:
+        """Write a new order (its pool is written first, ``SeatPools.create``); answers it
+        with its pool's counts."""
+        row = (
+            await self._connection.execute(
+                insert(t.orders)
+                .values(
+                    id=order.id,
+                    company_id=order.company_id,
+                    owner_email=order.owner_email,
+                    price_id=order.price_id,
+                    status=order.status,
+                    amount=order.amount,
+                    currency=order.currency,
+                    created_at=order.created_at,
+                )
+                .returning(*counted(t.orders))
+            )
+        ).one()
+        return order_from_row(row)
 
 
 async def company_exists(connection: AsyncConnection, company_id: str) -> str | None:
@@ -146,7 +177,6 @@ __all__ = [
     "Orders",
     "Paging",
     "Purchases",
-    "Subscriptions",
     "company_exists",
     "order_from_row",
     "pending_change_json",

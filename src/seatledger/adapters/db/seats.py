@@ -23,7 +23,9 @@ from seatledger.adapters.db import revocation
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.assignment import SEAT_PREFIX, assignment
 from seatledger.adapters.db.constraints import translated_violations
+from seatledger.adapters.db.grants import grant_from_row
 from seatledger.adapters.db.seat_pools import correlated, pool_columns, pool_from_row
+from seatledger.domain.grant import BenefitGrant
 from seatledger.domain.seat import Invitation, Seat
 from seatledger.domain.seat_pool import PoolKind, PoolRef, SeatPool
 
@@ -259,11 +261,11 @@ class Seats:
 
     async def revoke(
         self, seat_id: str, now: datetime, *, scope_company_id: str | None = None
-    ) -> tuple[Seat, bool, list[Any]] | None:
+    ) -> tuple[Seat, bool, list[BenefitGrant]] | None:
         """``Seat.revoke`` on a live seat, its pool's seat released and its live grants revoked
         (``seatledger.adapters.db.revocation``: one statement on PostgreSQL). Answers the seat,
         whether its pool follows members (a subscription's on a ``members`` price) and the
-        grants' rows revoked now; None when it is revoked already (or absent)."""
+        grants revoked now; None when it is revoked already (or absent)."""
         statement = (
             update(_seats)
             .where(_scoped(seat_id, scope_company_id), _seats.c.status.in_(LIVE))
@@ -274,7 +276,8 @@ class Seats:
         if revoked is None:
             return None
         row = revoked.seat
-        return seat_from_row(row), row.seat_sync == "members", revoked.grants
+        grants = [grant_from_row(grant) for grant in revoked.grants]
+        return seat_from_row(row), row.seat_sync == "members", grants
 
     async def live_ids_of_member(self, member_id: str) -> list[str]:
         rows = await self._connection.execute(

@@ -41,19 +41,33 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
+from seatledger.adapters.db.api_keys import ApiKeys
+from seatledger.adapters.db.catalog import Catalog
+from seatledger.adapters.db.checkouts import Checkouts
+from seatledger.adapters.db.companies import Companies, Members
+from seatledger.adapters.db.emails import Emails
 from seatledger.adapters.db.engine import reading_options
+from seatledger.adapters.db.grants import Grants
+from seatledger.adapters.db.invoices import Invoices
+from seatledger.adapters.db.outbox import Outbox
+from seatledger.adapters.db.payments import Payments
+from seatledger.adapters.db.pending_lines import PendingLines
+from seatledger.adapters.db.purchases import Orders
 from seatledger.adapters.db.seat_pools import SeatPools
 from seatledger.adapters.db.seats import Seats
+from seatledger.adapters.db.subscriptions import Subscriptions
 from seatledger.adapters.db.tables import outbox
+from seatledger.adapters.db.webhooks import WebhookDeliveries, WebhookEndpoints
 from seatledger.domain.events import EventRenderer, plain_payload
 from seatledger.domain.ids import new_id
 
 Checkpoint = Callable[[AsyncConnection | None], Awaitable[None]]
+R = TypeVar("R")
 
 
 class HeldTransaction:
@@ -142,6 +156,8 @@ class UnitOfWork:
         self._held: HeldTransaction | None = None
         self._handed = False  # its transaction went to the request's hold at commit
         self._events: list[dict[str, Any]] = []
+        # Repositories built on first use, once per opening (they hold its connection).
+        self._repositories: dict[object, object] = {}
         self.committed = False
 
     @property
@@ -150,15 +166,82 @@ class UnitOfWork:
             raise RuntimeError("the unit of work is not open")
         return self._connection
 
+    def _repository(self, kind: Callable[[AsyncConnection], R]) -> R:
+        """The unit of work's one ``kind`` repository, on its connection."""
+        found = self._repositories.get(kind)
+        if found is None:
+            found = self._repositories[kind] = kind(self.connection)
+        return cast(R, found)
+
     @property
     def pools(self) -> SeatPools:
         """The seat pools, read and written in this unit of work."""
-        return SeatPools(self.connection)
+        return self._repository(SeatPools)
 
     @property
     def seats(self) -> Seats:
         """The seats, read and written in this unit of work."""
-        return Seats(self.connection)
+        return self._repository(Seats)
+
+    @property
+    def subscriptions(self) -> Subscriptions:
+        return self._repository(Subscriptions)
+
+    @property
+    def orders(self) -> Orders:
+        return self._repository(Orders)
+
+    @property
+    def checkouts(self) -> Checkouts:
+        return self._repository(Checkouts)
+
+    @property
+    def invoices(self) -> Invoices:
+        return self._repository(Invoices)
+
+    @property
+    def pending_lines(self) -> PendingLines:
+        return self._repository(PendingLines)
+
+    @property
+    def payments(self) -> Payments:
+        return self._repository(Payments)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._repository(Catalog)
+
+    @property
+    def companies(self) -> Companies:
+        return self._repository(Companies)
+
+    @property
+    def members(self) -> Members:
+        return self._repository(Members)
+
+    @property
+    def api_keys(self) -> ApiKeys:
+        return self._repository(ApiKeys)
+
+    @property
+    def outbox(self) -> Outbox:
+        return self._repository(Outbox)
+
+    @property
+    def grants(self) -> Grants:
+        return self._repository(Grants)
+
+    @property
+    def emails(self) -> Emails:
+        return self._repository(Emails)
+
+    @property
+    def webhook_endpoints(self) -> WebhookEndpoints:
+        return self._repository(WebhookEndpoints)
+
+    @property
+    def webhook_deliveries(self) -> WebhookDeliveries:
+        return self._repository(WebhookDeliveries)
 
     @property
     def dialect(self) -> str:
@@ -190,6 +273,7 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         connection, self._connection = self._connection, None
+        self._repositories.clear()
         if connection is None or self._handed:
             return
         if self._held is not None:

@@ -7,7 +7,6 @@ import json
 from collections.abc import Mapping
 from typing import Any, cast
 
-from seatledger.adapters.db.catalog import Catalog
 from seatledger.domain.catalog import BENEFIT_TYPES, Benefit, BenefitType
 from seatledger.domain.errors import NotFound, ValidationFailed
 from seatledger.domain.grant import (
@@ -44,7 +43,7 @@ async def create_benefit(
     now = rt.clock.now()
     benefit = Benefit(new_id("ben"), cast(BenefitType, type), description, checked, now)
     async with rt.transaction() as uow:
-        catalog = Catalog(uow.connection)
+        catalog = uow.catalog
         if type == "file_download" and not await catalog.file_exists(checked["file_id"]):
             raise NotFound("file", field="properties.file_id")
         await catalog.add_benefit(benefit)
@@ -55,7 +54,7 @@ async def create_benefit(
 
 async def get_benefit(rt: Runtime, benefit_id: str) -> Benefit:
     async with rt.reading() as uow:
-        benefit = await Catalog(uow.connection).benefit(benefit_id)
+        benefit = await uow.catalog.benefit(benefit_id)
     if benefit is None:
         raise NotFound("benefit")
     return benefit
@@ -67,9 +66,7 @@ async def list_benefits(
     """Benefits, oldest first."""
     size = check_limit(limit)
     async with rt.reading() as uow:
-        benefits = await Catalog(uow.connection).benefits(
-            lambda query, id_: paginate(query, id_, cursor, size)
-        )
+        benefits = await uow.catalog.benefits(lambda query, id_: paginate(query, id_, cursor, size))
     return page_of(benefits, [benefit.id for benefit in benefits], size)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import re
 
-from seatledger.adapters.db.catalog import Catalog
 from seatledger.domain.catalog import StoredFile
 from seatledger.domain.errors import NotFound, ValidationFailed
 from seatledger.domain.ids import new_id
@@ -50,7 +49,7 @@ async def upload_file(rt: Runtime, *, name: str, content_type: str, content: byt
         created_at=now,
     )
     async with rt.transaction() as uow:
-        await Catalog(uow.connection).add_file(stored, content)
+        await uow.catalog.add_file(stored, content)
         uow.emit(
             "file.created",
             {
@@ -69,7 +68,7 @@ async def upload_file(rt: Runtime, *, name: str, content_type: str, content: byt
 async def get_file(rt: Runtime, file_id: str) -> StoredFile:
     """A stored file's description (not its content: that goes through signed links)."""
     async with rt.reading() as uow:
-        stored = await Catalog(uow.connection).file(file_id)
+        stored = await uow.catalog.file(file_id)
     if stored is None:
         raise NotFound("file")
     return stored

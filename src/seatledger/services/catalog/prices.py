@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from seatledger.adapters.db.catalog import Catalog
 from seatledger.domain.catalog import Price
 from seatledger.domain.errors import NotFound
 from seatledger.domain.ids import new_id
@@ -19,7 +18,7 @@ async def add_price(rt: Runtime, product_id: str, price: Mapping[str, Any]) -> P
     seat_price = SeatPrice.from_mapping(price)
     now = rt.clock.now()
     async with rt.transaction() as uow:
-        catalog = Catalog(uow.connection)
+        catalog = uow.catalog
         # Lock the product row first, then read the highest version in a statement of its own
         # (on PostgreSQL a statement sees the rows committed before it began): two versions
         # added at once get distinct numbers.
@@ -35,7 +34,7 @@ async def add_price(rt: Runtime, product_id: str, price: Mapping[str, Any]) -> P
 
 async def get_price(rt: Runtime, price_id: str) -> Price:
     async with rt.reading() as uow:
-        price = await Catalog(uow.connection).price(price_id)
+        price = await uow.catalog.price(price_id)
     if price is None:
         raise NotFound("price")
     return price
@@ -45,7 +44,7 @@ async def archive_price(rt: Runtime, price_id: str) -> Price:
     """Archive a price: no new purchases on it; existing ones keep it. Archiving again answers
     the price as first archived and emits nothing."""
     async with rt.transaction() as uow:
-        catalog = Catalog(uow.connection)
+        catalog = uow.catalog
         price = await catalog.archive_price(price_id, rt.clock.now())
         if price is None:
             price = await catalog.price(price_id)

@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from seatledger.adapters.db.catalog import Catalog
 from seatledger.domain.catalog import Price, Product
 from seatledger.domain.errors import NotFound
 from seatledger.domain.ids import new_id
@@ -38,7 +37,7 @@ async def create_product(
         name, description, prices, benefit_ids, proration_defaults, rt.clock.now()
     )
     async with rt.transaction() as uow:
-        catalog = Catalog(uow.connection)
+        catalog = uow.catalog
         if product.benefit_ids:
             found = await catalog.benefits_found(product.benefit_ids)
             for i, benefit_id in enumerate(product.benefit_ids):
@@ -85,7 +84,7 @@ def _new_product(
 
 async def get_product(rt: Runtime, product_id: str) -> Product:
     async with rt.reading() as uow:
-        products = await Catalog(uow.connection).products([product_id])
+        products = await uow.catalog.products([product_id])
     if not products:
         raise NotFound("product")
     return products[0]
@@ -97,7 +96,7 @@ async def list_products(
     """Products oldest first, each with every price version (archived ones included)."""
     size = check_limit(limit)
     async with rt.reading() as uow:
-        catalog = Catalog(uow.connection)
+        catalog = uow.catalog
         ids = await catalog.product_ids(lambda query, id_: paginate(query, id_, cursor, size))
         products = await catalog.products(ids)
     return page_of(products, ids, size)

@@ -21,7 +21,6 @@ purchase's transaction), ``fulfilment`` (the subscription or order it creates).
 """
 
 from seatledger.services.checkouts.checkout import (
-    checkout_from_row,
     create_checkout,
     get_checkout,
     list_checkouts,
@@ -30,7 +29,6 @@ from seatledger.services.checkouts.checkout import (
 from seatledger.services.checkouts.confirmation import confirm_checkout
 
 __all__ = [
-    "checkout_from_row",
     "confirm_checkout",
     "create_checkout",
     "get_checkout",

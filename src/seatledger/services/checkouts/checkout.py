@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import cast
 
-from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.catalog import load_price
+from seatledger.adapters.db.checkouts import CheckoutFilter
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.catalog import Price
 from seatledger.domain.emails import normalize_email
@@ -26,27 +25,6 @@ from seatledger.services.purchases import require_company
 from seatledger.services.runtime import Runtime
 
 
-def checkout_from_row(row: Any, now: datetime) -> Checkout:
-    """An open checkout past its expiry reads as expired, whether or not that was written."""
-    status = row.status
-    if status == "open" and row.expires_at <= now:
-        status = "expired"
-    return Checkout(
-        id=row.id,
-        price_id=row.price_id,
-        seats=row.seats,
-        company_id=row.company_id,
-        customer_email=row.customer_email,
-        status=status,
-        amount_due=row.amount_due,
-        currency=row.currency,
-        expires_at=row.expires_at,
-        subscription_id=row.subscription_id,
-        order_id=row.order_id,
-        created_at=row.created_at,
-    )
-
-
 async def price_of(connection: AsyncConnection, price_id: object) -> Price:
     price = await load_price(connection, price_id) if isinstance(price_id, str) else None
     if price is None:
@@ -54,43 +32,26 @@ async def price_of(connection: AsyncConnection, price_id: object) -> Price:
     return price
 
 
-async def checkout_row(
-    connection: AsyncConnection, checkout_id: object, scope_company_id: str | None
-) -> Any:
+async def checkout_of(
+    uow: UnitOfWork, checkout_id: object, scope_company_id: str | None
+) -> Checkout:
+    """The checkout as written, else NotFound."""
     if isinstance(checkout_id, str):
-        query = select(t.checkouts).where(t.checkouts.c.id == checkout_id)
-        if scope_company_id is not None:
-            query = query.where(t.checkouts.c.company_id == scope_company_id)
-        row = (await connection.execute(query)).first()
-        if row is not None:
-            return row
+        found = await uow.checkouts.get(checkout_id, scope_company_id=scope_company_id)
+        if found is not None:
+            return found
     raise NotFound("checkout")
 
 
-async def _expire(uow: UnitOfWork, checkout_id: str, now: datetime) -> None:
-    row = (
-        await uow.connection.execute(
-            update(t.checkouts)
-            .where(
-                t.checkouts.c.id == checkout_id,
-                t.checkouts.c.status == "open",
-                t.checkouts.c.expires_at <= now,
-            )
-            .values(status="expired")
-            .returning(*t.checkouts.c)
-        )
-    ).first()
-    if row is not None:
-        uow.emit("checkout.expired", checkout_from_row(row, now))
-
-
-async def require_open(uow: UnitOfWork, row: Any, now: datetime) -> None:
+async def require_open(uow: UnitOfWork, checkout: Checkout, now: datetime) -> None:
     """``checkout_not_open`` unless the checkout is open; one found past its expiry is marked
     expired first (that much is kept: the unit of work commits before the error)."""
-    if row.status != "open":
+    if checkout.status != "open":
         raise CheckoutNotOpen()
-    if row.expires_at <= now:
-        await _expire(uow, row.id, now)
+    if checkout.expires_at <= now:
+        expired = await uow.checkouts.expire(checkout.id, now)
+        if expired is not None:
+            uow.emit("checkout.expired", expired.as_of(now))
         await uow.commit()
         raise CheckoutNotOpen()
 
@@ -140,20 +101,7 @@ async def create_checkout(
             order_id=None,
             created_at=now,
         )
-        await connection.execute(
-            insert(t.checkouts).values(
-                id=checkout.id,
-                price_id=checkout.price_id,
-                seats=checkout.seats,
-                company_id=checkout.company_id,
-                customer_email=checkout.customer_email,
-                status=checkout.status,
-                amount_due=checkout.amount_due,
-                currency=checkout.currency,
-                expires_at=checkout.expires_at,
-                created_at=checkout.created_at,
-            )
-        )
+        await uow.checkouts.add(checkout)
         uow.emit("checkout.created", checkout)
         await uow.commit()
     return checkout
@@ -163,8 +111,8 @@ async def get_checkout(
     rt: Runtime, checkout_id: str, *, scope_company_id: str | None = None
 ) -> Checkout:
     async with rt.reading() as uow:
-        row = await checkout_row(uow.connection, checkout_id, scope_company_id)
-    return checkout_from_row(row, rt.clock.now())
+        checkout = await checkout_of(uow, checkout_id, scope_company_id)
+    return checkout.as_of(rt.clock.now())
 
 
 async def list_checkouts(
@@ -179,23 +127,16 @@ async def list_checkouts(
     its expiry is ``expired``); with ``scope_company_id``, that company's only."""
     size = check_limit(limit)
     now = rt.clock.now()
-    checkouts = t.checkouts
-    query = select(checkouts)
-    past_expiry = (checkouts.c.status == "open") & (checkouts.c.expires_at <= now)
-    if status == "open":
-        query = query.where(checkouts.c.status == "open", checkouts.c.expires_at > now)
-    elif status == "expired":
-        query = query.where((checkouts.c.status == "expired") | past_expiry)
-    elif status == "completed":
-        query = query.where(checkouts.c.status == "completed")
-    elif status is not None:
+    if status not in (None, "open", "completed", "expired"):
         raise ValidationFailed.field("status", "must be open, completed or expired")
-    if scope_company_id is not None:
-        query = query.where(checkouts.c.company_id == scope_company_id)
     async with rt.reading() as uow:
-        page = paginate(query, checkouts.c.id, cursor, size, newest_first=True)
-        rows = (await uow.connection.execute(page)).all()
-    return page_of([checkout_from_row(row, now) for row in rows], [row.id for row in rows], size)
+        checkouts = await uow.checkouts.page(
+            lambda query, id_: paginate(query, id_, cursor, size, newest_first=True),
+            now=now,
+            status=cast(CheckoutFilter | None, status),
+            scope_company_id=scope_company_id,
+        )
+    return page_of([c.as_of(now) for c in checkouts], [c.id for c in checkouts], size)
 
 
 async def update_checkout(
@@ -204,36 +145,25 @@ async def update_checkout(
     """Change the seat count of an open checkout; ``amount_due`` is recomputed."""
     now = rt.clock.now()
     async with rt.transaction() as uow:
-        connection = uow.connection
-        row = await checkout_row(connection, checkout_id, scope_company_id)
-        await require_open(uow, row, now)
-        price = await price_of(connection, row.price_id)
+        found = await checkout_of(uow, checkout_id, scope_company_id)
+        await require_open(uow, found, now)
+        price = await price_of(uow.connection, found.price_id)
         count = price.seat_price.check_seats(seats, field="seats")
         if price.archived:
             raise PriceArchived()
-        updated = (
-            await connection.execute(
-                update(t.checkouts)
-                .where(
-                    t.checkouts.c.id == row.id,
-                    t.checkouts.c.status == "open",
-                    t.checkouts.c.expires_at > now,
-                )
-                .values(seats=count, amount_due=price.seat_price.period_amount(count))
-                .returning(*t.checkouts.c)
-            )
-        ).first()
+        updated = await uow.checkouts.resize(
+            found.id, count, price.seat_price.period_amount(count), now
+        )
         if updated is None:
             raise CheckoutNotOpen()
-        checkout = checkout_from_row(updated, now)
+        checkout = updated.as_of(now)
         uow.emit("checkout.updated", checkout)
         await uow.commit()
     return checkout
 
 
 __all__ = [
-    "checkout_from_row",
-    "checkout_row",
+    "checkout_of",
     "create_checkout",
     "get_checkout",
     "list_checkouts",

@@ -5,12 +5,8 @@ See the package's docstring for the rules (``seatledger.services.checkouts``).""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.catalog import Price
 from seatledger.domain.errors import (
     CheckoutNotOpen,
@@ -19,60 +15,41 @@ from seatledger.domain.errors import (
 )
 from seatledger.domain.events import EventType
 from seatledger.domain.ids import new_id
+from seatledger.domain.payment_record import PaymentRecord
 from seatledger.domain.payments import PaymentRequest, PaymentResult
 from seatledger.domain.purchase import Checkout, check_payment_method
-from seatledger.services.checkouts.checkout import (
-    checkout_from_row,
-    checkout_row,
-    price_of,
-    require_open,
-)
+from seatledger.services.checkouts.checkout import checkout_of, price_of, require_open
 from seatledger.services.checkouts.fulfilment import create_order, create_subscription
 from seatledger.services.runtime import Runtime
 
 
-async def _manager_email(connection: AsyncConnection, company_id: str) -> str:
-    return str(
-        (
-            await connection.execute(
-                select(t.members.c.email).where(
-                    t.members.c.company_id == company_id, t.members.c.role == "billing_manager"
-                )
-            )
-        ).scalar_one()
-    )
-
-
 async def _record_payment(
-    connection: AsyncConnection,
+    uow: UnitOfWork,
     rt: Runtime,
     *,
-    checkout: Any,
+    checkout: Checkout,
     payment_method: str,
     result: PaymentResult,
     invoice_id: str | None,
     now: datetime,
-) -> str:
-    payment_id = new_id("pay")
-    await connection.execute(
-        insert(t.payments).values(
-            id=payment_id,
-            invoice_id=invoice_id,
-            checkout_id=checkout.id,
-            provider=rt.gateway.name,
-            provider_reference=result.reference,
-            payment_method=payment_method,
-            amount=checkout.amount_due,
-            currency=checkout.currency,
-            status="succeeded" if result.succeeded else "failed",
-            failure_reason=None if result.succeeded else (result.failure_reason or "")[:300],
-            created_at=now,
-        )
+) -> None:
+    await uow.payments.add(
+        [
+            PaymentRecord.of(
+                result,
+                provider=rt.gateway.name,
+                payment_method=payment_method,
+                amount=checkout.amount_due,
+                currency=checkout.currency,
+                now=now,
+                invoice_id=invoice_id,
+                checkout_id=checkout.id,
+            )
+        ]
     )
-    return payment_id
 
 
-async def _charge(rt: Runtime, checkout: Any, method: str) -> PaymentResult | None:
+async def _charge(rt: Runtime, checkout: Checkout, method: str) -> PaymentResult | None:
     """Charge the amount due (None when there is nothing to charge). A declined attempt is
     recorded in a transaction of its own, then raised as ``PaymentFailed``."""
     if checkout.amount_due == 0:
@@ -84,7 +61,7 @@ async def _charge(rt: Runtime, checkout: Any, method: str) -> PaymentResult | No
             payment_method=method,
             # The buyer's first identity: a checkout that follows its buyer into a company keeps
             # its provider customer (and a retry sends the same request under the same key).
-            customer=checkout.customer_email or checkout.company_id,
+            customer=checkout.customer,
             description=f"Checkout {checkout.id}: {checkout.seats} seats",
             idempotency_key=f"checkout:{checkout.id}:{method}",
             on_session=True,
@@ -95,7 +72,7 @@ async def _charge(rt: Runtime, checkout: Any, method: str) -> PaymentResult | No
     reason = result.failure_reason or "The payment was declined."
     async with rt.transaction() as uow:
         await _record_payment(
-            uow.connection,
+            uow,
             rt,
             checkout=checkout,
             payment_method=method,
@@ -133,7 +110,7 @@ async def confirm_checkout(
     method = check_payment_method(payment_method)
     rt.gateway.check_payment_method(method)  # a typo is not a decline: nothing happens
     async with rt.transaction() as uow:
-        row = await checkout_row(uow.connection, checkout_id, scope_company_id)
+        row = await checkout_of(uow, checkout_id, scope_company_id)
         await require_open(uow, row, rt.clock.now())
         price = await price_of(uow.connection, row.price_id)
         if price.archived:
@@ -154,23 +131,17 @@ async def complete_purchase(
         method = result.payment_method
     recurring = price.seat_price.interval is not None
     async with rt.transaction() as uow:
-        connection = uow.connection
-        done = (
-            await connection.execute(
-                update(t.checkouts)
-                .where(t.checkouts.c.id == checkout_id, t.checkouts.c.status == "open")
-                .values(
-                    status="completed",
-                    subscription_id=new_id("sub") if recurring else None,
-                    order_id=None if recurring else new_id("ord"),
-                )
-                .returning(*t.checkouts.c)
-            )
-        ).first()
+        done = await uow.checkouts.complete(
+            checkout_id,
+            subscription_id=new_id("sub") if recurring else None,
+            order_id=None if recurring else new_id("ord"),
+        )
         if done is None:
             raise CheckoutNotOpen()  # another confirm won the race
         # Read from the updated row: the checkout may have followed its buyer into a company.
-        owner_email = done.customer_email or await _manager_email(connection, done.company_id)
+        owner_email = done.customer_email or await uow.members.billing_manager_email(
+            done.company_id or ""
+        )
         if recurring:
             invoice = await create_subscription(
                 uow, rt, checkout=done, price=price, owner_email=owner_email, method=method, now=now
@@ -181,7 +152,7 @@ async def complete_purchase(
             )
         if result is not None:
             await _record_payment(
-                connection,
+                uow,
                 rt,
                 checkout=done,
                 payment_method=method,
@@ -189,7 +160,7 @@ async def complete_purchase(
                 invoice_id=invoice.id,
                 now=now,
             )
-        checkout = checkout_from_row(done, now)
+        checkout = done.as_of(now)
         uow.emit(EventType.CHECKOUT_COMPLETED, checkout)
         await uow.commit()
     return checkout

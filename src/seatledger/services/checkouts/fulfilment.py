@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import insert
-
-from seatledger.adapters.db import tables as t
-from seatledger.adapters.db.purchases import Subscriptions, order_from_row
-from seatledger.adapters.db.seat_pools import ORDER_COLUMNS, SUBSCRIPTION_COLUMNS
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.catalog import Price
 from seatledger.domain.events import EventType
 from seatledger.domain.invoice import Invoice, invoice_lines
+from seatledger.domain.purchase import Checkout, Order, Subscription
 from seatledger.pricing import add_intervals
 from seatledger.services.invoicing import create_invoice
 from seatledger.services.manager_seat import hold_billing_manager_seat
@@ -24,7 +19,7 @@ async def create_subscription(
     uow: UnitOfWork,
     rt: Runtime,
     *,
-    checkout: Any,
+    checkout: Checkout,
     price: Price,
     owner_email: str,
     method: str,
@@ -36,31 +31,33 @@ async def create_subscription(
     seat_price = price.seat_price
     assert seat_price.interval is not None
     period_end = add_intervals(now, seat_price.interval, 1)
-    await uow.pools.create(checkout.subscription_id, "subscription", checkout.seats, now)
-    row = (
-        await uow.connection.execute(
-            insert(t.subscriptions)
-            .values(
-                id=checkout.subscription_id,
-                company_id=checkout.company_id,
-                owner_email=owner_email,
-                price_id=price.id,
-                status="active",
-                billing_anchor=now,
-                current_period_start=now,
-                current_period_end=period_end,
-                cancel_at_period_end=False,
-                payment_method=method,
-                # The customer the checkout charged (see ``_charge``): renewals charge it too.
-                payment_customer=checkout.customer_email or checkout.company_id,
-                created_at=now,
-            )
-            .returning(*SUBSCRIPTION_COLUMNS)
+    subscription_id = checkout.subscription_id
+    assert subscription_id is not None  # a completed checkout of a recurring price has one
+    await uow.pools.create(subscription_id, "subscription", checkout.seats, now)
+    await uow.subscriptions.add(
+        Subscription(
+            id=subscription_id,
+            company_id=checkout.company_id,
+            owner_email=owner_email,
+            price_id=price.id,
+            status="active",
+            seats=checkout.seats,
+            assigned_seats=0,
+            billing_anchor=now,
+            current_period_start=now,
+            current_period_end=period_end,
+            cancel_at_period_end=False,
+            canceled_at=None,
+            pending_change=None,
+            created_at=now,
+            payment_method=method,
+            # The customer the checkout charged (see ``_charge``): renewals charge it too.
+            payment_customer=checkout.customer,
         )
-    ).one()
-    await hold_billing_manager_seat(uow, rt, subscription_id=row.id)
+    )
+    await hold_billing_manager_seat(uow, rt, subscription_id=subscription_id)
     # After the manager's seat: the event shows the subscription as its first answer will.
-    uow.emit(EventType.SUBSCRIPTION_CREATED, await Subscriptions(uow.connection).current(row.id))
+    uow.emit(EventType.SUBSCRIPTION_CREATED, await uow.subscriptions.current(subscription_id))
     return await create_invoice(
         uow,
         now=now,
@@ -78,27 +75,27 @@ async def create_subscription(
 
 
 async def create_order(
-    uow: UnitOfWork, *, checkout: Any, price: Price, owner_email: str, now: datetime
+    uow: UnitOfWork, *, checkout: Checkout, price: Price, owner_email: str, now: datetime
 ) -> Invoice:
     """A paid order with its own pool of perpetual seats, and its invoice, paid."""
-    await uow.pools.create(checkout.order_id, "order", checkout.seats, now)
-    row = (
-        await uow.connection.execute(
-            insert(t.orders)
-            .values(
-                id=checkout.order_id,
-                company_id=checkout.company_id,
-                owner_email=owner_email,
-                price_id=price.id,
-                status="paid",
-                amount=checkout.amount_due,
-                currency=checkout.currency,
-                created_at=now,
-            )
-            .returning(*ORDER_COLUMNS)
+    order_id = checkout.order_id
+    assert order_id is not None  # a completed checkout of a one-time price has one
+    await uow.pools.create(order_id, "order", checkout.seats, now)
+    order = await uow.orders.add(
+        Order(
+            id=order_id,
+            company_id=checkout.company_id,
+            owner_email=owner_email,
+            price_id=price.id,
+            status="paid",
+            seats=checkout.seats,
+            assigned_seats=0,
+            amount=checkout.amount_due,
+            currency=checkout.currency,
+            created_at=now,
         )
-    ).one()
-    uow.emit(EventType.ORDER_PAID, order_from_row(row))
+    )
+    uow.emit(EventType.ORDER_PAID, order)
     return await create_invoice(
         uow,
         now=now,

@@ -26,9 +26,8 @@ from seatledger.services.subscriptions.changes import (
 )
 from seatledger.services.subscriptions.plan import apply_plan
 from seatledger.services.subscriptions.standing import (
-    line_from_pending,
     load_standing,
-    subscription_row,
+    subscription_of,
     waiting_lines,
 )
 
@@ -36,9 +35,8 @@ __all__ = [
     "ChangePreview",
     "apply_plan",
     "change_subscription",
-    "line_from_pending",
     "load_standing",
     "preview_change",
-    "subscription_row",
+    "subscription_of",
     "waiting_lines",
 ]

@@ -7,15 +7,10 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import insert, update
-
-from seatledger.adapters.db import tables as t
-from seatledger.adapters.db.purchases import subscription_from_row
-from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS
+from seatledger.adapters.db.purchases import pending_change_json
 from seatledger.adapters.db.unit_of_work import UnitOfWork
-from seatledger.domain.billing import ChangePlan, ChangeRequest, plan_change
+from seatledger.domain.billing import ChangePlan, ChangeRequest, Standing, plan_change
 from seatledger.domain.catalog import ProrationBehavior
 from seatledger.domain.errors import (
     Conflict,
@@ -25,8 +20,8 @@ from seatledger.domain.errors import (
     ValidationFailed,
 )
 from seatledger.domain.events import EventType
-from seatledger.domain.ids import new_id
 from seatledger.domain.invoice import InvoiceLine
+from seatledger.domain.payment_record import PaymentRecord
 from seatledger.domain.payments import PaymentRequest, PaymentResult, minimum_charge
 from seatledger.domain.purchase import PendingChange, Subscription
 from seatledger.services import idempotency
@@ -38,7 +33,7 @@ from seatledger.services.subscriptions.standing import (
     change_target,
     load_standing,
     proration_behavior_of,
-    subscription_row,
+    subscription_of,
 )
 from seatledger.services.terms import TermsBook
 
@@ -70,7 +65,7 @@ class ChangePreview:
     effective_at: datetime
 
 
-def _cancel_flag(row: Any, cancel_at_period_end: object) -> dict[str, Any]:
+def _cancel_flag(row: Subscription, cancel_at_period_end: object) -> dict[str, object]:
     """Column values for ``cancel_at_period_end`` in a PATCH (empty: nothing to do)."""
     if cancel_at_period_end is None:
         return {}
@@ -80,14 +75,14 @@ def _cancel_flag(row: Any, cancel_at_period_end: object) -> dict[str, Any]:
         if cancel_at_period_end:
             return {}  # cancelling again changes nothing
         raise SubscriptionNotActive()
-    if cancel_at_period_end == bool(row.cancel_at_period_end):
+    if cancel_at_period_end == row.cancel_at_period_end:
         return {}
     if cancel_at_period_end:
         return {"cancel_at_period_end": True, "pending_change": None}
     return {"cancel_at_period_end": False}
 
 
-def _fingerprint(row: Any, plan: ChangePlan) -> str:
+def _fingerprint(row: Subscription, plan: ChangePlan) -> str:
     """The idempotency key of a change's charge: the state it starts from, the plan, the
     instant. A retry of the same change at the same second sends the same key."""
     material = json.dumps(
@@ -96,7 +91,7 @@ def _fingerprint(row: Any, plan: ChangePlan) -> str:
             row.seats,
             row.price_id,
             row.current_period_start.isoformat(),
-            row.pending_change,
+            None if row.pending_change is None else pending_change_json(row.pending_change),
             plan.seats,
             plan.terms.price_id,
             plan.total,
@@ -131,13 +126,13 @@ async def change_subscription(
     asks_change = seats is not None or price_id is not None
     async with rt.transaction() as uow:
         connection = uow.connection
-        row = await subscription_row(connection, subscription_id, scope_company_id, lock=True)
+        row = await subscription_of(uow, subscription_id, scope_company_id, lock=True)
         flag = _cancel_flag(row, cancel_at_period_end)
         if not asks_change:
             return await _set_cancel_flag(uow, row, flag)
         undo = flag.get("cancel_at_period_end") is False
         standing = await load_standing(
-            connection, row, book, lock=True, cancel_at_period_end=False if undo else None
+            uow, row, book, lock=True, cancel_at_period_end=False if undo else None
         )
         target = await change_target(connection, book, price_id)
         request = ChangeRequest(seats=seats, terms=target, behavior=behavior)
@@ -147,9 +142,9 @@ async def change_subscription(
         if plan.total == 0:
             applied = await apply_plan(uow, rt, row, standing, plan, extra=flag)
             if applied is None:
-                return subscription_from_row(row)
+                return row
             await uow.commit()
-            return subscription_from_row(applied)
+            return applied
         key = f"subscription:{row.id}:change:{_fingerprint(row, plan)}"
 
     result = await _collect_change(rt, row, plan, key)
@@ -159,7 +154,7 @@ async def change_subscription(
 
 
 def _below_minimum(
-    rt: Runtime, standing: Any, request: ChangeRequest, plan: ChangePlan, now: datetime
+    rt: Runtime, standing: Standing, request: ChangeRequest, plan: ChangePlan, now: datetime
 ) -> tuple[ChangeRequest, ChangePlan]:
     """A charge now below the provider's minimum (SPEC §7) is not made: the change applies
     with ``prorate``, its line waiting for the next invoice. An interval switch, which must be
@@ -172,21 +167,16 @@ def _below_minimum(
     return (request, plan) if replanned.invoice_now else (deferred, replanned)
 
 
-async def _set_cancel_flag(uow: UnitOfWork, row: Any, flag: dict[str, Any]) -> Subscription:
+async def _set_cancel_flag(
+    uow: UnitOfWork, row: Subscription, flag: dict[str, object]
+) -> Subscription:
     """A PATCH that only schedules or undoes a cancellation (nothing when ``flag`` is empty)."""
     if not flag:
-        return subscription_from_row(row)
-    updated = (
-        await uow.connection.execute(
-            update(t.subscriptions)
-            .where(t.subscriptions.c.id == row.id)
-            .values(**flag)
-            .returning(*SUBSCRIPTION_COLUMNS)
-        )
-    ).one()
-    uow.emit(EventType.SUBSCRIPTION_UPDATED, subscription_from_row(updated))
+        return row
+    updated = await uow.subscriptions.update(row.id, **flag)
+    uow.emit(EventType.SUBSCRIPTION_UPDATED, updated)
     await uow.commit()
-    return subscription_from_row(updated)
+    return updated
 
 
 async def _apply_paid(
@@ -204,12 +194,11 @@ async def _apply_paid(
     """After the charge: plan again at the same instant and write the change, or, should the
     subscription have moved meanwhile, keep the money as credit (``subscription_changed``)."""
     async with rt.transaction() as uow:
-        connection = uow.connection
-        row = await subscription_row(connection, subscription_id, None, lock=True)
+        row = await subscription_of(uow, subscription_id, None, lock=True)
         try:
             flag = _cancel_flag(row, cancel_at_period_end)
             standing = await load_standing(
-                connection, row, book, lock=True, cancel_at_period_end=False if undo else None
+                uow, row, book, lock=True, cancel_at_period_end=False if undo else None
             )
             replanned = plan_change(standing, request, now)
         except Conflict:
@@ -222,10 +211,12 @@ async def _apply_paid(
         )
         await uow.commit()
     assert applied is not None
-    return subscription_from_row(applied)
+    return applied
 
 
-async def _collect_change(rt: Runtime, row: Any, plan: ChangePlan, key: str) -> PaymentResult:
+async def _collect_change(
+    rt: Runtime, row: Subscription, plan: ChangePlan, key: str
+) -> PaymentResult:
     """Charge the change's invoice total with the saved payment method; a decline raises."""
     method = row.payment_method
     result = (
@@ -262,22 +253,22 @@ async def _collect_change(rt: Runtime, row: Any, plan: ChangePlan, key: str) -> 
 
 
 async def _keep_as_credit(
-    uow: UnitOfWork, rt: Runtime, row: Any, plan: ChangePlan, result: PaymentResult
+    uow: UnitOfWork, rt: Runtime, row: Subscription, plan: ChangePlan, result: PaymentResult
 ) -> None:
     currency = plan.terms.price.currency
+    assert row.company_id is not None  # ``plan_change`` refuses a subscription without one
     await add_to_balances(uow, {(row.company_id, currency): plan.total})
-    await uow.connection.execute(
-        insert(t.payments).values(
-            id=new_id("pay"),
-            invoice_id=None,
-            provider=rt.gateway.name,
-            provider_reference=result.reference,
-            payment_method=row.payment_method or "",
-            amount=plan.total,
-            currency=currency,
-            status="succeeded",
-            created_at=rt.clock.now(),
-        )
+    await uow.payments.add(
+        [
+            PaymentRecord.of(
+                result,
+                provider=rt.gateway.name,
+                payment_method=row.payment_method or "",
+                amount=plan.total,
+                currency=currency,
+                now=rt.clock.now(),
+            )
+        ]
     )
     await uow.commit()
 
@@ -296,8 +287,8 @@ async def preview_change(
     book = TermsBook()
     async with rt.reading() as uow:
         connection = uow.connection
-        row = await subscription_row(connection, subscription_id, scope_company_id, lock=False)
-        standing = await load_standing(connection, row, book, lock=False)
+        row = await subscription_of(uow, subscription_id, scope_company_id, lock=False)
+        standing = await load_standing(uow, row, book, lock=False)
         target = await change_target(connection, book, price_id)
         request, now = ChangeRequest(seats=seats, terms=target, behavior=behavior), rt.clock.now()
         _, plan = _below_minimum(rt, standing, request, plan_change(standing, request, now), now)

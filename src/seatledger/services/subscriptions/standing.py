@@ -1,16 +1,11 @@
-"""Where a subscription stands: its row (locked or not), its waiting lines, its terms, and
+"""Where a subscription stands: the subscription (locked or not), its waiting lines, its terms, and
 the terms a change asks for."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from seatledger.adapters.db import tables as t
-from seatledger.adapters.db.purchases import subscription_from_row
-from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS, lock_subscription
+from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.billing import Standing, Terms
 from seatledger.domain.catalog import PRORATION_BEHAVIORS, ProrationBehavior
 from seatledger.domain.errors import (
@@ -18,76 +13,49 @@ from seatledger.domain.errors import (
     ValidationFailed,
 )
 from seatledger.domain.invoice import InvoiceLine
+from seatledger.domain.purchase import Subscription
 from seatledger.pricing import Period
 from seatledger.services.credit import read_balances
 from seatledger.services.terms import TermsBook
 
 
-async def subscription_row(
-    connection: AsyncConnection,
+async def subscription_of(
+    uow: UnitOfWork,
     subscription_id: object,
     scope_company_id: str | None,
     *,
     lock: bool,
-) -> Any:
-    """The subscription's row (locked for this transaction when ``lock``), else NotFound."""
+) -> Subscription:
+    """The subscription (locked for this transaction when ``lock``), else NotFound."""
     if isinstance(subscription_id, str):
-        condition = t.subscriptions.c.id == subscription_id
-        if scope_company_id is not None:
-            condition = and_(condition, t.subscriptions.c.company_id == scope_company_id)
-        if lock:
-            row = await lock_subscription(connection, condition)
-        else:
-            row = (await connection.execute(select(*SUBSCRIPTION_COLUMNS).where(condition))).first()
-        if row is not None:
-            return row
+        found = await uow.subscriptions.find(
+            subscription_id, scope_company_id=scope_company_id, lock=lock
+        )
+        if found is not None:
+            return found
     raise NotFound("subscription")
 
 
-def line_from_pending(row: Any) -> InvoiceLine:
-    return InvoiceLine(
-        kind=row.kind,
-        description=row.description,
-        quantity=row.quantity,
-        unit_amount=row.unit_amount,
-        amount=row.amount,
-        period_start=row.period_start,
-        period_end=row.period_end,
-    )
-
-
 async def waiting_lines(
-    connection: AsyncConnection, subscription_ids: list[str]
+    uow: UnitOfWork, subscription_ids: list[str]
 ) -> dict[str, list[InvoiceLine]]:
     """Proration lines not yet on an invoice, per subscription, in the order they were made."""
-    waiting: dict[str, list[InvoiceLine]] = {sub_id: [] for sub_id in subscription_ids}
-    if not subscription_ids:
-        return waiting
-    rows = await connection.execute(
-        select(t.pending_lines)
-        .where(
-            t.pending_lines.c.subscription_id.in_(subscription_ids),
-            t.pending_lines.c.invoice_id.is_(None),
-        )
-        .order_by(t.pending_lines.c.id)
-    )
-    for row in rows:
-        waiting[row.subscription_id].append(line_from_pending(row))
-    return waiting
+    return await uow.pending_lines.waiting(subscription_ids)
 
 
 async def load_standing(
-    connection: AsyncConnection,
-    row: Any,
+    uow: UnitOfWork,
+    row: Subscription,
     book: TermsBook,
     *,
     lock: bool,
     cancel_at_period_end: bool | None = None,
 ) -> Standing:
+    connection = uow.connection
     terms = await book.get(connection, row.price_id)
     if terms is None:  # pragma: no cover - a foreign key stands behind it
         raise NotFound("price")
-    waiting = (await waiting_lines(connection, [row.id]))[row.id]
+    waiting = (await waiting_lines(uow, [row.id]))[row.id]
     balance = 0
     if row.company_id is not None:
         key = (row.company_id, terms.price.currency)
@@ -102,7 +70,7 @@ async def load_standing(
         assigned=row.assigned_seats,
         terms=terms,
         period=Period(row.current_period_start, row.current_period_end),
-        pending_change=subscription_from_row(row).pending_change,
+        pending_change=row.pending_change,
         waiting=tuple(waiting),
         balance=balance,
     )
@@ -131,9 +99,8 @@ def proration_behavior_of(value: object) -> ProrationBehavior | None:
 
 __all__ = [
     "change_target",
-    "line_from_pending",
     "load_standing",
     "proration_behavior_of",
-    "subscription_row",
+    "subscription_of",
     "waiting_lines",
 ]
