@@ -37,6 +37,9 @@ class InvitationView:
     product_id: str
     product_name: str
     expires_at: datetime
+    # Who invited them: the company's billing manager (the page says whose team it is).
+    manager_email: str = ""
+    manager_name: str | None = None
 
 
 def _token_hash(token: object) -> str:
@@ -66,15 +69,25 @@ async def lookup_invitation(rt: Runtime, token: str) -> InvitationView:
         product = await _product_of_price(uow.connection, price_id)
         company = (
             await uow.connection.execute(
-                select(t.companies.c.name).where(t.companies.c.id == seat.company_id)
+                select(t.companies.c.name, t.members.c.email, t.members.c.name.label("manager"))
+                .outerjoin(
+                    t.members,
+                    and_(
+                        t.members.c.company_id == t.companies.c.id,
+                        t.members.c.role == "billing_manager",
+                    ),
+                )
+                .where(t.companies.c.id == seat.company_id)
             )
-        ).scalar_one()
+        ).one()
     return InvitationView(
         seat=seat,
-        company_name=company,
+        company_name=company.name,
         product_id=product.id,
         product_name=product.name,
         expires_at=expires_at,
+        manager_email=company.email or "",
+        manager_name=company.manager,
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from seatledger.web import assets, csrf
+from seatledger.web import assets, checkout, claim, confirmation, csrf, home, portal_seats
 from seatledger.web.portal_session import PortalSignedOut
 from seatledger.web.templating import render
 
@@ -45,6 +45,9 @@ async def _signed_out(request: Request, _error: Exception) -> Response:
 def install(app: FastAPI) -> None:
     """Serve the pages and their assets on ``app``."""
     assets.install(app)
+    for router in (home.router, checkout.router, confirmation.router, claim.router):
+        app.include_router(router)
+    app.include_router(portal_seats.router)
     app.add_exception_handler(csrf.CsrfRejected, _csrf_rejected)
     app.add_exception_handler(PortalSignedOut, _signed_out)
 
