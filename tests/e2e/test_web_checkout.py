@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from seatledger.domain.clock import FixedClock
 from tests.e2e.api import Api, row_counts
@@ -177,7 +178,7 @@ async def test_paying_lands_the_buyer_in_the_portal(api: Api, client: httpx.Asyn
 
 
 async def test_a_stranger_sees_the_confirmation_and_no_portal(
-    api: Api, client: httpx.AsyncClient, app: Any
+    api: Api, client: httpx.AsyncClient, app: FastAPI
 ) -> None:
     checkout, _ = await _open_checkout(api)
     await _pay(client, checkout["id"])
