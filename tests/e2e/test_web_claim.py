@@ -212,3 +212,17 @@ async def test_the_billing_manager_goes_to_the_managers_pages(
     mine = await client.get("/portal/seats")  # a manager holding no seat
     assert mine.status_code == 200
     assert "You hold no seat at Acme &amp; Co yet" in mine.text
+
+
+async def test_wrong_methods_on_the_pages_are_405_with_allow(client: httpx.AsyncClient) -> None:
+    for method, path, allow in (
+        ("PUT", "/checkout/chk_x", "GET"),
+        ("GET", "/checkout/chk_x/pay", "POST"),
+        ("DELETE", "/claim/abc", "GET, POST"),
+        ("POST", "/portal", "GET"),
+        ("POST", "/portal/seats", "GET"),
+        ("POST", "/", "GET"),
+    ):
+        answer = await client.request(method, path)
+        assert answer.status_code == 405, (method, path)
+        assert answer.headers["allow"] == allow, (method, path)

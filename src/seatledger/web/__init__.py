@@ -42,14 +42,17 @@ async def _signed_out(request: Request, _error: Exception) -> Response:
     )
 
 
+# The pages' routers (``api.app`` also reads them for the ``Allow`` of a 405).
+ROUTERS = (home.router, checkout.router, confirmation.router, claim.router, portal_seats.router)
+
+
 def install(app: FastAPI) -> None:
     """Serve the pages and their assets on ``app``."""
     assets.install(app)
-    for router in (home.router, checkout.router, confirmation.router, claim.router):
+    for router in ROUTERS:
         app.include_router(router)
-    app.include_router(portal_seats.router)
     app.add_exception_handler(csrf.CsrfRejected, _csrf_rejected)
     app.add_exception_handler(PortalSignedOut, _signed_out)
 
 
-__all__ = ["install"]
+__all__ = ["ROUTERS", "install"]
