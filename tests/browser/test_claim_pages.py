@@ -46,6 +46,11 @@ def test_a_holder_claims_and_sees_the_benefits(
     key = page.locator("code.license-key")
     expect(key).to_have_text(re.compile(r"^TEAM-[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$"))
     expect(page.get_by_role("button", name="Copy the license key")).to_be_visible()
+    copy = page.locator("button[data-copy]")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.base)
+    copy.click()
+    expect(copy).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == key.inner_text()
     download = page.get_by_role("link", name="Download guide.pdf")
     href = download.get_attribute("href")
     assert href is not None

@@ -292,3 +292,14 @@ async def test_an_open_checkout_has_no_confirmation_yet(
     answer = await client.get(f"/checkout/{checkout['id']}/done")
     assert answer.status_code == 303
     assert answer.headers["location"] == f"/checkout/{checkout['id']}"
+
+
+async def test_inviting_without_the_csrf_token_is_refused(
+    api: Api, client: httpx.AsyncClient
+) -> None:
+    checkout, _ = await _open_checkout(api)
+    await _pay(client, checkout["id"])
+    before = await row_counts(api.runtime)
+    answer = await client.post(f"/checkout/{checkout['id']}/invite", data={"emails": "a@x.test"})
+    assert answer.status_code == 403
+    assert await row_counts(api.runtime) == before
