@@ -30,8 +30,12 @@ def test_buy_eight_seats_with_the_live_total(
     expect(page.get_by_text("Desktop app license")).to_be_visible()
     total = page.locator("[data-total]")
     expect(total).to_have_text("$30.00")
+    page.get_by_label("Number of seats").fill("0")
+    expect(page.get_by_role("alert")).to_contain_text("must be at least 1")  # htmx swaps a 422
+    expect(total).to_have_text("$30.00")
     page.get_by_label("Number of seats").fill("8")
     expect(total).to_have_text("$64.00")  # htmx: no button pressed
+    expect(page.get_by_role("alert")).to_have_count(0)
     expect(page.get_by_text("Seats 1–8 (tier 2)")).to_be_visible()
     assert checkout(api, opened["id"])["amount_due"] == 6400
     page.get_by_label("Test card that is accepted").check()

@@ -99,8 +99,10 @@ async def test_claiming_lands_the_holder_on_their_seats(
     assert claimed.headers["location"] == "/portal/seats"
     assert claimed.headers["set-cookie"].startswith("sl_portal=cs_")
     assert (await _seat(api, seat["id"]))["status"] == "claimed"
+    before = await row_counts(api.runtime)
     page = await client.get("/portal/seats")
     assert page.status_code == 200
+    assert await row_counts(api.runtime) == before  # reading one's seats changes nothing
     assert "Your seats at Acme &amp; Co" in page.text
     assert "Desktop app license" in page.text
     assert "License key: <code" in page.text

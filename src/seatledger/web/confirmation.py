@@ -18,6 +18,7 @@ from seatledger.domain.seat_pool import PoolRef
 from seatledger.errors import SeatledgerError
 from seatledger.services import invitations, seats
 from seatledger.services.callers import Caller
+from seatledger.services.pages import MAX_LIMIT
 from seatledger.services.checkouts.view import CheckoutView, first_invoice
 from seatledger.web import csrf
 from seatledger.web.checkout import closed_page, find_view
@@ -59,6 +60,7 @@ async def _done_page(
             rt,
             subscription_id=view.checkout.subscription_id,
             order_id=view.checkout.order_id,
+            limit=MAX_LIMIT,
             scope_company_id=caller.company_scope,
         )
     page = {
