@@ -18,8 +18,8 @@ from seatledger.domain.seat_pool import PoolRef
 from seatledger.errors import SeatledgerError
 from seatledger.services import invitations, seats
 from seatledger.services.callers import Caller
-from seatledger.services.pages import MAX_LIMIT
 from seatledger.services.checkouts.view import CheckoutView, first_invoice
+from seatledger.services.pages import MAX_LIMIT
 from seatledger.web import csrf
 from seatledger.web.checkout import closed_page, find_view
 from seatledger.web.cookies import runtime
