@@ -87,7 +87,9 @@ def api(live_server: LiveServer) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright's sync API is started it keeps an event loop
+# running in this thread, and the async tests collected after the browser tests could not run.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
