@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +63,9 @@ class LiveServer:
             finally:
                 await engine.dispose()
 
-        return asyncio.run(create())
+        # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, create()).result()
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +87,8 @@ def api(live_server: LiveServer) -> Iterator[httpx.Client]:
         yield client
 
 
-# Per module, not per session: Playwright's sync API keeps its event loop running on this thread
-# while it is started, and the async tests that run after the browser tests need the thread.
+# Per module, not per session: while Playwright's sync API is started it keeps an event loop
+# running in this thread, and the async tests collected after the browser tests could not run.
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:

@@ -91,7 +91,7 @@ def test_links_point_at_the_served_address_and_tokens_stay_out_of_the_log(
         claimed = httpx.post(f"{server.base}/v1/claims/{token}").json()
         assert claimed["seat"]["status"] == "claimed"
         session_token = claimed["session_token"]
-        httpx.get(invitation["url"])  # the claim page (a 404 until the web pages exist)
+        httpx.get(invitation["url"])  # the claim page: the token is used by now (400)
         member_id = claimed["seat"]["member_id"]
         [grant] = shop.get(f"/v1/members/{member_id}/entitlements")["products"][0]["benefits"]
         link = grant["properties"]["download_url"]
@@ -102,7 +102,8 @@ def test_links_point_at_the_served_address_and_tokens_stay_out_of_the_log(
         ]
         session = shop.post("/v1/customer-sessions", {"member_id": member_id})
         assert session["portal_url"].startswith(f"{server.base}/portal?")
-        httpx.get(session["portal_url"])
+        entered = httpx.get(session["portal_url"])  # the token leaves the address at once
+        assert (entered.status_code, entered.headers["location"]) == (303, "/portal")
         httpx.get(f"{server.base}/v1/products?token={session_token}")
     log = server.output()
     for secret in (token, session_token, signature, session["token"], key):
@@ -114,7 +115,8 @@ def test_links_point_at_the_served_address_and_tokens_stay_out_of_the_log(
     seen = {(line["method"], line["path"], line["status"]) for line in requests}
     assert ("POST", "/v1/claims/[redacted]", 200) in seen
     assert ("GET", "/v1/claims/[redacted]", 200) in seen
-    assert ("GET", "/claim/[redacted]", 404) in seen
+    assert ("GET", "/claim/[redacted]", 400) in seen
+    assert ("GET", "/portal?session=[redacted]", 303) in seen
     assert ("POST", "/v1/seats", 201) in seen  # one line per request, with its status
     assert "signature=[redacted]" in log
     assert all(len(line["request_id"]) == 32 for line in requests)

@@ -159,7 +159,7 @@ def create_app(runtime: Runtime | None = None, *, delivery_loop: bool | None = N
     # Which methods each path takes, for 405's Allow (the app's own routes are included lazily).
     app.state.route_methods = [
         (route.path_regex, set(route.methods or ()))
-        for router in [*(module.router for module in routers), docs.router]
+        for router in [*(module.router for module in routers), docs.router, *web.ROUTERS]
         for route in router.routes
         if isinstance(route, APIRoute)
     ]

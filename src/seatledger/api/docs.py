@@ -1,6 +1,7 @@
-"""The front door (SPEC §11): ``/`` links the API's documentation; ``/docs`` (Swagger UI) and
-``/redoc`` (ReDoc) work offline, their scripts and styles served by this server from the
-``fastapi-offline`` package under ``/docs-assets`` (no CDN is ever asked for anything).
+"""The API's documentation (SPEC §11), linked from the front door (``seatledger.web.home``):
+``/docs`` (Swagger UI) and ``/redoc`` (ReDoc) work offline, their scripts and styles served by
+this server from the ``fastapi-offline`` package under ``/docs-assets`` (no CDN is ever asked
+for anything).
 
 None of these pages is in ``/openapi.json``; they need no credential (Swagger UI asks for the
 API key when a call is tried).
@@ -36,28 +37,6 @@ _HEAD = """<!doctype html>
 """
 
 # Page templates are ``str.format`` strings: braces of CSS and JavaScript are doubled.
-_HOME_STYLE = (
-    "<style>body {{ font: 1rem/1.5 system-ui, sans-serif; max-width: 40rem;"
-    " margin: 2rem auto; padding: 0 1rem }}</style>\n"
-)
-
-_HOME = """<body>
-<main>
-<h1>seatledger</h1>
-<p>Seat-based billing: products priced per seat, subscriptions and orders, seats assigned,
-claimed and revoked, invoices and credit. Version {version}.</p>
-<h2>API</h2>
-<ul>
-<li><a href="{root}/docs">Try the API</a> (Swagger UI: call the routes with an API key)</li>
-<li><a href="{root}/redoc">Read the API reference</a> (ReDoc: one page to read)</li>
-<li><a href="{root}/openapi.json">OpenAPI document</a> (<code>/openapi.json</code>, to generate
-clients)</li>
-</ul>
-</main>
-</body>
-</html>
-"""
-
 _SWAGGER = """<body>
 <div id="swagger-ui"></div>
 <script src="{root}{assets}/swagger-ui-bundle.js"></script>
@@ -89,11 +68,6 @@ def _page(request: Request, title: str, body: str, extra: str = "") -> HTMLRespo
     fields = {"root": root, "assets": ASSETS, "version": escape(__version__)}
     head = _HEAD.format(title=escape(title), extra=extra.format(**fields), **fields)
     return HTMLResponse(head + body.format(**fields))
-
-
-@router.get("/")
-async def home(request: Request) -> HTMLResponse:
-    return _page(request, "seatledger", _HOME, _HOME_STYLE)
 
 
 @router.get("/docs")

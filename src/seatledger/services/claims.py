@@ -33,6 +33,9 @@ class InvitationView:
     product_id: str
     product_name: str
     expires_at: datetime
+    # Who invited them: the company's billing manager (the page says whose team it is).
+    manager_email: str = ""
+    manager_name: str | None = None
 
 
 def _token_hash(token: object) -> str:
@@ -51,12 +54,15 @@ async def lookup_invitation(rt: Runtime, token: str) -> InvitationView:
         seat, expires_at, price_id = found
         product_id, product_name = await uow.catalog.product_of_price(price_id)
         company = await uow.companies.name_of(seat.company_id)
+        manager_email, manager_name = await uow.members.billing_manager(seat.company_id)
     return InvitationView(
         seat=seat,
         company_name=company,
         product_id=product_id,
         product_name=product_name,
         expires_at=expires_at,
+        manager_email=manager_email,
+        manager_name=manager_name,
     )
 
 

@@ -12,7 +12,18 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from seatledger.web import assets, csrf, portal_manager
+from seatledger.web import (
+    assets,
+    checkout,
+    claim,
+    confirmation,
+    csrf,
+    home,
+    portal_changes,
+    portal_manager,
+    portal_pools,
+    portal_seats,
+)
 from seatledger.web.portal_session import PortalSignedOut
 from seatledger.web.templating import render
 
@@ -42,12 +53,26 @@ async def _signed_out(request: Request, _error: Exception) -> Response:
     )
 
 
+# The pages' routers (``api.app`` also reads them for the ``Allow`` of a 405).
+ROUTERS = (
+    home.router,
+    checkout.router,
+    confirmation.router,
+    claim.router,
+    portal_seats.router,
+    portal_manager.router,
+    portal_pools.router,
+    portal_changes.router,
+)
+
+
 def install(app: FastAPI) -> None:
     """Serve the pages and their assets on ``app``."""
     assets.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
     app.add_exception_handler(csrf.CsrfRejected, _csrf_rejected)
     app.add_exception_handler(PortalSignedOut, _signed_out)
-    portal_manager.install(app)
 
 
-__all__ = ["install"]
+__all__ = ["ROUTERS", "install"]

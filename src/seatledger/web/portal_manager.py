@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from seatledger.domain.ids import check_id
 from seatledger.domain.invoice import Invoice
 from seatledger.services import companies, credit, invoicing, purchases
 from seatledger.services.runtime import Runtime
-from seatledger.web import portal_changes, portal_pools
 from seatledger.web.portal_route import PortalRoute, cursor_of, manager_company, page, rt_of
 from seatledger.web.portal_session import PortalCaller
 from seatledger.web.portal_views import (
@@ -109,11 +108,4 @@ async def invoice(request: Request, invoice_id: str, caller: PortalCaller) -> Re
     return await page(request, "portal/invoice.html", context)
 
 
-def install(app: FastAPI) -> None:
-    """The manager's pages: home and invoices, pools, subscription changes."""
-    app.include_router(router)
-    app.include_router(portal_pools.router)
-    app.include_router(portal_changes.router)
-
-
-__all__ = ["install", "router", "seller"]
+__all__ = ["router", "seller"]

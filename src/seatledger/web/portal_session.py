@@ -10,6 +10,7 @@ member may not do what only the billing manager may).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -35,9 +36,15 @@ async def enter(request: Request, token: str, to: str) -> Response:
         raise PortalSignedOut
     response = RedirectResponse(to, status_code=303)
     response.headers["Referrer-Policy"] = "no-referrer"
-    seconds = int((member.expires_at - rt.clock.now()).total_seconds())
-    set_cookie(request, response, COOKIE, token, max_age=max(seconds, 1))
+    sign_in(request, response, token, member.expires_at)
     return response
+
+
+def sign_in(request: Request, response: Response, token: str, expires_at: datetime) -> None:
+    """Keep a live session's ``token`` in the portal cookie, expiring with the session (for a
+    session this server has just opened, e.g. the buyer's after paying a checkout)."""
+    seconds = int((expires_at - runtime(request).clock.now()).total_seconds())
+    set_cookie(request, response, COOKIE, token, max_age=max(seconds, 1))
 
 
 def sign_out(request: Request, response: Response) -> None:
@@ -64,4 +71,12 @@ async def portal_caller(request: Request) -> Caller:
 PortalCaller = Annotated[Caller, Depends(portal_caller)]
 
 
-__all__ = ["COOKIE", "PortalCaller", "PortalSignedOut", "enter", "portal_caller", "sign_out"]
+__all__ = [
+    "COOKIE",
+    "PortalCaller",
+    "PortalSignedOut",
+    "enter",
+    "portal_caller",
+    "sign_in",
+    "sign_out",
+]

@@ -198,6 +198,17 @@ class Members:
         existing = await self._connection.execute(select(t.members.c.id).where(live))
         return str(existing.scalar_one())
 
+    async def billing_manager(self, company_id: str) -> tuple[str, str | None]:
+        """The email and name of the company's billing manager (a company always has one)."""
+        row = (
+            await self._connection.execute(
+                select(t.members.c.email, t.members.c.name).where(
+                    t.members.c.company_id == company_id, t.members.c.role == "billing_manager"
+                )
+            )
+        ).one()
+        return str(row.email), row.name
+
     async def billing_manager_email(self, company_id: str) -> str:
         """The email of the company's billing manager (a company always has one)."""
         email = await self._connection.execute(
