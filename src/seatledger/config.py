@@ -138,6 +138,8 @@ class Settings(BaseSettings):
     # Outside the sandbox a webhook endpoint may not point at a loopback, private or link-local
     # address (server-side request forgery); 1 lifts that, for an instance on a private network.
     webhook_allow_private: bool = False
+    # The seller on invoices (their PDF) and the dashboard's title.
+    merchant_name: Annotated[str, Field(min_length=1, max_length=200)] = "seatledger merchant"
 
     @classmethod
     def settings_customise_sources(
