@@ -26,7 +26,7 @@ async def _raised_invoice(api: Api, clock: FixedClock) -> tuple[dict, dict, str]
 
 
 async def test_the_pdf_says_what_the_invoice_says(api: Api, clock: FixedClock) -> None:
-    company, invoice, _ = await _raised_invoice(api, clock)
+    _company, invoice, _ = await _raised_invoice(api, clock)
     answer = await api.call("GET", f"/v1/invoices/{invoice['id']}/pdf", 200)
     assert answer.headers["content-type"] == "application/pdf"
     assert answer.content.startswith(b"%PDF-")
