@@ -12,7 +12,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from seatledger.web import assets, csrf
+from seatledger.web import assets, csrf, dashboard
 from seatledger.web.portal_session import PortalSignedOut
 from seatledger.web.templating import render
 
@@ -45,6 +45,7 @@ async def _signed_out(request: Request, _error: Exception) -> Response:
 def install(app: FastAPI) -> None:
     """Serve the pages and their assets on ``app``."""
     assets.install(app)
+    dashboard.install(app)
     app.add_exception_handler(csrf.CsrfRejected, _csrf_rejected)
     app.add_exception_handler(PortalSignedOut, _signed_out)
 
