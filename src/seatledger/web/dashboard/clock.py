@@ -28,24 +28,25 @@ def _require_sandbox(request: Request) -> None:
         raise NotFound("page")
 
 
+def _moved(renewed: str) -> list[dict[str, object]]:
+    count = whole_number(renewed)
+    if not isinstance(count, int) or count < 0:
+        return []
+    return [{"text": f"The clock moved; renewals run: {count}."}]
+
+
 async def _page(
     request: Request, who: Merchant, *, error: str | None = None, renewed: str = ""
 ) -> Response:
     now = await sandbox.read_clock(runtime(request))
-    context = {
-        "who": who,
-        "now": now,
-        "error": error,
-        "renewed": renewed,
-        "flashes": [{"text": f"The clock moved; renewed: {renewed}."}] if renewed else [],
-    }
+    context = {"who": who, "now": now, "error": error, "flashes": _moved(renewed)}
     return await render(request, "dashboard/clock.html", context, status=422 if error else 200)
 
 
 @router.get("/dashboard/clock")
 async def show(request: Request, who: DashboardCaller) -> Response:
     _require_sandbox(request)
-    return await _page(request, who, renewed=request.query_params.get("renewed", "")[:2000])
+    return await _page(request, who, renewed=request.query_params.get("renewed", "")[:20])
 
 
 def _target(now: datetime, days: str, moment: str) -> datetime:
@@ -71,5 +72,4 @@ async def advance(request: Request, who: DashboardCaller) -> Response:
         _now, renewed = await sandbox.advance_clock(rt, target)
     except SeatledgerError as error:
         return await _page(request, who, error=error.detail)
-    summary = f"{len(renewed)} subscription{'s' if len(renewed) != 1 else ''}"
-    return RedirectResponse(f"/dashboard/clock?renewed={summary}", status_code=303)
+    return RedirectResponse(f"/dashboard/clock?renewed={len(renewed)}", status_code=303)
