@@ -15,6 +15,7 @@ from seatledger.adapters.db import tables as t
 from seatledger.domain.dashboard_user import (
     SESSION_ABSOLUTE,
     SESSION_IDLE,
+    THROTTLE_CLIENT_FAILURES,
     THROTTLE_WINDOW,
     LoginFailed,
     LoginThrottled,
@@ -102,7 +103,7 @@ async def test_the_sixth_attempt_is_throttled_even_with_the_right_password(
 async def test_throttling_counts_failures_per_client_address_too(runtime: Runtime) -> None:
     email = await new_user(runtime)
     now = dashboard_users.wall_now()
-    for n in range(5):
+    for n in range(THROTTLE_CLIENT_FAILURES):
         with pytest.raises(LoginFailed):
             await dashboard_users.login(
                 runtime, email=f"guess{n}@merchant.test", password="x", client="10.0.0.9", now=now
