@@ -52,28 +52,30 @@ class PriceForm:
 
     @classmethod
     def read(cls, form: FormData) -> PriceForm:
-        rows = zip(
-            fields(form, "up_to"),
-            fields(form, "unit_amount"),
-            fields(form, "flat_amount"),
-            strict=False,
-        )
-        tiers = [TierRow(*row) for row in rows][:MAX_ROWS]
+        columns = [
+            fields(form, name)[:MAX_ROWS] for name in ("up_to", "unit_amount", "flat_amount")
+        ]
+        # A row's missing cell (a form built by hand) is empty, as a blank one: no upper
+        # bound, an amount of 0.
+        rows = zip(*(column + [""] * (MAX_ROWS - len(column)) for column in columns), strict=True)
+        count = min(max(len(column) for column in columns), MAX_ROWS)
+        tiers = [TierRow(*row) for row in rows][:count]
         values = {
             name: form_field(form, name)
             for name in (
                 "currency",
-                "interval",
-                "tiers_mode",
                 "base_amount",
                 "included_seats",
                 "minimum_seats",
                 "maximum_seats",
-                "seat_sync",
                 "preview_seats",
                 "quote_seats",
             )
         }
+        # A choice left out (a form built by hand) is the editor's default choice.
+        for choice in ("interval", "tiers_mode", "seat_sync"):
+            if chosen := form_field(form, choice):
+                values[choice] = chosen
         return cls(**values, tiers=tiers or [TierRow()])
 
     def with_action(self, action: str) -> PriceForm:
