@@ -64,6 +64,14 @@ async def test_the_pdf_says_what_the_invoice_says(api: Api, clock: FixedClock) -
         assert needed.replace("(", "\\(").replace(")", "\\)") in text, needed
 
 
+async def test_the_pdf_is_documented_as_binary(api: Api) -> None:
+    operation = (await api.get("/openapi.json"))["paths"]["/v1/invoices/{invoice_id}/pdf"]["get"]
+    assert operation["operationId"] == "get_invoice_pdf"
+    content = operation["responses"]["200"]["content"]
+    assert content == {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+    assert {"401", "403", "404"} <= set(operation["responses"])
+
+
 async def test_who_may_read_the_pdf(api: Api, clock: FixedClock) -> None:
     company, invoice, _ = await _raised_invoice(api, clock)
     path = f"/v1/invoices/{invoice['id']}/pdf"

@@ -10,7 +10,7 @@ from seatledger.web.cookies import runtime
 from seatledger.web.dashboard.pages import DashboardRoute
 from seatledger.web.dashboard.session import DashboardCaller
 from seatledger.web.dashboard.svg import bar_chart, line_chart
-from seatledger.web.templating import day, money, render
+from seatledger.web.templating import day, render
 
 router = APIRouter(include_in_schema=False, route_class=DashboardRoute)
 
@@ -37,6 +37,5 @@ async def overview(request: Request, who: DashboardCaller) -> Response:
         "seats": seats,
         "mrr": mrr,
         "bars": bars,
-        "money": money,
     }
     return await render(request, "dashboard/overview.html", context)
