@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -10,7 +12,7 @@ from seatledger.web.cookies import runtime
 from seatledger.web.dashboard.pages import DashboardRoute
 from seatledger.web.dashboard.session import DashboardCaller
 from seatledger.web.dashboard.svg import bar_chart, line_chart
-from seatledger.web.templating import day, render
+from seatledger.web.templating import day, money, render
 
 router = APIRouter(include_in_schema=False, route_class=DashboardRoute)
 
@@ -24,7 +26,14 @@ async def overview(request: Request, who: DashboardCaller) -> Response:
         labels,
     )
     mrr = {
-        currency: (line_chart([(f"MRR ({currency.upper()})", "mrr", values)], labels), values)
+        currency: (
+            line_chart(
+                [(f"MRR ({currency.upper()})", "mrr", values)],
+                labels,
+                partial(money, currency=currency),
+            ),
+            values,
+        )
         for currency, values in data.mrr.items()
     }
     bars = bar_chart(

@@ -4,10 +4,11 @@ numbers beside it, for screen readers and for anyone who wants the figures."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 WIDTH, HEIGHT, PAD = 640, 220, 36
+LEFT = 84  # room for the axis' top value, money included
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +17,7 @@ class Dot:
     y: float
     value: int
     label: str
+    shown: str  # the value as people read it
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +35,12 @@ class Line:
 class LineChart:
     lines: tuple[Line, ...]
     top: int  # the value at the top of the axis
+    top_shown: str
     labels: tuple[str, ...]
     width: int = WIDTH
     height: int = HEIGHT
     pad: int = PAD
+    left: int = LEFT
 
 
 def _top(values: Sequence[int]) -> int:
@@ -45,29 +49,33 @@ def _top(values: Sequence[int]) -> int:
 
 
 def line_chart(
-    series: Sequence[tuple[str, str, Sequence[int]]], labels: Sequence[str]
+    series: Sequence[tuple[str, str, Sequence[int]]],
+    labels: Sequence[str],
+    shown: Callable[[int], str] = str,
 ) -> LineChart:
-    """``series``: (name, css class, values), each value at the label of the same index."""
+    """``series``: (name, css class, values), each value at the label of the same index;
+    ``shown`` writes a value for people (money in its currency)."""
     top = _top([v for _, _, values in series for v in values])
     count = max(len(labels) - 1, 1)
-    inner_w, inner_h = WIDTH - 2 * PAD, HEIGHT - 2 * PAD
+    inner_w, inner_h = WIDTH - LEFT - PAD, HEIGHT - 2 * PAD
     lines = tuple(
         Line(
             name,
             css,
             tuple(
                 Dot(
-                    PAD + inner_w * i / count,
+                    LEFT + inner_w * i / count,
                     PAD + inner_h * (1 - value / top),
                     value,
                     labels[i],
+                    shown(value),
                 )
                 for i, value in enumerate(values)
             ),
         )
         for name, css, values in series
     )
-    return LineChart(lines, top, tuple(labels))
+    return LineChart(lines, top, shown(top), tuple(labels))
 
 
 @dataclass(frozen=True, slots=True)
