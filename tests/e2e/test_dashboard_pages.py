@@ -311,3 +311,17 @@ async def test_gets_change_nothing(board: Dashboard, api: Api, runtime: Runtime)
         await board.get(path)
     assert await row_counts(runtime) == before
     assert subscription_id in (await board.get("/dashboard/subscriptions")).text
+
+
+async def test_an_invoice_pdf_from_the_dashboard(board: Dashboard, api: Api) -> None:
+    subscription_id, company = await api.subscription()
+    invoices = await api.get(f"/v1/invoices?subscription_id={subscription_id}")
+    (invoice,) = invoices["data"]
+    listed = await board.get("/dashboard/invoices")
+    assert f"PDF of {invoice['number']}" in listed.text
+    pdf = await board.get(f"/dashboard/invoices/{invoice['id']}/pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    assert f"(Invoice {invoice['number']})".encode() in pdf.content
+    page = await board.get(f"/dashboard/companies/{company['id']}")
+    assert f"/dashboard/invoices/{invoice['id']}/pdf" in page.text
