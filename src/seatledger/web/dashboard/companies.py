@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from seatledger.domain.company import Company
 from seatledger.domain.ids import check_id
 from seatledger.domain.purchase import Order, Subscription
 from seatledger.errors import SeatledgerError
@@ -30,9 +31,9 @@ async def search(request: Request, who: DashboardCaller) -> Response:
     query = request.query_params.get("q", "").strip()[:254]
     cursor = request.query_params.get("cursor") or None
     error = None
-    page: Page[object] = Page((), False, None)
+    page: Page[Company] = Page((), False, None)
     try:
-        page = await companies.list_companies(  # type: ignore[assignment]
+        page = await companies.list_companies(
             runtime(request),
             limit=50,
             cursor=cursor if cursor and len(cursor) <= 40 else None,

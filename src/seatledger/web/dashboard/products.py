@@ -4,8 +4,6 @@ as ``/v1/products`` does."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -19,7 +17,7 @@ from seatledger.web import csrf
 from seatledger.web.cookies import runtime
 from seatledger.web.dashboard.forms import field
 from seatledger.web.dashboard.pages import DashboardRoute
-from seatledger.web.dashboard.session import DashboardCaller
+from seatledger.web.dashboard.session import DashboardCaller, Merchant
 from seatledger.web.dashboard.tier_form import PriceForm, form_of, invalid_fields, preview
 from seatledger.web.templating import render
 
@@ -41,7 +39,7 @@ def _cursor(cursor: str | None) -> str | None:
 
 async def _editor(
     request: Request,
-    who: Any,
+    who: Merchant,
     form: PriceForm,
     *,
     product: Product | None = None,
