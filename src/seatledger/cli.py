@@ -1,4 +1,4 @@
-"""The ``seatledger`` command: serve, migrate, keys, worker, demo (SPEC §8).
+"""The ``seatledger`` command: serve, migrate, keys, users, worker, demo (SPEC §8).
 
 Every command reads its settings once (``Settings.from_env``) and checks what it needs before
 it starts: the settings themselves, the payment provider (``serve`` and ``worker`` take
@@ -49,6 +49,8 @@ app = typer.Typer(
 )
 keys = typer.Typer(no_args_is_help=True, help="Merchant API keys: create, list, revoke.")
 app.add_typer(keys, name="keys")
+users = typer.Typer(no_args_is_help=True, help="Dashboard logins: create.")
+app.add_typer(users, name="users")
 
 T = TypeVar("T")
 
@@ -300,6 +302,35 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_�
     except NotFound:
         _fail(f"no API key has the id {key_id!r}: see seatledger keys list")
     typer.echo(f"revoked {key.id} ({key.name})")
+
+
+@users.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="The login's email address.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a dashboard login. The password is prompted for twice, or read from standard
+    input (its first line) with --password-stdin; never given as an argument."""
+    import sys
+
+    from seatledger.domain.errors import ValidationFailed
+    from seatledger.services import dashboard_users
+
+    _ready(payments=False)  # a database that is not ready fails before a password is asked
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = _with_runtime(
+            lambda rt: dashboard_users.create_user(rt, email=email, password=password)
+        )
+    except ValidationFailed as error:
+        field, message = error.errors[0] if error.errors else ("", error.detail)
+        _fail(f"--{field} {message}" if field == "email" else f"the {field} {message}")
+    typer.echo(f"created dashboard user {user.id} ({user.email}): sign in at /dashboard/login")
 
 
 @app.command()

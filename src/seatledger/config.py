@@ -152,6 +152,8 @@ class Settings(BaseSettings):
     # Token look-ups and claims a client address may make per minute (after a burst of as many);
     # 0 turns the throttle off (``seatledger.api.throttle``).
     claim_rate_per_minute: Annotated[int, Field(ge=0, le=1_000_000)] = 60
+    # The seller on invoices (their PDF) and the dashboard's title.
+    merchant_name: Annotated[str, Field(min_length=1, max_length=200)] = "seatledger merchant"
 
     @classmethod
     def settings_customise_sources(

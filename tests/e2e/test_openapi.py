@@ -56,6 +56,7 @@ OPERATIONS = {
     ("POST", "/v1/claims/{token}"): "claim_seat",
     ("GET", "/v1/invoices"): "list_invoices",
     ("GET", "/v1/invoices/{invoice_id}"): "get_invoice",
+    ("GET", "/v1/invoices/{invoice_id}/pdf"): "get_invoice_pdf",
     ("POST", "/v1/invoices/{invoice_id}/pay"): "pay_invoice",
     ("GET", "/v1/members/{member_id}/entitlements"): "get_member_entitlements",
     ("POST", "/v1/customer-sessions"): "create_customer_session",

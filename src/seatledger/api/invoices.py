@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import Field
 
 from seatledger.api.auth import Reader, Writer
@@ -26,7 +26,7 @@ from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.ids import check_id
 from seatledger.domain.invoice import Invoice, InvoiceLine
-from seatledger.services import invoice_payments, invoicing
+from seatledger.services import invoice_documents, invoice_payments, invoicing
 
 router = APIRouter(tags=["invoices"], route_class=JsonRoute)
 
@@ -120,6 +120,31 @@ async def get_invoice(invoice_id: str, rt: RuntimeDep, who: Reader) -> InvoiceOu
     )
     who.require_manager()
     return invoice_out(invoice)
+
+
+@router.get(
+    "/v1/invoices/{invoice_id}/pdf",
+    summary="Get an invoice as a PDF",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The invoice as a PDF document.",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **responses(401, 403, 404),
+    },
+)
+async def get_invoice_pdf(invoice_id: str, rt: RuntimeDep, who: Reader) -> Response:
+    """Number, dates, seller (`SEATLEDGER_MERCHANT_NAME`) and buyer, every line with its
+    description, quantity, unit amount and amount, subtotal, credit applied, total, status.
+    The same access as `GET /v1/invoices/{invoice_id}`."""
+    document, pdf = await invoice_documents.invoice_pdf(rt, invoice_id, who)
+    filename = invoice_documents.pdf_filename(document)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
 
 
 @router.post(

@@ -12,6 +12,9 @@ here and ask the same ``Caller``):
   plain member's reads only their own seats and their own entitlements.
 * Another company's objects are ``NotFound`` to every session, never ``Forbidden``: the check
   that scopes an object to the caller's company runs before the check of the caller's role.
+
+A dashboard user (``seatledger.web.dashboard``) is the merchant too: a ``Caller`` with neither
+a key nor a session (credential ``user:<id>``) may do what a read-and-write key may.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ def forbidden(detail: str = "This credential may not do this.") -> Forbidden:
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    credential: str  # "key:<id>" or "session:<id>": scopes idempotency keys
+    credential: str  # "key:<id>", "session:<id>" or "user:<id>": scopes idempotency keys
     api_key: ApiKey | None = None
     session: SessionMember | None = None
 

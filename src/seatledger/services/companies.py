@@ -106,20 +106,25 @@ async def list_companies(
     *,
     external_id: str | None = None,
     email: str | None = None,
+    name: str | None = None,
     limit: int | None = None,
     cursor: str | None = None,
     scope_company_id: str | None = None,
 ) -> Page[Company]:
     """Companies, newest first: the one with ``external_id``, those where a current member has
-    ``email`` (case-insensitively); with ``scope_company_id``, that company alone."""
+    ``email`` (case-insensitively), those whose name contains ``name`` (case-insensitively);
+    with ``scope_company_id``, that company alone."""
     size = check_limit(limit)
     address = None if email is None else normalize_email(email)
+    if name is not None:
+        name = check_name(name)
     async with rt.reading() as uow:
         companies = await uow.companies.page(
             lambda query, id_: paginate(query, id_, cursor, size, newest_first=True),
             external_id=external_id,
             email=address,
             company_id=scope_company_id,
+            name=name,
         )
     return page_of(companies, [company.id for company in companies], size)
 

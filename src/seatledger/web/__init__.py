@@ -18,6 +18,7 @@ from seatledger.web import (
     claim,
     confirmation,
     csrf,
+    dashboard,
     home,
     portal_changes,
     portal_manager,
@@ -63,6 +64,7 @@ ROUTERS = (
     portal_manager.router,
     portal_pools.router,
     portal_changes.router,
+    *dashboard.ROUTERS,
 )
 
 

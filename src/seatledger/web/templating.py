@@ -7,32 +7,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from babel.numbers import format_currency
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from seatledger.pricing.money import currency_exponent
+from seatledger.pricing.display import display_money
 from seatledger.web import csrf
-
-LOCALE = "en"  # CLDR locale of the pages; currencies keep their own symbol and digits
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 
 
 def money(amount: int, currency: str) -> str:
     """Minor units as people read them (``$1,234.50``, ``¥1,200``, ``BHD 1.250``): ISO 4217
-    digits, exact (a ``Decimal`` shifted by the exponent, never a float)."""
-    exponent = currency_exponent(currency)
-    pattern = "¤#,##0" + ("." + "0" * exponent if exponent else "")
-    value = Decimal(amount).scaleb(-exponent)
-    return format_currency(
-        value, currency.upper(), format=pattern, locale=LOCALE, currency_digits=False
-    )
+    digits, exact (``seatledger.pricing.display``, which the invoice documents use too)."""
+    return display_money(amount, currency)
 
 
 def when(moment: datetime | None) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, insert, literal, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
@@ -101,10 +101,16 @@ class Companies:
         external_id: str | None = None,
         email: str | None = None,
         company_id: str | None = None,
+        name: str | None = None,
     ) -> list[Company]:
         """One page of companies: the one with ``external_id``, those where a current member
-        has ``email`` (normalised), or ``company_id`` alone."""
+        has ``email`` (normalised), those whose name contains ``name`` (case-insensitively),
+        or ``company_id`` alone."""
         query = _companies
+        if name is not None:
+            # LIKE's wildcards in the search are searched for, not matched (escaped).
+            pattern = name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(func.lower(t.companies.c.name).like(f"%{pattern}%", escape="\\"))
         if external_id is not None:
             query = query.where(t.companies.c.external_id == external_id)
         if email is not None:

@@ -621,3 +621,37 @@ provider_events = Table(
         postgresql_where=text("status = 'pending'"),
     ),
 )
+
+# Dashboard logins (``seatledger users create``): an argon2 hash, never the password.
+dashboard_users = Table(
+    "dashboard_users",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Server-side dashboard sessions: the cookie's token stored as SHA-256 only. A session ends
+# when idle too long (``last_seen_at``), at ``expires_at`` whatever happens, or at logout.
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("user_id", ID, ForeignKey("dashboard_users.id"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# Failed dashboard logins, by email and by client address: what throttling counts, so that it
+# holds across server processes. Rows older than the window are deleted as new ones come.
+dashboard_login_failures = Table(
+    "dashboard_login_failures",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("email", String(254), nullable=False, index=True),
+    Column("client", String(100), nullable=False, index=True),
+    Column("failed_at", UTCDateTime, nullable=False, index=True),
+)

@@ -1,0 +1,1 @@
+"""Documents the engine renders for people: invoices as PDF (``invoice_pdf``)."""
