@@ -132,3 +132,24 @@ async def test_revoke_asks_first_then_frees_the_seat(
     again = await manager.post(f"/portal/seats/{seat['id']}/revoke")
     assert again.status_code == 303
     assert "already revoked" in (await manager.get(again.headers["location"])).text
+
+
+async def test_an_invoice_downloads_as_pdf_for_its_billing_manager_only(
+    app: FastAPI, api: Api, manager: Visitor, world: Shop
+) -> None:
+    invoices = await api.get(f"/v1/invoices?subscription_id={world.subscription_id}")
+    invoice_id = invoices["data"][0]["id"]
+    path = f"/portal/invoices/{invoice_id}/pdf"
+    answer = await manager.get(path)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.content.startswith(b"%PDF")
+    assert 'filename="INV-000001.pdf"' in answer.headers["content-disposition"]
+    member = Visitor(app, world.member_token)
+    stranger = Visitor(app, world.other_token)
+    try:
+        assert (await member.get(path)).status_code == 403
+        assert (await stranger.get(path)).status_code == 404
+    finally:
+        await member.aclose()
+        await stranger.aclose()

@@ -9,14 +9,12 @@ plain member gets 403, another company's objects are 404.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from seatledger.domain.ids import check_id
 from seatledger.domain.invoice import Invoice
-from seatledger.services import companies, credit, invoicing, purchases
+from seatledger.services import companies, credit, invoice_documents, invoicing, purchases
 from seatledger.services.runtime import Runtime
 from seatledger.web.portal_route import PortalRoute, cursor_of, manager_company, page, rt_of
 from seatledger.web.portal_session import PortalCaller
@@ -78,11 +76,9 @@ def _owner(invoice: Invoice) -> dict[str, str] | None:
 
 
 def seller(rt: Runtime) -> dict[str, str]:
-    """Who bills: the merchant as this instance knows it (its address and its sender)."""
-    return {
-        "name": urlsplit(rt.settings.public_url).hostname or rt.settings.public_url,
-        "email": rt.settings.email_from,
-    }
+    """Who bills: the merchant's name (``SEATLEDGER_MERCHANT_NAME``, as on the PDF) and its
+    sender address."""
+    return {"name": rt.settings.merchant_name, "email": rt.settings.email_from}
 
 
 @router.get("/portal/invoices/{invoice_id}")
@@ -106,6 +102,19 @@ async def invoice(request: Request, invoice_id: str, caller: PortalCaller) -> Re
         "owner": _owner(found),
     }
     return await page(request, "portal/invoice.html", context)
+
+
+@router.get("/portal/invoices/{invoice_id}/pdf")
+async def invoice_pdf(request: Request, invoice_id: str, caller: PortalCaller) -> Response:
+    """The invoice as PDF, by the API's rules (``GET /v1/invoices/{id}/pdf``): the billing
+    manager's company's only."""
+    document, pdf = await invoice_documents.invoice_pdf(rt_of(request), invoice_id, caller)
+    filename = invoice_documents.pdf_filename(document)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
 
 
 __all__ = ["router", "seller"]
