@@ -22,13 +22,18 @@ async def _trips(runtime: Runtime, call: Call, headers: dict[str, str]) -> int:
     return trips.count
 
 
-async def _compare(api: Api, name: str, plain: Call, keyed: Call) -> None:
+async def _compare(
+    api: Api, name: str, plain: Call, keyed: Call, *, unkeyed_alone: bool = False
+) -> None:
+    """``unkeyed_alone``: without a key the use case is one statement that commits itself (no
+    BEGIN, no COMMIT); with a key it must share a transaction with the key's record, so those
+    two round trips come back on top of the key's own two."""
     runtime = api.runtime
     await api.get("/v1/products")  # the API key is known from now on (its look-up is cached)
     without = await _trips(runtime, plain, {})
     with_key = await _trips(runtime, keyed, {"Idempotency-Key": name.replace(" ", "-")})
     print(f"{name}: {without} round trips without a key, {with_key} with one")
-    assert with_key - without <= 2
+    assert with_key - without <= (4 if unkeyed_alone else 2)
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +51,9 @@ async def test_a_key_adds_two_round_trips_to_a_create(api: Api, runtime: Runtime
     await _compare(api, "create product", create, create)
 
 
-async def test_a_key_adds_two_round_trips_to_an_assignment(api: Api, runtime: Runtime) -> None:
+async def test_a_key_adds_two_round_trips_to_an_assignment_in_a_transaction(
+    api: Api, runtime: Runtime
+) -> None:
     subscription_id, _ = await api.subscription(seats=5)
     emails = iter(["a@acme.test", "b@acme.test"])
 
@@ -54,7 +61,7 @@ async def test_a_key_adds_two_round_trips_to_an_assignment(api: Api, runtime: Ru
         body = {"subscription_id": subscription_id, "email": next(emails)}
         return await api.call("POST", "/v1/seats", json=body, headers=headers)
 
-    await _compare(api, "assign seat", assign, assign)
+    await _compare(api, "assign seat", assign, assign, unkeyed_alone=True)
 
 
 async def test_a_key_adds_two_round_trips_to_a_confirm(api: Api, runtime: Runtime) -> None:
