@@ -22,13 +22,13 @@ async def _trips(runtime: Runtime, call: Call, headers: dict[str, str]) -> int:
     return trips.count
 
 
-async def _compare(api: Api, name: str, plain: Call, keyed: Call) -> None:
+async def _compare(api: Api, name: str, plain: Call, keyed: Call, *, budget: int = 2) -> None:
     runtime = api.runtime
     await api.get("/v1/products")  # the API key is known from now on (its look-up is cached)
     without = await _trips(runtime, plain, {})
     with_key = await _trips(runtime, keyed, {"Idempotency-Key": name.replace(" ", "-")})
     print(f"{name}: {without} round trips without a key, {with_key} with one")
-    assert with_key - without <= 2
+    assert with_key - without <= budget
 
 
 @pytest.fixture(autouse=True)
@@ -66,4 +66,6 @@ async def test_a_key_adds_two_round_trips_to_a_confirm(api: Api, runtime: Runtim
         path = f"/v1/checkouts/{next(checkouts)['id']}/confirm"
         return await api.call("POST", path, json={"payment_method": "pm_card_ok"}, headers=headers)
 
-    await _compare(api, "confirm checkout", confirm, confirm)
+    # One more: the checkout's charge lease is held with the key's record until the checkpoint
+    # before the charge, which then writes the recovery point and commits in two trips.
+    await _compare(api, "confirm checkout", confirm, confirm, budget=3)
