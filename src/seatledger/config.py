@@ -152,6 +152,10 @@ class Settings(BaseSettings):
     # Token look-ups and claims a client address may make per minute (after a burst of as many);
     # 0 turns the throttle off (``seatledger.api.throttle``).
     claim_rate_per_minute: Annotated[int, Field(ge=0, le=1_000_000)] = 60
+    # How many renewal (and dunning) charges one run sends to the payment provider at once: a
+    # run of a thousand due subscriptions neither opens a thousand provider connections nor
+    # trips the provider's rate limit (``seatledger.services.collection.charge``).
+    payment_concurrency: Annotated[int, Field(ge=1, le=1000)] = 16
 
     @classmethod
     def settings_customise_sources(
