@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV := $(shell command -v uv 2>/dev/null || echo $(BIN)/uv)
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint bench lock clean
+.PHONY: run demo test lint bench soak lock clean
 
 $(STAMP): requirements/dev.lock pyproject.toml package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks migrations
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# The long runs: the stateful model for 10,000 sequences (SEATLEDGER_MODEL_EXAMPLES=… to change)
+# and the fault and concurrency drivers at full size, on SQLite and, when
+# SEATLEDGER_TEST_DATABASE_URL names one, PostgreSQL. Each prints what it ran.
+soak: $(STAMP)
+	SEATLEDGER_SOAK=1 $(BIN)/pytest -s -q tests/model $(wildcard tests/soak)
 
 # The HTTP benchmarks load the API with wrk (Debian's package, installed here when absent) and
 # compare with pgbench (it comes with PostgreSQL); without PostgreSQL they are skipped.

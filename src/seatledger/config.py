@@ -154,6 +154,10 @@ class Settings(BaseSettings):
     claim_rate_per_minute: Annotated[int, Field(ge=0, le=1_000_000)] = 60
     # The seller on invoices (their PDF) and the dashboard's title.
     merchant_name: Annotated[str, Field(min_length=1, max_length=200)] = "seatledger merchant"
+    # How many renewal (and dunning) charges one run sends to the payment provider at once: a
+    # run of a thousand due subscriptions neither opens a thousand provider connections nor
+    # trips the provider's rate limit (``seatledger.services.collection.charge``).
+    payment_concurrency: Annotated[int, Field(ge=1, le=1000)] = 16
 
     @classmethod
     def settings_customise_sources(

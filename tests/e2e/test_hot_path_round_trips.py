@@ -15,7 +15,9 @@ from tests.e2e.round_trips import RoundTrips, counting
 EXPECTED = {
     "assign": 1,  # one statement, which commits itself: take the seat, insert it and its events
     "claim": 8,  # BEGIN, token, member unless one exists, seat, benefits, session, outbox, COMMIT
-    "revoke": 5,  # BEGIN, the seat revoked with its pool's seat freed, the grants, outbox, COMMIT
+    # BEGIN, the pool's row locked (the one lock order: pool, subscription, seats), the seat
+    # revoked with its pool's seat freed, the grants, outbox, COMMIT
+    "revoke": 6,
     "entitlements": 1,  # the company with its live pools, one statement
     "seat list": 1,  # the pool's counts joined with its page of seats
 }

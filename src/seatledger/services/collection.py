@@ -73,22 +73,15 @@ def attempt_for(row: Subscription, invoice: Invoice, lease: datetime) -> Attempt
 
 
 async def charge(rt: Runtime, attempts: Sequence[Attempt]) -> list[PaymentResult | BaseException]:
-    """Send every attempt to the provider, concurrently; an exception is answered in place."""
+    """Send every attempt to the provider, at most ``payment_concurrency`` at once; an exception
+    is answered in place."""
+    bound = asyncio.Semaphore(rt.settings.payment_concurrency)
 
     async def one(attempt: Attempt) -> PaymentResult:
         if attempt.payment_method is None:
             return PaymentResult(False, failure_reason=NO_PAYMENT_METHOD)
-        invoice = attempt.invoice
-        return await rt.charge(
-            PaymentRequest(
-                amount=invoice.total,
-                currency=invoice.currency,
-                payment_method=attempt.payment_method,
-                customer=attempt.customer,
-                description=f"Invoice {invoice.number}",
-                idempotency_key=attempt.key,
-            )
-        )
+        async with bound:
+            return await _charge_one(rt, attempt, attempt.payment_method)
 
     if len(attempts) == 1:
         try:
@@ -96,6 +89,20 @@ async def charge(rt: Runtime, attempts: Sequence[Attempt]) -> list[PaymentResult
         except Exception as error:
             return [error]
     return list(await asyncio.gather(*(one(a) for a in attempts), return_exceptions=True))
+
+
+async def _charge_one(rt: Runtime, attempt: Attempt, method: str) -> PaymentResult:
+    invoice = attempt.invoice
+    return await rt.charge(
+        PaymentRequest(
+            amount=invoice.total,
+            currency=invoice.currency,
+            payment_method=method,
+            customer=attempt.customer,
+            description=f"Invoice {invoice.number}",
+            idempotency_key=attempt.key,
+        )
+    )
 
 
 async def collect(rt: Runtime, attempts: Sequence[Attempt]) -> list[PaymentResult]:

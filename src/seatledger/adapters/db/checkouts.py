@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, insert, select, update
+from sqlalchemy import ColumnElement, Select, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
@@ -95,9 +95,39 @@ class Checkouts:
                 _checkouts.c.id == checkout_id,
                 _checkouts.c.status == "open",
                 _checkouts.c.expires_at > now,
+                # Not while a charge of the old amount is under way.
+                _checkouts.c.charging_method.is_(None),
             )
             .values(seats=seats, amount_due=amount_due)
             .returning(*_checkouts.c)
+        )
+
+    async def lease_charge(self, checkout_id: str, method: str) -> bool:
+        """Take on the charge of an open checkout with ``method``: True when no other method's
+        charge is under way. One conditional update, so of two concurrent confirmations with
+        different cards exactly one is charged; the same card again (a retry, under the same
+        provider key) is let through."""
+        leased = await self._connection.execute(
+            update(_checkouts)
+            .where(
+                _checkouts.c.id == checkout_id,
+                _checkouts.c.status == "open",
+                or_(
+                    _checkouts.c.charging_method.is_(None),
+                    _checkouts.c.charging_method == method,
+                ),
+            )
+            .values(charging_method=method)
+        )
+        return leased.rowcount == 1
+
+    async def release_charge(self, checkout_id: str, method: str) -> None:
+        """The charge with ``method`` is over without money taken (declined, or the provider
+        decided nothing): another card may be tried."""
+        await self._connection.execute(
+            update(_checkouts)
+            .where(_checkouts.c.id == checkout_id, _checkouts.c.charging_method == method)
+            .values(charging_method=None)
         )
 
     async def complete(

@@ -1,6 +1,7 @@
 """A seat's revocation: the seat revoked, its pool's seat free again, its live grants revoked.
 
-On PostgreSQL the first two are one statement (a data-modifying CTE):
+On PostgreSQL the pool's row is locked first (``_lock_pool_of``: the one lock order), then the
+first two are one statement (a data-modifying CTE):
 
     WITH seat AS (UPDATE seats SET status = 'revoked' … WHERE <live, in scope> RETURNING …),
          pool AS (UPDATE seat_pools SET assigned_seats = assigned_seats - 1
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from seatledger.adapters.db import tables as t
 
 _grants = t.benefit_grants
+_seats = t.seats
 
 _benefit_type = (
     select(t.benefits.c.type)
@@ -63,12 +65,28 @@ def _release(pool_ids: Any) -> Any:
     )
 
 
+async def _lock_pool_of(connection: AsyncConnection, seat_id: str) -> None:
+    """Lock the seat's pool row before the seat's: the one lock order of every use case that
+    touches a pool's seats (pool, then subscription, then seats: ``lock_subscription``). A
+    cancellation holds the pool and revokes its seats one by one; a revocation that took the
+    seat first and then waited for the pool deadlocked with it."""
+    pool_id = select(_seats.c.pool_id).where(_seats.c.id == seat_id).scalar_subquery()
+    await connection.execute(
+        # FOR NO KEY UPDATE, the lock the pool's own UPDATE takes: it does not wait for a
+        # claim's foreign-key check on the pool (FOR KEY SHARE), which holds the seat already.
+        select(t.seat_pools.c.id)
+        .where(t.seat_pools.c.id == pool_id)
+        .with_for_update(key_share=True)
+    )
+
+
 async def revoke(
     connection: AsyncConnection, seat_revocation: Any, seat_id: str, now: datetime
 ) -> Revoked | None:
     """Run ``seat_revocation`` (the seat's ``UPDATE … RETURNING``), the pool's release and the
     grants' revocation (module docstring); None when no live seat was found."""
     if connection.dialect.name == "postgresql":
+        await _lock_pool_of(connection, seat_id)
         seat = seat_revocation.cte("seat")
         statement = select(seat).add_cte(_release(select(seat.c.pool_id)).cte("pool"))
         row = (await connection.execute(statement)).first()

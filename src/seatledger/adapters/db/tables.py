@@ -160,6 +160,9 @@ checkouts = Table(
     Column("subscription_id", ID, nullable=True),
     Column("order_id", ID, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # The payment method whose charge a confirmation has taken on: one card charged per
+    # checkout (``seatledger.adapters.db.checkouts.Checkouts.lease_charge``).
+    Column("charging_method", String(100), nullable=True),
     CheckConstraint("seats >= 1", name="seats"),
     CheckConstraint("amount_due >= 0", name="amount_due"),
     CheckConstraint("status IN ('open', 'completed', 'expired')", name="status"),

@@ -8,10 +8,11 @@ Test payment methods:
 Any other payment method is refused before anything happens (``check_payment_method``: a
 ``validation_error`` naming ``payment_method``); should one reach ``charge`` anyway (saved
 before that rule), it is declined. A retried request (same idempotency key) gets the first
-answer again. State is per process, which is what a sandbox needs; a successful charge's
-reference is derived from its idempotency key, so a retry under the same key after a restart
-(the process's memory gone) is answered the same charge, as a provider that keeps its
-idempotency keys would answer it.
+answer again (within the last ``ANSWERS_KEPT`` keys: the cache is bounded, so a
+long-running sandbox does not grow without end). State is per process, which is what a
+sandbox needs; a successful charge's reference is derived from its idempotency key, so a
+retry under the same key after a restart (the process's memory gone) is answered the same
+charge, as a provider that keeps its idempotency keys would answer it.
 
 The gateway only runs with the sandbox on (``seatledger.bootstrap``).
 """
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 import hashlib
 
+from cachetools import LRUCache
+
 from seatledger.domain.errors import ValidationFailed
 from seatledger.domain.payments import PaymentRequest, PaymentResult
 
@@ -27,14 +30,17 @@ OK = "pm_card_ok"
 DECLINED = "pm_card_declined"
 FAIL_AFTER_FIRST = "pm_card_fail_after_first"
 METHODS = (OK, DECLINED, FAIL_AFTER_FIRST)
+# The answers kept for retries, newest used last out; the customers who used a
+# ``pm_card_fail_after_first`` card, likewise bounded (one forgotten is charged once more).
+ANSWERS_KEPT = 100_000
 
 
 class LocalGateway:
     name = "local"
 
-    def __init__(self) -> None:
-        self._answers: dict[str, PaymentResult] = {}
-        self._charged_once: set[tuple[str, str]] = set()
+    def __init__(self, *, answers_kept: int = ANSWERS_KEPT) -> None:
+        self._answers: LRUCache[str, PaymentResult] = LRUCache(maxsize=answers_kept)
+        self._charged_once: LRUCache[tuple[str, str], bool] = LRUCache(maxsize=answers_kept)
 
     def check_payment_method(self, payment_method: str) -> None:
         if payment_method not in METHODS:
@@ -58,7 +64,7 @@ class LocalGateway:
             key = (request.customer, method)
             if key in self._charged_once:
                 return PaymentResult(False, failure_reason="Your card was declined.")
-            self._charged_once.add(key)
+            self._charged_once[key] = True
             return _success(request)
         if method == DECLINED:
             return PaymentResult(False, failure_reason="Your card was declined.")

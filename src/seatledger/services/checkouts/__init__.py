@@ -16,6 +16,14 @@ creates the purchase, its first invoice (paid), the payment row and completes th
 one transaction, guarded by a conditional ``UPDATE … WHERE status = 'open'``: of two concurrent
 confirms, one creates the purchase and the other is ``checkout_not_open``.
 
+One card is charged per checkout: before charging, a confirmation takes the checkout's charge
+lease (``checkouts.charging_method``, a conditional update in the database) for its method. A
+concurrent confirmation with another card is ``checkout_not_open`` ("a payment with another
+method is under way") and charges nothing; the same card again passes (its provider key dedups
+it). A decline, or a provider that decided nothing, gives the lease back; a crash after the
+charge keeps it, so only a retry with the same card (which finds the charge) completes the
+checkout. A checkout being charged cannot be resized.
+
 Modules: ``checkout`` (an open checkout's life), ``confirmation`` (the charge and the
 purchase's transaction), ``fulfilment`` (the subscription or order it creates).
 """

@@ -11,6 +11,7 @@ from seatledger.domain.catalog import Price
 from seatledger.domain.errors import (
     CheckoutNotOpen,
     PaymentFailed,
+    PaymentProviderUnavailable,
     PriceArchived,
 )
 from seatledger.domain.events import EventType
@@ -54,19 +55,11 @@ async def _charge(rt: Runtime, checkout: Checkout, method: str) -> PaymentResult
     recorded in a transaction of its own, then raised as ``PaymentFailed``."""
     if checkout.amount_due == 0:
         return None
-    result = await rt.charge(
-        PaymentRequest(
-            amount=checkout.amount_due,
-            currency=checkout.currency,
-            payment_method=method,
-            # The buyer's first identity: a checkout that follows its buyer into a company keeps
-            # its provider customer (and a retry sends the same request under the same key).
-            customer=checkout.customer,
-            description=f"Checkout {checkout.id}: {checkout.seats} seats",
-            idempotency_key=f"checkout:{checkout.id}:{method}",
-            on_session=True,
-        )
-    )
+    try:
+        result = await _request_charge(rt, checkout, method)
+    except PaymentProviderUnavailable:
+        await _release(rt, checkout, method)  # nothing was decided: another card may be tried
+        raise
     if result.succeeded:
         return result
     reason = result.failure_reason or "The payment was declined."
@@ -80,12 +73,35 @@ async def _charge(rt: Runtime, checkout: Checkout, method: str) -> PaymentResult
             invoice_id=None,
             now=rt.clock.now(),
         )
+        await uow.checkouts.release_charge(checkout.id, method)
         uow.emit(
             "checkout.payment_failed",
             {"checkout_id": checkout.id, "payment_method": method, "reason": reason},
         )
         await uow.commit()
     raise PaymentFailed(reason)
+
+
+async def _release(rt: Runtime, checkout: Checkout, method: str) -> None:
+    async with rt.transaction() as uow:
+        await uow.checkouts.release_charge(checkout.id, method)
+        await uow.commit()
+
+
+async def _request_charge(rt: Runtime, checkout: Checkout, method: str) -> PaymentResult:
+    return await rt.charge(
+        PaymentRequest(
+            amount=checkout.amount_due,
+            currency=checkout.currency,
+            payment_method=method,
+            # The buyer's first identity: a checkout that follows its buyer into a company keeps
+            # its provider customer (and a retry sends the same request under the same key).
+            customer=checkout.customer,
+            description=f"Checkout {checkout.id}: {checkout.seats} seats",
+            idempotency_key=f"checkout:{checkout.id}:{method}",
+            on_session=True,
+        )
+    )
 
 
 async def confirm_checkout(
@@ -115,6 +131,10 @@ async def confirm_checkout(
         price = await price_of(uow.connection, row.price_id)
         if price.archived:
             raise PriceArchived()
+        if row.amount_due > 0:
+            if not await uow.checkouts.lease_charge(row.id, method):
+                raise CheckoutNotOpen("A payment with another method is under way.")
+            await uow.commit()
 
     result = await _charge(rt, row, method)
     return await complete_purchase(rt, row.id, price, method, result)
