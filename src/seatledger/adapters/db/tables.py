@@ -621,3 +621,28 @@ provider_events = Table(
         postgresql_where=text("status = 'pending'"),
     ),
 )
+
+# ``billing`` mode (SPEC §7): a seat price's prices at the provider, made once and kept.
+provider_prices = Table(
+    "provider_prices",
+    metadata,
+    Column("provider", String(20), primary_key=True),
+    Column("price_id", ID, ForeignKey("prices.id"), primary_key=True),
+    Column("base_price_id", String(255), nullable=True),
+    Column("seats_price_id", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# A subscription the provider bills: its id there, and the state last mirrored from it
+# (``state_at``: the provider's time of that state; an older one never overwrites it).
+provider_subscriptions = Table(
+    "provider_subscriptions",
+    metadata,
+    Column("subscription_id", ID, ForeignKey("subscriptions.id"), primary_key=True),
+    Column("provider", String(20), nullable=False),
+    Column("provider_subscription_id", String(255), nullable=False, unique=True),
+    Column("status", String(30), nullable=False),
+    Column("stripe_seats", Integer, nullable=False),
+    Column("state_at", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

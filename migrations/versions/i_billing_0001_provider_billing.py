@@ -1,0 +1,62 @@
+"""billing mode: a seat price's prices at the provider, and the subscriptions it bills
+
+Revision ID: i_billing_0001
+Revises: i_stripe_0001
+Create Date: 2026-11-30
+
+SPEC §7, ``billing`` mode. ``provider_prices`` keeps the provider's base and seats prices of
+each seat price (made on first need); ``provider_subscriptions`` the provider's subscription of
+each seatledger subscription it bills, with the state last mirrored from it.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from seatledger.adapters.db.types import UTCDateTime
+
+revision = "i_billing_0001"
+down_revision = "i_stripe_0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "provider_prices",
+        sa.Column("provider", sa.String(length=20), nullable=False),
+        sa.Column("price_id", sa.String(length=40), nullable=False),
+        sa.Column("base_price_id", sa.String(length=255), nullable=True),
+        sa.Column("seats_price_id", sa.String(length=255), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["price_id"], ["prices.id"], name=op.f("fk_provider_prices_price_id_prices")
+        ),
+        sa.PrimaryKeyConstraint("provider", "price_id", name=op.f("pk_provider_prices")),
+    )
+    op.create_table(
+        "provider_subscriptions",
+        sa.Column("subscription_id", sa.String(length=40), nullable=False),
+        sa.Column("provider", sa.String(length=20), nullable=False),
+        sa.Column("provider_subscription_id", sa.String(length=255), nullable=False),
+        sa.Column("status", sa.String(length=30), nullable=False),
+        sa.Column("stripe_seats", sa.Integer(), nullable=False),
+        sa.Column("state_at", sa.Integer(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["subscriptions.id"],
+            name=op.f("fk_provider_subscriptions_subscription_id_subscriptions"),
+        ),
+        sa.PrimaryKeyConstraint("subscription_id", name=op.f("pk_provider_subscriptions")),
+        sa.UniqueConstraint(
+            "provider_subscription_id",
+            name=op.f("uq_provider_subscriptions_provider_subscription_id"),
+        ),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("provider_subscriptions")
+    op.drop_table("provider_prices")

@@ -1,0 +1,97 @@
+"""A subscription billed by the provider (SPEC §7, ``billing`` mode): started there, and its
+seat count pushed there.
+
+``start_billing`` makes the provider's subscription for a seatledger subscription, once its
+customer's card is saved at the provider: the seat price's provider prices (made on first
+need), items at the quantities its seats need, the link kept (``provider_subscriptions``).
+
+``push_seats`` pushes the subscription's seats as item quantities with the provider's
+proration for SPEC §3's behaviour (``domain.provider_billing.proration_for``). Under ``invoice``
+the provider applies the change only once its invoice is paid: the answer says whether it did
+(``Pushed.applied``), and seatledger's seat count follows only what the provider applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from seatledger.adapters.db.catalog import load_price
+from seatledger.adapters.db.provider_billing import ProviderSubscriptions
+from seatledger.domain.catalog import Price
+from seatledger.domain.errors import NotFound
+from seatledger.domain.provider_billing import (
+    ProviderSubscription,
+    SubscriptionBilling,
+    proration_for,
+)
+from seatledger.pricing.recurring_items import quantities
+from seatledger.services.runtime import Runtime
+from seatledger.services.subscriptions import subscription_row
+
+PROVIDER = "stripe"
+
+
+async def _price_and_seats(rt: Runtime, subscription_id: str) -> tuple[Price, int]:
+    async with rt.engine.connect() as connection:
+        row = await subscription_row(connection, subscription_id, None, lock=False)
+        price = await load_price(connection, row.price_id)
+    assert price is not None  # the subscription's foreign key
+    return price, int(row.seats)
+
+
+async def start_billing(
+    rt: Runtime, billing: SubscriptionBilling, subscription_id: str, *, customer: str
+) -> ProviderSubscription:
+    """The provider's subscription for ``subscription_id``, billed to ``customer`` (the
+    provider's customer id); made once (the subscription id is its idempotency key)."""
+    price, seats = await _price_and_seats(rt, subscription_id)
+    prices = await billing.ensure_prices(price.id, price.seat_price, f"seatledger {price.id}")
+    remote = await billing.start_subscription(
+        customer=customer,
+        prices=prices,
+        quantities=quantities(price.seat_price, seats),
+        subscription_id=subscription_id,
+    )
+    await ProviderSubscriptions(rt.engine, PROVIDER).link(
+        subscription_id, remote.id, remote.status, seats
+    )
+    return remote
+
+
+@dataclass(frozen=True, slots=True)
+class Pushed:
+    remote: ProviderSubscription
+    applied: bool  # False: the provider holds the change until its invoice is paid
+
+
+async def push_seats(
+    rt: Runtime,
+    billing: SubscriptionBilling,
+    subscription_id: str,
+    *,
+    seats: int,
+    behavior: str,
+    idempotency_key: str,
+) -> Pushed:
+    """``seats`` pushed to the provider's subscription with ``behavior``'s proration."""
+    link = await _link(rt, subscription_id)
+    price, _ = await _price_and_seats(rt, subscription_id)
+    prices = await billing.ensure_prices(price.id, price.seat_price, f"seatledger {price.id}")
+    remote = await billing.push_quantities(
+        link,
+        prices=prices,
+        quantities=quantities(price.seat_price, seats),
+        proration=proration_for(behavior),
+        idempotency_key=idempotency_key,
+    )
+    return Pushed(remote, not remote.change_pending)
+
+
+async def _link(rt: Runtime, subscription_id: str) -> str:
+    linked = await ProviderSubscriptions(rt.engine, PROVIDER).of(subscription_id)
+    if linked is None:
+        raise NotFound("subscription")
+    return linked.provider_subscription_id
+
+
+__all__ = ["Pushed", "push_seats", "start_billing"]
