@@ -149,6 +149,11 @@ class Settings(BaseSettings):
     stripe_webhook_secret: str = Field(default="", repr=False)
     stripe_api_base: str = STRIPE_API_BASE
     stripe_mode: Literal["payments", "billing"] = "payments"
+    # ``billing`` mode: a subscription's seat count goes to Stripe at most once per this many
+    # seconds (a burst of membership changes is one update), and reconciliation pushes the
+    # covered count back to Stripe when it clamped a drift (1).
+    stripe_sync_seconds: Annotated[int, Field(ge=1, le=3600)] = 10
+    stripe_push_back: bool = False
 
     @classmethod
     def settings_customise_sources(
