@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from seatledger.adapters.db.provider_billing import ProviderPriceBook
 from seatledger.adapters.payments.stripe_billing import StripeBilling
 from tests.fakes.stripe import SECRET_KEY, FakeStripe
-from tests.stripe.conftest import fake
+from tests.stripe.conftest import fake, server, stripe_runtime, stripe_settings
 
-__all__ = ["fake"]
+__all__ = ["fake", "server", "stripe_runtime", "stripe_settings"]
 
 
 @pytest.fixture

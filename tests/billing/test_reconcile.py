@@ -68,7 +68,12 @@ async def test_a_quantity_lowered_below_the_holders_is_clamped_and_reported(
     assert (await _seats_item(billing, provider_id)).quantity == 2  # Stripe left as it is
     assert done.summary() == "1 subscriptions checked, 1 repaired, 0 flagged"
     again = await reconcile(runtime, billing)
-    assert [r.action for r in again.repairs] == ["clamped"]  # still drifting, still reported
+    assert again.repairs == []  # the same drift: reported once
+    assert len(await shop.events(runtime.engine, "subscription.seats_drift_detected")) == 1
+    await _dashboard_items(billing, provider_id, [{"id": item.id, "quantity": 1}])
+    (moved,) = (await reconcile(runtime, billing)).repairs
+    assert (moved.action, moved.seats_before, moved.seats_after) == ("clamped", 4, 4)
+    assert len(await shop.events(runtime.engine, "subscription.seats_drift_detected")) == 2
     assert (await purchases.get_subscription(runtime, sub_id)).seats == 4
 
 

@@ -122,6 +122,14 @@ class SubscriptionBilling(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class ProviderSubscriptionChanged:
+    """Fact: the provider's subscription ``provider_id`` changed (created, updated, deleted);
+    what it is now is read again when the fact is applied."""
+
+    provider_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderRefused(Exception):
     """The provider refused a request (not a matter of retrying)."""
 

@@ -9,7 +9,8 @@ For every subscription the provider bills, its subscription is read from the pro
   ``covered_seats = max(stripe_seats, holders)``. When ``covered_seats`` differs from the
   subscription's seats, the pool is resized to it (``subscription.updated``); when the clamp
   held (the provider shows fewer seats than the pool has holders),
-  ``subscription.seats_drift_detected`` says so with both counts, and with push-back
+  ``subscription.seats_drift_detected`` says so with both counts (once per drift: again only
+  when Stripe's count moves), and with push-back
   (``SEATLEDGER_STRIPE_PUSH_BACK=1``) the covered count is pushed to the provider without
   proration;
 * an item of a price seatledger never made (not in the price book): nothing is changed, the
@@ -127,7 +128,7 @@ async def reconcile_one(
     push_back: bool,
 ) -> Repair | None:
     links = ProviderSubscriptions(rt.engine, PROVIDER)
-    if remote.status == "canceled":
+    if remote.status in ("canceled", "incomplete_expired"):
         return await _mirror_cancel(rt, link, links)
     try:
         items = await read_items(rt, remote)
@@ -137,13 +138,18 @@ async def reconcile_one(
         return Repair(
             link.subscription_id, remote.id, "untranslatable", seats, seats, detail=detail
         )
-    repair = await _apply_capacity(rt, link, remote, stripe_seats(items))
+    paid_for = stripe_seats(items)
+    repair, capacity = await _apply_capacity(rt, link, remote, paid_for)
     now = int(rt.clock.now().timestamp())
-    await links.record(link.subscription_id, remote.status, stripe_seats(items), now)
-    if repair is not None and repair.action == "clamped" and push_back:
-        await _push_back(rt, billing, link, repair.seats_after, now)
-        return replace(repair, pushed_back=True)
-    return repair
+    await links.record(link.subscription_id, remote.status, paid_for, now)
+    if capacity is None or not (capacity.clamped and push_back):
+        return repair
+    # Pushed whenever the drift is there, new or not: a push-back that failed is tried again.
+    await _push_back(rt, billing, link, capacity.covered_seats, now)
+    if repair is None:
+        seats = capacity.covered_seats
+        repair = Repair(link.subscription_id, remote.id, "clamped", seats, seats, paid_for)
+    return replace(repair, holders=capacity.holders, pushed_back=True)
 
 
 async def _seats_of(rt: Runtime, subscription_id: str) -> int:
@@ -170,27 +176,30 @@ async def _mirror_cancel(
 
 async def _apply_capacity(
     rt: Runtime, link: LinkedSubscription, remote: ProviderSubscription, paid_for: int
-) -> Repair | None:
-    """The pool resized to the covered count, under the subscription's lock."""
+) -> tuple[Repair | None, Capacity | None]:
+    """The pool resized to the covered count, under the subscription's lock. A drift is
+    reported once: when the clamp moves the seats, or Stripe's count moved since last read."""
     async with rt.transaction() as uow:
         row = await subscription_row(uow.connection, link.subscription_id, None, lock=True)
         if row.status == "canceled":
-            return None
+            return None, None
         capacity = Capacity(paid_for, int(row.assigned_seats))
         covered = capacity.covered_seats
-        if covered == row.seats and not capacity.clamped:
-            return None
+        new_drift = capacity.clamped and (covered != row.seats or paid_for != link.stripe_seats)
+        if covered == row.seats and not new_drift:
+            return None, capacity
         if covered != row.seats:
             await uow.pools.resize(row.id, covered)
         updated = await subscription_row(uow.connection, row.id, None, lock=False)
         subscription = subscription_from_row(updated)
         if covered != row.seats:
             uow.emit(EventType.SUBSCRIPTION_UPDATED, subscription)
-        if capacity.clamped:
+        if new_drift:
             uow.emit(EventType.SUBSCRIPTION_SEATS_DRIFT_DETECTED, drift(subscription, capacity))
         await uow.commit()
     action: Action = "clamped" if capacity.clamped else "resized"
-    return Repair(row.id, remote.id, action, int(row.seats), covered, paid_for, capacity.holders)
+    repair = Repair(row.id, remote.id, action, int(row.seats), covered, paid_for, capacity.holders)
+    return repair, capacity
 
 
 async def _push_back(
