@@ -15,8 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
+from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.catalog import load_price
 from seatledger.adapters.db.provider_billing import ProviderSubscriptions
+from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS
 from seatledger.domain.catalog import Price
 from seatledger.domain.errors import NotFound
 from seatledger.domain.provider_billing import (
@@ -26,14 +30,16 @@ from seatledger.domain.provider_billing import (
 )
 from seatledger.pricing.recurring_items import quantities
 from seatledger.services.runtime import Runtime
-from seatledger.services.subscriptions import subscription_row
 
 PROVIDER = "stripe"
 
 
 async def _price_and_seats(rt: Runtime, subscription_id: str) -> tuple[Price, int]:
+    query = select(*SUBSCRIPTION_COLUMNS).where(t.subscriptions.c.id == subscription_id)
     async with rt.engine.connect() as connection:
-        row = await subscription_row(connection, subscription_id, None, lock=False)
+        row = (await connection.execute(query)).first()
+        if row is None:
+            raise NotFound("subscription")
         price = await load_price(connection, row.price_id)
     assert price is not None  # the subscription's foreign key
     return price, int(row.seats)
@@ -94,4 +100,11 @@ async def _link(rt: Runtime, subscription_id: str) -> str:
     return linked.provider_subscription_id
 
 
-__all__ = ["Pushed", "push_seats", "start_billing"]
+async def is_billed(rt: Runtime, subscription_id: str) -> bool:
+    """Whether the provider bills ``subscription_id`` (``billing`` mode)."""
+    if rt.billing is None:
+        return False
+    return await ProviderSubscriptions(rt.engine, PROVIDER).of(subscription_id) is not None
+
+
+__all__ = ["Pushed", "is_billed", "push_seats", "start_billing"]
