@@ -6,7 +6,8 @@ Create Date: 2026-11-30
 
 SPEC §7, ``billing`` mode. ``provider_prices`` keeps the provider's base and seats prices of
 each seat price (made on first need); ``provider_subscriptions`` the provider's subscription of
-each seatledger subscription it bills, with the state last mirrored from it.
+each seatledger subscription it bills, with the state last mirrored from it and its seat
+pushes (``synced_seats``, ``push_after``, the hour's window of pushes).
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=30), nullable=False),
         sa.Column("stripe_seats", sa.Integer(), nullable=False),
         sa.Column("state_at", sa.Integer(), nullable=False),
+        sa.Column("synced_seats", sa.Integer(), nullable=False),
+        sa.Column("push_after", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_pushed_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("window_start", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("window_pushes", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["subscription_id"],

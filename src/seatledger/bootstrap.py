@@ -31,7 +31,7 @@ from seatledger.domain.events import EventRenderer, plain_payload
 from seatledger.domain.mail import Mailer
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
 from seatledger.domain.provider_billing import SubscriptionBilling
-from seatledger.services import emails, provider_events, webhook_deliveries
+from seatledger.services import emails, provider_events, provider_seat_sync, webhook_deliveries
 from seatledger.services.channels import Channel
 from seatledger.services.runtime import Runtime
 from seatledger.services.sandbox_clock import load_sandbox_time
@@ -146,6 +146,8 @@ def delivery_channels(rt: Runtime) -> tuple[Channel, ...]:
     settings (SMTP, webhook options) from the runtime when they send. With a provider that sends
     events (Stripe), its events are applied by the same loops."""
     channels = (emails.CHANNEL, webhook_deliveries.CHANNEL)
+    if rt.billing is not None:
+        return (*channels, provider_events.CHANNEL, provider_seat_sync.CHANNEL)
     if rt.gateway.name == "stripe":
         return (*channels, provider_events.CHANNEL)
     return channels

@@ -141,7 +141,9 @@ async def reconcile_one(
     paid_for = stripe_seats(items)
     repair, capacity = await _apply_capacity(rt, link, remote, paid_for)
     now = int(rt.clock.now().timestamp())
-    await links.record(link.subscription_id, remote.status, paid_for, now)
+    # The covered count is taken from Stripe: nothing for the seat push to send back.
+    synced = None if capacity is None else capacity.covered_seats
+    await links.record(link.subscription_id, remote.status, paid_for, now, synced=synced)
     if capacity is None or not (capacity.clamped and push_back):
         return repair
     # Pushed whenever the drift is there, new or not: a push-back that failed is tried again.

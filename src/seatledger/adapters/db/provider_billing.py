@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from seatledger.adapters.db import tables as t
 from seatledger.domain.provider_billing import ProviderPrices
@@ -91,6 +91,7 @@ class ProviderSubscriptions:
             "status": status,
             "stripe_seats": seats,
             "state_at": 0,
+            "synced_seats": seats,
             "updated_at": _now(),
         }
         async with self.engine.begin() as connection:
@@ -128,18 +129,107 @@ class ProviderSubscriptions:
             row = (await connection.execute(query)).first()
         return None if row is None else LinkedSubscription(*row)
 
-    async def record(self, subscription_id: str, status: str, seats: int, state_at: int) -> bool:
-        """The provider's state as of ``state_at``; False (nothing written) when a newer one is
-        kept already."""
+    async def record(
+        self,
+        subscription_id: str,
+        status: str,
+        seats: int,
+        state_at: int,
+        *,
+        synced: int | None = None,
+    ) -> bool:
+        """The provider's state as of ``state_at`` (and, with ``synced``, the seat count here
+        that matches it); False (nothing written) when a newer one is kept already."""
         table = t.provider_subscriptions
+        values: dict[str, Any] = {
+            "status": status,
+            "stripe_seats": seats,
+            "state_at": state_at,
+            "updated_at": _now(),
+        }
+        if synced is not None:
+            values["synced_seats"] = synced
         statement = (
             update(table)
             .where(table.c.subscription_id == subscription_id, table.c.state_at <= state_at)
-            .values(status=status, stripe_seats=seats, state_at=state_at, updated_at=_now())
+            .values(values)
         )
         async with self.engine.begin() as connection:
             result = await connection.execute(statement)
         return bool(result.rowcount)
 
 
-__all__ = ["LinkedSubscription", "ProviderPriceBook", "ProviderSubscriptions"]
+@dataclass(frozen=True, slots=True)
+class WaitingPush:
+    subscription_id: str
+    provider_subscription_id: str
+    seats: int  # the subscription's seats now
+    synced_seats: int
+    last_pushed_at: datetime | None
+    window_start: datetime | None
+    window_pushes: int
+
+
+async def want_push(
+    connection: AsyncConnection, subscription_ids: list[str], now: datetime
+) -> None:
+    """The seats of these subscriptions may have moved: a push is looked at from ``now`` (or
+    when one already waits, then). Subscriptions the provider does not bill are untouched."""
+    table = t.provider_subscriptions
+    await connection.execute(
+        update(table)
+        .where(
+            table.c.subscription_id.in_(subscription_ids),
+            table.c.status != "canceled",
+            table.c.push_after.is_(None),
+        )
+        .values(push_after=now)
+    )
+
+
+class SeatPushes:
+    """The waiting seat pushes (``seatledger.services.provider_seat_sync``)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def due(self, now: datetime, limit: int) -> list[WaitingPush]:
+        table = t.provider_subscriptions
+        query = (
+            select(
+                table.c.subscription_id,
+                table.c.provider_subscription_id,
+                t.seat_pools.c.seats,
+                table.c.synced_seats,
+                table.c.last_pushed_at,
+                table.c.window_start,
+                table.c.window_pushes,
+            )
+            .join(t.seat_pools, t.seat_pools.c.id == table.c.subscription_id)
+            .where(table.c.push_after <= now)
+            .order_by(table.c.push_after)
+            .limit(limit)
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [WaitingPush(*row) for row in rows]
+
+    async def settle(self, subscription_id: str, values: dict[str, Any]) -> None:
+        """The push's outcome: ``push_after`` cleared or moved, counts written."""
+        table = t.provider_subscriptions
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(table)
+                .where(table.c.subscription_id == subscription_id)
+                .values(**values, updated_at=_now())
+            )
+
+
+__all__ = [
+    "LinkedSubscription",
+    "ProviderPriceBook",
+    "ProviderSubscriptions",
+    "SeatPushes",
+    "WaitingPush",
+    "want_push",
+]

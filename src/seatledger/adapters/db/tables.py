@@ -644,5 +644,13 @@ provider_subscriptions = Table(
     Column("status", String(30), nullable=False),
     Column("stripe_seats", Integer, nullable=False),
     Column("state_at", Integer, nullable=False),
+    # The seat count here known to match Stripe's (pushed, or taken from it), and the push
+    # waiting (coalesced: not before ``push_after``; at most 200 in the hour from
+    # ``window_start``).
+    Column("synced_seats", Integer, nullable=False),
+    Column("push_after", UTCDateTime, nullable=True),
+    Column("last_pushed_at", UTCDateTime, nullable=True),
+    Column("window_start", UTCDateTime, nullable=True),
+    Column("window_pushes", Integer, nullable=False, server_default=text("0")),
     Column("updated_at", UTCDateTime, nullable=False),
 )

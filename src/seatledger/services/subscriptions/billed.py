@@ -69,7 +69,7 @@ async def change_billed(
         await uow.commit()
     now = int(rt.clock.now().timestamp())
     links = ProviderSubscriptions(rt.engine, provider_subscriptions.PROVIDER)
-    await links.record(subscription_id, pushed.remote.status, plan.seats, now)
+    await links.record(subscription_id, pushed.remote.status, plan.seats, now, synced=plan.seats)
     return updated
 
 
