@@ -11,7 +11,7 @@ import pytest
 
 from seatledger.adapters.payments.stripe_billing import StripeBilling
 from seatledger.domain.errors import PaymentFailed, ValidationFailed
-from seatledger.services import provider_subscriptions, purchases
+from seatledger.services import cancellation, provider_subscriptions, purchases, seats
 from seatledger.services.runtime import Runtime
 from seatledger.services.subscriptions import change_subscription
 from tests.fakes.stripe import FakeStripe
@@ -91,3 +91,38 @@ async def test_what_stripe_cannot_do_here_is_refused_naming_the_field(
     assert "price_id" in str(new_price.value)
     assert (await purchases.get_subscription(rt, sub_id)).seats == 3
     assert (await billing.subscription(provider_id)).items[0].quantity == 3
+
+
+async def test_a_cancellation_asked_here_is_made_in_stripe_first(
+    runtime: Runtime, billing: StripeBilling, customer: str
+) -> None:
+    rt, sub_id, provider_id = await _billed(runtime, billing, customer)
+    rt2, other_id, other_provider = await _billed(runtime, billing, customer)
+
+    await cancellation.cancel_subscription(rt, sub_id, at_period_end=True)
+    ended = await cancellation.cancel_subscription(rt2, other_id, at_period_end=False)
+
+    assert (await billing.subscription(provider_id)).cancel_at_period_end is True
+    assert (await purchases.get_subscription(rt, sub_id)).cancel_at_period_end is True
+    assert (await billing.subscription(other_provider)).status == "canceled"
+    assert ended.status == "canceled"
+    again = await cancellation.cancel_subscription(rt2, other_id, at_period_end=False)
+    assert again.status == "canceled"  # cancelling again changes nothing, here or in Stripe
+
+
+async def test_members_mode_prorations_are_stripes_not_a_final_invoice_here(
+    runtime: Runtime, billing: StripeBilling, customer: str
+) -> None:
+    rt = replace(runtime, billing=billing)
+    (price_id,) = await shop.product(rt, shop.per_seat(1000, seat_sync="members"), name="Chat")
+    sub_id = await shop.subscribe(rt, price_id, await shop.company(rt), 1)
+    await provider_subscriptions.start_billing(rt, billing, sub_id, customer=customer)
+    for n in range(2):
+        await seats.assign_seat(rt, subscription_id=sub_id, email=f"p{n}@acme.test")
+    assert await shop.waiting(rt.engine, sub_id)  # members mode prorates onto a renewal here
+    local_invoices = len(await shop.invoices(rt, sub_id))
+
+    await cancellation.cancel_subscription(rt, sub_id, at_period_end=False)
+
+    assert len(await shop.invoices(rt, sub_id)) == local_invoices
+    assert await shop.waiting(rt.engine, sub_id) == []

@@ -120,6 +120,8 @@ class SubscriptionBilling(Protocol):
 
     async def cancel_subscription(self, provider_id: str) -> ProviderSubscription: ...
 
+    async def cancel_at_period_end(self, provider_id: str, flag: bool) -> ProviderSubscription: ...
+
 
 @dataclass(frozen=True, slots=True)
 class ProviderSubscriptionChanged:

@@ -30,6 +30,7 @@ from seatledger.adapters.db.provider_billing import (
     LinkedSubscription,
     ProviderPriceBook,
     ProviderSubscriptions,
+    drop_waiting_lines,
 )
 from seatledger.adapters.db.purchases import subscription_from_row
 from seatledger.domain.errors import PaymentProviderUnavailable
@@ -164,6 +165,8 @@ async def _mirror_cancel(
     rt: Runtime, link: LinkedSubscription, links: ProviderSubscriptions
 ) -> Repair | None:
     before = await _seats_of(rt, link.subscription_id)
+    async with rt.engine.begin() as connection:
+        await drop_waiting_lines(connection, link.subscription_id)
     subscription = await cancellation.cancel_subscription(
         rt, link.subscription_id, at_period_end=False
     )

@@ -26,7 +26,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from seatledger.adapters.db.provider_billing import SeatPushes, WaitingPush, want_push
+from seatledger.adapters.db.provider_billing import (
+    SeatPushes,
+    WaitingPush,
+    drop_waiting_lines,
+    want_push,
+)
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import PaymentProviderUnavailable
 from seatledger.domain.events import OutboxEvent
@@ -100,6 +105,8 @@ async def _push(rt: Runtime, pushes: SeatPushes, push: WaitingPush, now: datetim
         "window_pushes": push.window_pushes + 1 if in_window else 1,
     }
     await pushes.settle(push.subscription_id, values)
+    async with rt.engine.begin() as connection:  # Stripe prorates the change itself
+        await drop_waiting_lines(connection, push.subscription_id)
 
 
 async def send_due(rt: Runtime) -> int:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.catalog import load_price
-from seatledger.adapters.db.provider_billing import ProviderSubscriptions
+from seatledger.adapters.db.provider_billing import ProviderSubscriptions, drop_waiting_lines
 from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS
 from seatledger.domain.catalog import Price
 from seatledger.domain.errors import NotFound
@@ -107,4 +107,18 @@ async def is_billed(rt: Runtime, subscription_id: str) -> bool:
     return await ProviderSubscriptions(rt.engine, PROVIDER).of(subscription_id) is not None
 
 
-__all__ = ["Pushed", "is_billed", "push_seats", "start_billing"]
+async def cancel_billed(rt: Runtime, subscription_id: str, *, at_period_end: bool) -> None:
+    """A cancellation asked here, made in the provider first (it bills the subscription);
+    the prorations waiting here are the provider's to bill, so none is left for a final
+    invoice of seatledger's."""
+    assert rt.billing is not None
+    provider_id = await _link(rt, subscription_id)
+    if at_period_end:
+        await rt.billing.cancel_at_period_end(provider_id, True)
+    else:
+        await rt.billing.cancel_subscription(provider_id)
+    async with rt.engine.begin() as connection:
+        await drop_waiting_lines(connection, subscription_id)
+
+
+__all__ = ["Pushed", "cancel_billed", "is_billed", "push_seats", "start_billing"]

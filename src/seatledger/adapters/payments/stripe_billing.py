@@ -193,7 +193,15 @@ class StripeBilling:
         return subscription_of(sub)
 
     async def cancel_subscription(self, provider_id: str) -> ProviderSubscription:
+        current = await self.subscription(provider_id)
+        if current.status == "canceled":
+            return current  # cancelling again changes nothing (SPEC §3)
         sub = await _asked(lambda: self.client.v1.subscriptions.cancel_async(provider_id))
+        return subscription_of(sub)
+
+    async def cancel_at_period_end(self, provider_id: str, flag: bool) -> ProviderSubscription:
+        params: Any = {"cancel_at_period_end": flag}
+        sub = await _asked(lambda: self.client.v1.subscriptions.update_async(provider_id, params))
         return subscription_of(sub)
 
 
