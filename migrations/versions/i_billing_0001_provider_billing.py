@@ -7,7 +7,8 @@ Create Date: 2026-11-30
 SPEC §7, ``billing`` mode. ``provider_prices`` keeps the provider's base and seats prices of
 each seat price (made on first need); ``provider_subscriptions`` the provider's subscription of
 each seatledger subscription it bills, with the state last mirrored from it and its seat
-pushes (``synced_seats``, ``push_after``, the hour's window of pushes).
+pushes (``synced_seats``, ``push_after``, the hour's window of pushes); ``provider_invoices``
+the provider's invoices of those subscriptions, apart from seatledger's own.
 """
 
 from __future__ import annotations
@@ -62,7 +63,32 @@ def upgrade() -> None:
         ),
     )
 
+    op.create_table(
+        "provider_invoices",
+        sa.Column("id", sa.String(length=255), nullable=False),
+        sa.Column("provider", sa.String(length=20), nullable=False),
+        sa.Column("subscription_id", sa.String(length=40), nullable=False),
+        sa.Column("number", sa.String(length=100), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("total", sa.BigInteger(), nullable=False),
+        sa.Column("amount_paid", sa.BigInteger(), nullable=False),
+        sa.Column("lines", sa.JSON(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["subscriptions.id"],
+            name=op.f("fk_provider_invoices_subscription_id_subscriptions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_provider_invoices")),
+    )
+    op.create_index(
+        op.f("ix_provider_invoices_subscription_id"), "provider_invoices", ["subscription_id"]
+    )
+
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_provider_invoices_subscription_id"), table_name="provider_invoices")
+    op.drop_table("provider_invoices")
     op.drop_table("provider_subscriptions")
     op.drop_table("provider_prices")

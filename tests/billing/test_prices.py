@@ -16,6 +16,7 @@ from seatledger.pricing.price import SeatPrice
 from seatledger.services.provider_subscriptions import start_billing
 from seatledger.services.runtime import Runtime
 from tests.fakes.stripe import FakeStripe
+from tests.fakes.stripe.invoices import subscription_of
 from tests.fakes.stripe.prices import amount
 from tests.integration import shop
 
@@ -57,7 +58,7 @@ async def test_stripe_bills_what_seatledger_quotes(
         sub_id = await shop.subscribe(runtime, price_id, company_id, seats)
         remote = await start_billing(runtime, billing, sub_id, customer=customer)
         assert _billed(fake, remote.id) == seat_price.period_amount(seats), seats
-        (invoice,) = [i for i in fake.objects("invoice") if i["subscription"] == remote.id]
+        (invoice,) = [i for i in fake.objects("invoice") if subscription_of(i) == remote.id]
         assert invoice["total"] == seat_price.period_amount(seats)
 
 

@@ -15,6 +15,7 @@ from seatledger.services import cancellation, provider_subscriptions, purchases,
 from seatledger.services.runtime import Runtime
 from seatledger.services.subscriptions import change_subscription
 from tests.fakes.stripe import FakeStripe
+from tests.fakes.stripe.invoices import subscription_of
 from tests.integration import shop
 
 pytestmark = pytest.mark.db
@@ -31,7 +32,7 @@ async def _billed(
 
 
 def _invoices(fake: FakeStripe, provider_id: str) -> list[dict]:
-    return [i for i in fake.objects("invoice") if i["subscription"] == provider_id]
+    return [i for i in fake.objects("invoice") if subscription_of(i) == provider_id]
 
 
 async def test_prorate_is_applied_in_stripe_and_followed_here(

@@ -122,6 +122,38 @@ class SubscriptionBilling(Protocol):
 
     async def cancel_at_period_end(self, provider_id: str, flag: bool) -> ProviderSubscription: ...
 
+    async def invoice(self, provider_id: str) -> ProviderInvoice: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderInvoiceLine:
+    description: str | None
+    amount: int
+    quantity: int | None
+    proration: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderInvoice:
+    """An invoice the provider made (its own number and amounts, minor units)."""
+
+    id: str
+    subscription: str | None
+    number: str | None
+    status: str  # draft | open | paid | void | uncollectible
+    currency: str
+    total: int
+    amount_paid: int
+    lines: tuple[ProviderInvoiceLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderInvoiceChanged:
+    """Fact: the provider's invoice ``provider_id`` was finalized, paid or not; read again
+    when applied."""
+
+    provider_id: str
+
 
 @dataclass(frozen=True, slots=True)
 class ProviderSubscriptionChanged:

@@ -30,7 +30,11 @@ def make(
             "id": store.new_id("in"),
             "object": "invoice",
             "customer": customer,
-            "subscription": subscription["id"],
+            # API versions from 2025 on name the subscription under ``parent``.
+            "parent": {
+                "type": "subscription_details",
+                "subscription_details": {"subscription": subscription["id"]},
+            },
             "billing_reason": reason,
             "number": f"FAKE-{len(store.objects):04d}",
             "currency": subscription["currency"],
@@ -49,6 +53,10 @@ def make(
     store.emit("invoice.finalized", invoice)
     store.emit("invoice.paid" if paid else "invoice.payment_failed", invoice)
     return invoice
+
+
+def subscription_of(invoice: dict[str, Any]) -> str:
+    return str(invoice["parent"]["subscription_details"]["subscription"])
 
 
 def retrieve(store: Store, _: dict[str, Any], path: dict[str, str]) -> dict[str, Any]:

@@ -654,3 +654,20 @@ provider_subscriptions = Table(
     Column("window_pushes", Integer, nullable=False, server_default=text("0")),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# ``billing`` mode: the provider's invoices of the subscriptions it bills, kept apart from
+# seatledger's own (their numbers are the provider's).
+provider_invoices = Table(
+    "provider_invoices",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("provider", String(20), nullable=False),
+    Column("subscription_id", ID, ForeignKey("subscriptions.id"), nullable=False, index=True),
+    Column("number", String(100), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("amount_paid", BigInteger, nullable=False),
+    Column("lines", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

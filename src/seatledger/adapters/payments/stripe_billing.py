@@ -30,6 +30,8 @@ from seatledger.adapters.db.provider_billing import ProviderPriceBook
 from seatledger.adapters.payments.stripe_client import call, make_client
 from seatledger.domain.provider_billing import (
     Proration,
+    ProviderInvoice,
+    ProviderInvoiceLine,
     ProviderItem,
     ProviderPrices,
     ProviderRefused,
@@ -73,6 +75,34 @@ def subscription_of(sub: Any) -> ProviderSubscription:
         period_end=_moment(first.current_period_end) if first else None,
         items=items,
         change_pending="pending_update" in sub and sub["pending_update"] is not None,
+    )
+
+
+def invoice_of(invoice: Any) -> ProviderInvoice:
+    """A Stripe Invoice as the engine keeps it (its subscription, as of API versions from 2025
+    on, under ``parent.subscription_details`` or, in older shapes, ``subscription``)."""
+    raw: dict[str, Any] = invoice.to_dict()
+    subscription = raw.get("subscription")
+    details = (raw.get("parent") or {}).get("subscription_details") or {}
+    subscription = subscription or details.get("subscription")
+    lines = tuple(
+        ProviderInvoiceLine(
+            description=line.get("description"),
+            amount=int(line["amount"]),
+            quantity=line.get("quantity"),
+            proration=bool(line.get("proration", False)),
+        )
+        for line in raw["lines"]["data"]
+    )
+    return ProviderInvoice(
+        id=str(raw["id"]),
+        subscription=None if subscription is None else str(subscription),
+        number=raw.get("number"),
+        status=str(raw["status"]),
+        currency=str(raw["currency"]),
+        total=int(raw["total"]),
+        amount_paid=int(raw["amount_paid"]),
+        lines=lines,
     )
 
 
@@ -198,6 +228,10 @@ class StripeBilling:
             return current  # cancelling again changes nothing (SPEC §3)
         sub = await _asked(lambda: self.client.v1.subscriptions.cancel_async(provider_id))
         return subscription_of(sub)
+
+    async def invoice(self, provider_id: str) -> ProviderInvoice:
+        found = await _asked(lambda: self.client.v1.invoices.retrieve_async(provider_id))
+        return invoice_of(found)
 
     async def cancel_at_period_end(self, provider_id: str, flag: bool) -> ProviderSubscription:
         params: Any = {"cancel_at_period_end": flag}
