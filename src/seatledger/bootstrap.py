@@ -2,8 +2,9 @@
 
 A runtime that takes payments needs a payment provider that may run with these settings: the
 ``local`` gateway takes test cards only, so it runs in the sandbox and nowhere else (SPEC §7);
-``stripe`` needs its secret key and webhook secret, and runs in ``payments`` mode (``billing``
-is not built yet). Otherwise ``StartupError`` says what to set. Commands that never charge
+``stripe`` needs its secret key and webhook secret, and runs in ``payments`` mode or, with
+``SEATLEDGER_STRIPE_MODE=billing``, with Stripe Billing owning the subscriptions
+(``Runtime.billing``). Otherwise ``StartupError`` says what to set. Commands that never charge
 (``seatledger keys``) build their runtime with ``payments=False``.
 
 The sandbox and ``stripe`` may run together: the sandbox clock then drives renewals (what the
@@ -19,15 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from seatledger.adapters.db.engine import create_engine
 from seatledger.adapters.db.payment_customers import PaymentCustomers
+from seatledger.adapters.db.provider_billing import ProviderPriceBook
 from seatledger.adapters.mail.smtp import SmtpMailer
 from seatledger.adapters.payments.local import LocalGateway
+from seatledger.adapters.payments.stripe_billing import StripeBilling
 from seatledger.adapters.payments.stripe_gateway import StripeGateway
 from seatledger.config import Settings, StartupError
 from seatledger.domain.clock import Clock, SandboxClock, SystemClock
 from seatledger.domain.events import EventRenderer, plain_payload
 from seatledger.domain.mail import Mailer
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
-from seatledger.services import emails, provider_events, webhook_deliveries
+from seatledger.domain.provider_billing import SubscriptionBilling
+from seatledger.services import emails, provider_events, provider_seat_sync, webhook_deliveries
 from seatledger.services.channels import Channel
 from seatledger.services.runtime import Runtime
 from seatledger.services.sandbox_clock import load_sandbox_time
@@ -46,10 +50,6 @@ def check_payment_provider(settings: Settings) -> None:
 
 
 def _check_stripe(settings: Settings) -> None:
-    if settings.stripe_mode == "billing":
-        raise StartupError(
-            "SEATLEDGER_STRIPE_MODE=billing is not built yet: use payments (the default)"
-        )
     if not settings.stripe_secret_key:
         raise StartupError(
             "SEATLEDGER_PAYMENT_PROVIDER=stripe needs SEATLEDGER_STRIPE_SECRET_KEY (sk_live_… or"
@@ -73,6 +73,17 @@ def payment_gateway(settings: Settings, engine: AsyncEngine) -> PaymentGateway:
             customers=PaymentCustomers(engine, "stripe"),
         )
     return LocalGateway()
+
+
+def subscription_billing(settings: Settings, engine: AsyncEngine) -> SubscriptionBilling | None:
+    """Stripe Billing in ``billing`` mode; None otherwise."""
+    if settings.payment_provider != "stripe" or settings.stripe_mode != "billing":
+        return None
+    return StripeBilling(
+        secret_key=settings.stripe_secret_key,
+        api_base=settings.stripe_api_base,
+        prices=ProviderPriceBook(engine, "stripe"),
+    )
 
 
 class _NoPayments:
@@ -117,6 +128,7 @@ def build_runtime(
         check_payment_provider(settings)
     engine = create_engine(settings.database_url)
     gateway = payment_gateway(settings, engine) if payments else _NoPayments()
+    billing = subscription_billing(settings, engine) if payments else None
     return Runtime(
         engine=engine,
         clock=clock or default_clock(settings),
@@ -124,6 +136,7 @@ def build_runtime(
         gateway=gateway,
         mailer=mailer(settings),
         render_event=plain_payload if render_event is None else render_event(settings),
+        billing=billing,
     )
 
 
@@ -133,6 +146,8 @@ def delivery_channels(rt: Runtime) -> tuple[Channel, ...]:
     settings (SMTP, webhook options) from the runtime when they send. With a provider that sends
     events (Stripe), its events are applied by the same loops."""
     channels = (emails.CHANNEL, webhook_deliveries.CHANNEL)
+    if rt.billing is not None:
+        return (*channels, provider_events.CHANNEL, provider_seat_sync.CHANNEL)
     if rt.gateway.name == "stripe":
         return (*channels, provider_events.CHANNEL)
     return channels

@@ -51,6 +51,8 @@ keys = typer.Typer(no_args_is_help=True, help="Merchant API keys: create, list, 
 app.add_typer(keys, name="keys")
 users = typer.Typer(no_args_is_help=True, help="Dashboard logins: create.")
 app.add_typer(users, name="users")
+stripe_commands = typer.Typer(no_args_is_help=True, help="Stripe Billing (billing mode).")
+app.add_typer(stripe_commands, name="stripe")
 
 T = TypeVar("T")
 
@@ -376,6 +378,40 @@ def worker(
     succeeded = _with_runtime(work, payments=True)
     if not succeeded:
         raise typer.Exit(1)
+
+
+@stripe_commands.command("reconcile")
+def stripe_reconcile(
+    push_back: Annotated[
+        bool | None,
+        typer.Option(
+            "--push-back/--no-push-back",
+            help="Push the covered count back to Stripe after a clamp (default:"
+            " SEATLEDGER_STRIPE_PUSH_BACK).",
+        ),
+    ] = None,
+) -> None:
+    """Compare every subscription Stripe bills with Stripe and repair drift: one line per
+    repaired subscription, then a summary."""
+    from seatledger.services.provider_reconciliation import Reconciliation, reconcile
+    from seatledger.services.runtime import Runtime
+
+    settings = Settings.from_env()
+    if settings.payment_provider != "stripe" or settings.stripe_mode != "billing":
+        _fail(
+            "seatledger stripe reconcile needs SEATLEDGER_PAYMENT_PROVIDER=stripe and"
+            " SEATLEDGER_STRIPE_MODE=billing"
+        )
+
+    async def run(rt: Runtime) -> Reconciliation:
+        assert rt.billing is not None  # billing mode, checked above
+        back = settings.stripe_push_back if push_back is None else push_back
+        return await reconcile(rt, rt.billing, push_back=back)
+
+    done = _with_runtime(run, payments=True)
+    for repair in done.repairs:
+        typer.echo(repair.line())
+    typer.echo(done.summary())
 
 
 @app.command()

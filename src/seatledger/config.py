@@ -158,6 +158,11 @@ class Settings(BaseSettings):
     # run of a thousand due subscriptions neither opens a thousand provider connections nor
     # trips the provider's rate limit (``seatledger.services.collection.charge``).
     payment_concurrency: Annotated[int, Field(ge=1, le=1000)] = 16
+    # ``billing`` mode: a subscription's seat count goes to Stripe at most once per this many
+    # seconds (a burst of membership changes is one update), and reconciliation pushes the
+    # covered count back to Stripe when it clamped a drift (1).
+    stripe_sync_seconds: Annotated[int, Field(ge=1, le=3600)] = 10
+    stripe_push_back: bool = False
 
     @classmethod
     def settings_customise_sources(

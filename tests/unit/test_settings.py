@@ -102,7 +102,7 @@ def test_the_local_gateway_runs_in_the_sandbox_only(tmp_path: Path) -> None:
     check_payment_provider(Settings(database_url=url, sandbox=True))
 
 
-def test_the_stripe_gateway_needs_its_keys_and_payments_mode(tmp_path: Path) -> None:
+def test_the_stripe_gateway_needs_its_keys_in_either_mode(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
     stripe = {"database_url": url, "payment_provider": "stripe"}
     with pytest.raises(StartupError, match="needs SEATLEDGER_STRIPE_SECRET_KEY"):
@@ -111,10 +111,14 @@ def test_the_stripe_gateway_needs_its_keys_and_payments_mode(tmp_path: Path) -> 
     with pytest.raises(StartupError, match="needs SEATLEDGER_STRIPE_WEBHOOK_SECRET"):
         check_payment_provider(Settings(**keyed))
     ready = {**keyed, "stripe_webhook_secret": "whsec_x"}
-    with pytest.raises(StartupError, match="SEATLEDGER_STRIPE_MODE=billing is not built yet"):
-        check_payment_provider(Settings(**ready, stripe_mode="billing"))
     check_payment_provider(Settings(**ready))  # production: no sandbox needed
     assert build_runtime(Settings(**ready)).gateway.name == "stripe"
+    assert build_runtime(Settings(**ready)).billing is None
+    check_payment_provider(Settings(**ready, stripe_mode="billing"))
+    billed = build_runtime(Settings(**ready, stripe_mode="billing"))
+    assert (billed.gateway.name, billed.billing is not None) == ("stripe", True)
+    with pytest.raises(StartupError, match="needs SEATLEDGER_STRIPE_SECRET_KEY"):
+        check_payment_provider(Settings(**stripe, stripe_mode="billing"))
     for name, value, says in (
         ("stripe_secret_key", "pk_test_x", "must be a Stripe secret key"),
         ("stripe_webhook_secret", "secret", "must be a webhook signing secret"),

@@ -37,6 +37,11 @@ class SeatsDriftOut(OutModel):
     subscription: SubscriptionOut
     seats: int = Field(description="The seats the subscription pays for.")
     assigned_seats: int = Field(description="The seats found assigned.")
+    stripe_seats: int = Field(description="The seats Stripe's line items pay for.")
+    covered_seats: int = Field(
+        description="The seats the subscription keeps: never fewer than its holders."
+    )
+    holders: int = Field(description="The pool's pending and claimed seats.")
 
 
 E = EventType

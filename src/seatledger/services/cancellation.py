@@ -26,7 +26,7 @@ from seatledger.domain.errors import ValidationFailed
 from seatledger.domain.events import EventType
 from seatledger.domain.invoice import Invoice, apply_balance
 from seatledger.domain.purchase import Subscription
-from seatledger.services import seats
+from seatledger.services import provider_subscriptions, seats
 from seatledger.services.collection import COLLECTION_LEASE, Attempt, attempt_for, collect
 from seatledger.services.credit import add_to_balances, read_balances
 from seatledger.services.invoicing import create_invoice
@@ -114,6 +114,8 @@ async def cancel_subscription(
     """Cancel now or at the end of the period (rules in the module docstring)."""
     if not isinstance(at_period_end, bool):
         raise ValidationFailed.field("at_period_end", "must be true or false")
+    if await provider_subscriptions.is_billed(rt, subscription_id):
+        await _cancel_in_provider(rt, subscription_id, at_period_end, scope_company_id)
     async with rt.transaction() as uow:
         row = await subscription_of(uow, subscription_id, scope_company_id, lock=True)
         if row.status == "canceled" or (at_period_end and row.cancel_at_period_end):
@@ -133,6 +135,17 @@ async def cancel_subscription(
     with contextlib.suppress(Exception):
         await collect(rt, [attempt])
     return await get_subscription(rt, updated.id)
+
+
+async def _cancel_in_provider(
+    rt: Runtime, subscription_id: str, at_period_end: bool, scope_company_id: str | None
+) -> None:
+    """``billing`` mode: the provider cancels first (it bills the subscription); a canceled
+    subscription here is left as it is."""
+    async with rt.reading() as uow:
+        row = await subscription_of(uow, subscription_id, scope_company_id, lock=False)
+    if row.status != "canceled":
+        await provider_subscriptions.cancel_billed(rt, row.id, at_period_end=at_period_end)
 
 
 __all__ = ["cancel_subscription", "end_subscription"]

@@ -27,9 +27,12 @@ from seatledger.adapters.db import provider_events as inbox
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.events import OutboxEvent
 from seatledger.domain.payments import HostedPagePaid, HostedPayments, PaymentSettled
+from seatledger.domain.provider_billing import ProviderInvoiceChanged, ProviderSubscriptionChanged
 from seatledger.services.channels import Channel
 from seatledger.services.hosted_checkout import complete_paid_page, hosted_payments
 from seatledger.services.payment_settlement import settle_payment
+from seatledger.services.provider_invoice_mirror import mirror_invoice
+from seatledger.services.provider_mirror import mirror_subscription
 from seatledger.services.runtime import Runtime
 
 log = logging.getLogger("seatledger.payments")
@@ -44,6 +47,8 @@ Applier = Callable[[Runtime, Any], Awaitable[None]]
 APPLIERS: dict[type, Applier] = {
     HostedPagePaid: complete_paid_page,
     PaymentSettled: settle_payment,
+    ProviderSubscriptionChanged: mirror_subscription,
+    ProviderInvoiceChanged: mirror_invoice,
 }
 
 

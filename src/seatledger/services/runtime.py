@@ -16,6 +16,7 @@ from seatledger.domain.clock import Clock
 from seatledger.domain.events import EventRenderer, plain_payload
 from seatledger.domain.mail import Mailer
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
+from seatledger.domain.provider_billing import SubscriptionBilling
 from seatledger.observability import metrics
 from seatledger.services.webhook_sender import WebhookSender
 
@@ -45,6 +46,8 @@ class Runtime:
     # build, so an event's ``data`` is the object as the API answers it. The default renders
     # the object's own fields (``seatledger.domain.events.plain_payload``).
     render_event: EventRenderer = field(default=plain_payload, repr=False)
+    # ``SEATLEDGER_STRIPE_MODE=billing``: the provider that bills subscriptions (SPEC §7).
+    billing: SubscriptionBilling | None = field(default=None, repr=False)
 
     def transaction(self) -> UnitOfWork:
         """A new unit of work: ``async with rt.transaction() as uow: ...; await uow.commit()``."""

@@ -20,11 +20,27 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 
 from seatledger.bootstrap import delivery_channels
-from seatledger.services import delivery, idempotency, renewals
+from seatledger.services import delivery, idempotency, provider_reconciliation, renewals
 from seatledger.services.channels import Channel
 from seatledger.services.delivery import DeliveryRound
 from seatledger.services.renewals import DueRun
 from seatledger.services.runtime import Runtime
+
+# ``billing`` mode: every subscription Stripe bills is compared with it this often (SPEC §7).
+RECONCILE_EVERY = 15 * 60.0  # seconds
+
+
+async def reconcile_round(rt: Runtime, echo: Callable[[str], object]) -> None:
+    """Reconciliation with Stripe Billing, when the runtime has it: a line per repair."""
+    if rt.billing is None:
+        return
+    done = await provider_reconciliation.reconcile(
+        rt, rt.billing, push_back=rt.settings.stripe_push_back
+    )
+    for repair in done.repairs:
+        echo(repair.line())
+    if done.repairs or done.unavailable:
+        echo(f"reconciliation: {done.summary()}")
 
 
 async def run_round(rt: Runtime) -> DueRun:
@@ -114,9 +130,15 @@ async def _rounds(
     warn: Callable[[str], object],
 ) -> bool:
     renewed = delivered_ok = True
-    next_renewals = time.monotonic()
+    next_renewals = next_reconcile = time.monotonic()
     while not stop.is_set():
         done, delivered = DueRun(), None
+        if time.monotonic() >= next_reconcile:
+            next_reconcile = time.monotonic() + RECONCILE_EVERY
+            try:
+                await reconcile_round(rt, echo)
+            except Exception as error:
+                warn(f"reconciliation failed: {_first_line(error)}")
         if time.monotonic() >= next_renewals:
             next_renewals = time.monotonic() + interval
             try:
@@ -145,6 +167,7 @@ async def _once(
 ) -> bool:
     renewed = True
     try:
+        await reconcile_round(rt, echo)
         done = await run_round(rt)
     except Exception as error:
         warn(f"round failed: {_first_line(error)}")

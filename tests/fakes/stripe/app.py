@@ -27,14 +27,26 @@ from tests.fakes.stripe import (
     checkout_sessions,
     customers,
     events,
+    invoices,
     payment_intents,
     payment_methods,
+    prices,
+    subscriptions,
 )
 from tests.fakes.stripe.state import IdempotentAnswer, Store
 from tests.fakes.stripe.wire import StripeError, decode_form, decode_query
 
 Handler = Callable[[Store, dict[str, Any], dict[str, str]], dict[str, Any]]
-RESOURCES = (customers, payment_methods, payment_intents, checkout_sessions, events)
+RESOURCES = (
+    customers,
+    payment_methods,
+    payment_intents,
+    checkout_sessions,
+    events,
+    prices,
+    subscriptions,
+    invoices,
+)
 
 _KNOB_ERRORS = {
     429: StripeError(

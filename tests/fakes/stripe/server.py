@@ -43,8 +43,10 @@ class FakeStripe:
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         self.store.base_url = self.url
+        # log_config=None: uvicorn leaves the test process's logging as it found it (its own
+        # dictConfig would stop its loggers propagating, for every test after this one).
         config = uvicorn.Config(
-            self.app.asgi, log_level="warning", access_log=False, lifespan="off"
+            self.app.asgi, log_level="warning", access_log=False, lifespan="off", log_config=None
         )
         self._server = uvicorn.Server(config)
         started = threading.Event()

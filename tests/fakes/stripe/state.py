@@ -54,6 +54,10 @@ class Store:
     deliveries: list[tuple[str, int]] = field(default_factory=list)  # (event id, status)
     # Test payment method → the behaviour its card has (``payment_methods``).
     cards: dict[str, str] = field(default_factory=dict)
+    # Customers whose subscription invoices fail to pay (``invoices``), and the prorations
+    # waiting for a subscription's next invoice (``subscriptions``).
+    declining: set[str] = field(default_factory=set)
+    pending_prorations: list[tuple[str, int]] = field(default_factory=list)
     _counter: itertools.count[int] = field(default_factory=itertools.count)
 
     def new_id(self, prefix: str) -> str:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    exists,
     insert,
     literal_column,
     select,
@@ -105,10 +106,15 @@ async def lock_subscription(connection: AsyncConnection, condition: Any) -> Any 
 def due_subscriptions() -> Select[Any]:
     """Subscriptions with their pools' counts, both rows locked, skipping any either of which
     another transaction holds (the renewal scan: it never waits, so it never deadlocks with an
-    assignment that grows a pool)."""
+    assignment that grows a pool). A subscription a provider bills (``billing`` mode) is not
+    seatledger's to renew or dun: the provider does both, and its state is mirrored."""
+    billed_elsewhere = exists().where(
+        t.provider_subscriptions.c.subscription_id == t.subscriptions.c.id
+    )
     return (
         select(*t.subscriptions.c, _pools.c.seats, _pools.c.assigned_seats)
         .join(_pools, _pools.c.id == t.subscriptions.c.id)
+        .where(~billed_elsewhere)
         .with_for_update(skip_locked=True)
     )
 

@@ -658,3 +658,53 @@ dashboard_login_failures = Table(
     Column("client", String(100), nullable=False, index=True),
     Column("failed_at", UTCDateTime, nullable=False, index=True),
 )
+
+# ``billing`` mode (SPEC §7): a seat price's prices at the provider, made once and kept.
+provider_prices = Table(
+    "provider_prices",
+    metadata,
+    Column("provider", String(20), primary_key=True),
+    Column("price_id", ID, ForeignKey("prices.id"), primary_key=True),
+    Column("base_price_id", String(255), nullable=True),
+    Column("seats_price_id", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# A subscription the provider bills: its id there, and the state last mirrored from it
+# (``state_at``: the provider's time of that state; an older one never overwrites it).
+provider_subscriptions = Table(
+    "provider_subscriptions",
+    metadata,
+    Column("subscription_id", ID, ForeignKey("subscriptions.id"), primary_key=True),
+    Column("provider", String(20), nullable=False),
+    Column("provider_subscription_id", String(255), nullable=False, unique=True),
+    Column("status", String(30), nullable=False),
+    Column("stripe_seats", Integer, nullable=False),
+    Column("state_at", Integer, nullable=False),
+    # The seat count here known to match Stripe's (pushed, or taken from it), and the push
+    # waiting (coalesced: not before ``push_after``; at most 200 in the hour from
+    # ``window_start``).
+    Column("synced_seats", Integer, nullable=False),
+    Column("push_after", UTCDateTime, nullable=True),
+    Column("last_pushed_at", UTCDateTime, nullable=True),
+    Column("window_start", UTCDateTime, nullable=True),
+    Column("window_pushes", Integer, nullable=False, server_default=text("0")),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# ``billing`` mode: the provider's invoices of the subscriptions it bills, kept apart from
+# seatledger's own (their numbers are the provider's).
+provider_invoices = Table(
+    "provider_invoices",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("provider", String(20), nullable=False),
+    Column("subscription_id", ID, ForeignKey("subscriptions.id"), nullable=False, index=True),
+    Column("number", String(100), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("amount_paid", BigInteger, nullable=False),
+    Column("lines", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

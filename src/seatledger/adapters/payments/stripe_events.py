@@ -9,6 +9,8 @@ and invoice events) is one more entry in ``TRANSLATORS``, and its fact one more 
     checkout.session.completed      → HostedPagePaid  (the session is paid now)
     payment_intent.succeeded        → PaymentSettled  (succeeded)
     payment_intent.payment_failed   → PaymentSettled  (failed, unless it has moved on since)
+    customer.subscription.*         → ProviderSubscriptionChanged  (``billing`` mode)
+    invoice.finalized/paid/payment_failed → ProviderInvoiceChanged  (``billing`` mode)
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from seatledger.domain.payments import HostedPage, HostedPagePaid, PaymentResult, PaymentSettled
+from seatledger.domain.provider_billing import ProviderInvoiceChanged, ProviderSubscriptionChanged
 
 
 class StripeReader(Protocol):
@@ -54,7 +57,28 @@ async def payment_intent_settled(
     return PaymentSettled(result)
 
 
+async def subscription_changed(
+    stripe: StripeReader, payload: dict[str, Any]
+) -> ProviderSubscriptionChanged:
+    """``billing`` mode: the applier reads the subscription again (``services.provider_mirror``)."""
+    del stripe
+    return ProviderSubscriptionChanged(_object_id(payload))
+
+
+async def invoice_changed(stripe: StripeReader, payload: dict[str, Any]) -> ProviderInvoiceChanged:
+    """``billing`` mode: the applier reads the invoice again
+    (``services.provider_invoice_mirror``)."""
+    del stripe
+    return ProviderInvoiceChanged(_object_id(payload))
+
+
 TRANSLATORS: dict[str, Translator] = {
+    "invoice.finalized": invoice_changed,
+    "invoice.paid": invoice_changed,
+    "invoice.payment_failed": invoice_changed,
+    "customer.subscription.created": subscription_changed,
+    "customer.subscription.updated": subscription_changed,
+    "customer.subscription.deleted": subscription_changed,
     "checkout.session.completed": checkout_session_completed,
     "payment_intent.succeeded": payment_intent_settled,
     "payment_intent.payment_failed": payment_intent_settled,

@@ -24,10 +24,11 @@ from seatledger.domain.invoice import InvoiceLine
 from seatledger.domain.payment_record import PaymentRecord
 from seatledger.domain.payments import PaymentRequest, PaymentResult, minimum_charge
 from seatledger.domain.purchase import PendingChange, Subscription
-from seatledger.services import idempotency
+from seatledger.services import idempotency, provider_subscriptions
 from seatledger.services.collection import customer_of
 from seatledger.services.credit import add_to_balances
 from seatledger.services.runtime import Runtime
+from seatledger.services.subscriptions.billed import change_billed, check_billed_change
 from seatledger.services.subscriptions.plan import apply_plan
 from seatledger.services.subscriptions.standing import (
     change_target,
@@ -124,6 +125,7 @@ async def change_subscription(
     )
     book = TermsBook()
     asks_change = seats is not None or price_id is not None
+    billed = asks_change and await provider_subscriptions.is_billed(rt, subscription_id)
     async with rt.transaction() as uow:
         connection = uow.connection
         row = await subscription_of(uow, subscription_id, scope_company_id, lock=True)
@@ -136,17 +138,26 @@ async def change_subscription(
         )
         target = await change_target(connection, book, price_id)
         request = ChangeRequest(seats=seats, terms=target, behavior=behavior)
-        request, plan = _below_minimum(
-            rt, standing, request, plan_change(standing, request, now), now
-        )
-        if plan.total == 0:
+        if billed:
+            plan = plan_change(standing, request, now)
+            check_billed_change(plan, row.price_id)
+        else:
+            request, plan = _below_minimum(
+                rt, standing, request, plan_change(standing, request, now), now
+            )
+        if billed and plan.changed:
+            key = f"seatledger-change-{row.id}-{_fingerprint(row, plan)}"
+        elif plan.total == 0:
             applied = await apply_plan(uow, rt, row, standing, plan, extra=flag)
             if applied is None:
                 return row
             await uow.commit()
             return applied
-        key = f"subscription:{row.id}:change:{_fingerprint(row, plan)}"
+        else:
+            key = f"subscription:{row.id}:change:{_fingerprint(row, plan)}"
 
+    if billed:  # the provider bills it: pushed there with no transaction open
+        return await change_billed(rt, row.id, plan, key)
     result = await _collect_change(rt, row, plan, key)
     return await _apply_paid(
         rt, row.id, request, plan, result, book, now, cancel_at_period_end, undo=undo

@@ -1,0 +1,248 @@
+"""``billing`` mode's rows: a seat price's prices at the provider (``ProviderPriceBook``) and
+the subscriptions the provider bills (``ProviderSubscriptions``).
+
+Like ``payment_customers``, each method is its own short transaction, asked outside any unit
+of work (a provider call never waits on an open transaction). Rows are written once, the first
+writer wins; a subscription's mirrored state moves only forward (``state_at``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Select, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from seatledger.adapters.db import tables as t
+from seatledger.domain.provider_billing import ProviderPrices
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class ProviderPriceBook:
+    def __init__(self, engine: AsyncEngine, provider: str) -> None:
+        self.engine = engine
+        self.provider = provider
+
+    async def find(self, price_id: str) -> ProviderPrices | None:
+        table = t.provider_prices
+        query = select(table.c.base_price_id, table.c.seats_price_id).where(
+            table.c.provider == self.provider, table.c.price_id == price_id
+        )
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return None if row is None else ProviderPrices(row.base_price_id, row.seats_price_id)
+
+    async def role_of(self, provider_price: str) -> tuple[str, Literal["base", "seats"]] | None:
+        """The seatledger price ``provider_price`` was made for, and as which item."""
+        table = t.provider_prices
+        query = select(table.c.price_id, table.c.base_price_id).where(
+            table.c.provider == self.provider,
+            or_(table.c.base_price_id == provider_price, table.c.seats_price_id == provider_price),
+        )
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        if row is None:
+            return None
+        return row.price_id, "base" if row.base_price_id == provider_price else "seats"
+
+    async def remember(self, price_id: str, prices: ProviderPrices) -> ProviderPrices:
+        """Keep ``prices`` for ``price_id`` unless some are kept already; answers those kept."""
+        values = {
+            "provider": self.provider,
+            "price_id": price_id,
+            "base_price_id": prices.base,
+            "seats_price_id": prices.seats,
+            "created_at": _now(),
+        }
+        async with self.engine.begin() as connection:
+            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+            insert = dialect.insert(t.provider_prices).values(values).on_conflict_do_nothing()
+            await connection.execute(insert)
+        kept = await self.find(price_id)
+        assert kept is not None
+        return kept
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedSubscription:
+    subscription_id: str
+    provider_subscription_id: str
+    status: str
+    stripe_seats: int
+    state_at: int
+
+
+class ProviderSubscriptions:
+    def __init__(self, engine: AsyncEngine, provider: str) -> None:
+        self.engine = engine
+        self.provider = provider
+
+    async def link(self, subscription_id: str, provider_id: str, status: str, seats: int) -> None:
+        values = {
+            "subscription_id": subscription_id,
+            "provider": self.provider,
+            "provider_subscription_id": provider_id,
+            "status": status,
+            "stripe_seats": seats,
+            "state_at": 0,
+            "synced_seats": seats,
+            "updated_at": _now(),
+        }
+        async with self.engine.begin() as connection:
+            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+            insert = dialect.insert(t.provider_subscriptions).values(values)
+            await connection.execute(insert.on_conflict_do_nothing())
+
+    def _select(self) -> Select[Any]:
+        table = t.provider_subscriptions
+        return select(
+            table.c.subscription_id,
+            table.c.provider_subscription_id,
+            table.c.status,
+            table.c.stripe_seats,
+            table.c.state_at,
+        ).where(table.c.provider == self.provider)
+
+    async def all(self) -> list[LinkedSubscription]:
+        query = self._select().order_by(t.provider_subscriptions.c.subscription_id)
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [LinkedSubscription(*row) for row in rows]
+
+    async def of(self, subscription_id: str) -> LinkedSubscription | None:
+        query = self._select().where(t.provider_subscriptions.c.subscription_id == subscription_id)
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return None if row is None else LinkedSubscription(*row)
+
+    async def by_provider_id(self, provider_id: str) -> LinkedSubscription | None:
+        query = self._select().where(
+            t.provider_subscriptions.c.provider_subscription_id == provider_id
+        )
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return None if row is None else LinkedSubscription(*row)
+
+    async def record(
+        self,
+        subscription_id: str,
+        status: str,
+        seats: int,
+        state_at: int,
+        *,
+        synced: int | None = None,
+    ) -> bool:
+        """The provider's state as of ``state_at`` (and, with ``synced``, the seat count here
+        that matches it); False (nothing written) when a newer one is kept already."""
+        table = t.provider_subscriptions
+        values: dict[str, Any] = {
+            "status": status,
+            "stripe_seats": seats,
+            "state_at": state_at,
+            "updated_at": _now(),
+        }
+        if synced is not None:
+            values["synced_seats"] = synced
+        statement = (
+            update(table)
+            .where(table.c.subscription_id == subscription_id, table.c.state_at <= state_at)
+            .values(values)
+        )
+        async with self.engine.begin() as connection:
+            result = await connection.execute(statement)
+        return bool(result.rowcount)
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingPush:
+    subscription_id: str
+    provider_subscription_id: str
+    seats: int  # the subscription's seats now
+    synced_seats: int
+    last_pushed_at: datetime | None
+    window_start: datetime | None
+    window_pushes: int
+
+
+async def want_push(
+    connection: AsyncConnection, subscription_ids: list[str], now: datetime
+) -> None:
+    """The seats of these subscriptions may have moved: a push is looked at from ``now`` (or
+    when one already waits, then). Subscriptions the provider does not bill are untouched."""
+    table = t.provider_subscriptions
+    await connection.execute(
+        update(table)
+        .where(
+            table.c.subscription_id.in_(subscription_ids),
+            table.c.status != "canceled",
+            table.c.push_after.is_(None),
+        )
+        .values(push_after=now)
+    )
+
+
+async def drop_waiting_lines(connection: AsyncConnection, subscription_id: str) -> None:
+    """Proration lines waiting for a renewal here: the provider bills its own prorations, so
+    a subscription it bills has none for seatledger to invoice (members-mode changes leave
+    them, as they would in seatledger's own billing)."""
+    table = t.pending_lines
+    await connection.execute(
+        delete(table).where(
+            table.c.subscription_id == subscription_id, table.c.invoice_id.is_(None)
+        )
+    )
+
+
+class SeatPushes:
+    """The waiting seat pushes (``seatledger.services.provider_seat_sync``)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def due(self, now: datetime, limit: int) -> list[WaitingPush]:
+        table = t.provider_subscriptions
+        query = (
+            select(
+                table.c.subscription_id,
+                table.c.provider_subscription_id,
+                t.seat_pools.c.seats,
+                table.c.synced_seats,
+                table.c.last_pushed_at,
+                table.c.window_start,
+                table.c.window_pushes,
+            )
+            .join(t.seat_pools, t.seat_pools.c.id == table.c.subscription_id)
+            .where(table.c.push_after <= now)
+            .order_by(table.c.push_after)
+            .limit(limit)
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [WaitingPush(*row) for row in rows]
+
+    async def settle(self, subscription_id: str, values: dict[str, Any]) -> None:
+        """The push's outcome: ``push_after`` cleared or moved, counts written."""
+        table = t.provider_subscriptions
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(table)
+                .where(table.c.subscription_id == subscription_id)
+                .values(**values, updated_at=_now())
+            )
+
+
+__all__ = [
+    "LinkedSubscription",
+    "ProviderPriceBook",
+    "ProviderSubscriptions",
+    "SeatPushes",
+    "WaitingPush",
+    "drop_waiting_lines",
+    "want_push",
+]

@@ -1,0 +1,36 @@
+"""Invoices the provider makes for a subscription it bills (SPEC §7, ``billing`` mode),
+mirrored from ``invoice.finalized``, ``invoice.paid`` and ``invoice.payment_failed``.
+
+They are the provider's invoices, numbered by it: they are kept apart from seatledger's own
+(``provider_invoices``, never in ``invoices``, never on seatledger's invoice sequence, never in
+``GET /v1/invoices``), one row per provider invoice id with its number, status, currency,
+total, amount paid and lines as the provider has them *now* (read again when the event is
+applied: a late ``invoice.finalized`` after ``invoice.paid`` does not bring back ``open``).
+An invoice of a subscription seatledger does not know is left alone.
+"""
+
+from __future__ import annotations
+
+from seatledger.adapters.db.provider_billing import ProviderSubscriptions
+from seatledger.adapters.db.provider_invoices import keep_invoice
+from seatledger.domain.provider_billing import ProviderInvoiceChanged
+from seatledger.services.runtime import Runtime
+
+PROVIDER = "stripe"
+
+
+async def mirror_invoice(rt: Runtime, fact: ProviderInvoiceChanged) -> None:
+    """Apply the provider's invoice as it is now (the applier of the fact)."""
+    if rt.billing is None:
+        return
+    invoice = await rt.billing.invoice(fact.provider_id)
+    if invoice.subscription is None:
+        return
+    link = await ProviderSubscriptions(rt.engine, PROVIDER).by_provider_id(invoice.subscription)
+    if link is None:
+        return
+    async with rt.engine.begin() as connection:
+        await keep_invoice(connection, PROVIDER, link.subscription_id, invoice, rt.clock.now())
+
+
+__all__ = ["mirror_invoice"]
