@@ -13,6 +13,7 @@ from seatledger.api.app import create_app
 from seatledger.services import api_keys
 from seatledger.services.runtime import Runtime
 from tests.e2e.api import Api
+from tests.e2e.portal import Shop, Visitor, shop
 
 
 @pytest.fixture
@@ -36,3 +37,17 @@ async def key(runtime: Runtime) -> str:
 @pytest.fixture
 def api(client: httpx.AsyncClient, key: str, runtime: Runtime) -> Api:
     return Api(client, key, runtime)
+
+
+# The billing manager's portal (tests/e2e/test_portal_manager*.py): Acme and its manager's
+# browser-less visitor.
+@pytest.fixture
+async def acme(api: Api) -> Shop:
+    return await shop(api)
+
+
+@pytest.fixture
+async def manager(app: FastAPI, acme: Shop) -> AsyncIterator[Visitor]:
+    visitor = Visitor(app, acme.manager_token)
+    yield visitor
+    await visitor.aclose()

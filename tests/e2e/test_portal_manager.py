@@ -3,52 +3,37 @@ may see them, and that bad input and forged posts change nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from fastapi import FastAPI
 
 from tests.e2e.api import Api, row_counts
-from tests.e2e.portal import Shop, Visitor, shop
-
-
-@pytest.fixture
-async def world(api: Api) -> Shop:
-    return await shop(api)
-
-
-@pytest.fixture
-async def manager(app: FastAPI, world: Shop) -> AsyncIterator[Visitor]:
-    visitor = Visitor(app, world.manager_token)
-    yield visitor
-    await visitor.aclose()
+from tests.e2e.portal import Shop, Visitor
 
 
 async def test_the_home_shows_the_company_its_pools_credit_and_invoices(
-    manager: Visitor, world: Shop
+    manager: Visitor, acme: Shop
 ) -> None:
     page = await manager.get("/portal/manage")
     assert page.status_code == 200
     html = page.text
     assert "Acme" in html
     assert "Team plan (monthly)" in html
-    assert f'/portal/subscriptions/{world.subscription_id}"' in html
-    assert f'/portal/orders/{world.order_id}"' in html
-    assert world.other_subscription_id not in html
+    assert f'/portal/subscriptions/{acme.subscription_id}"' in html
+    assert f'/portal/orders/{acme.order_id}"' in html
+    assert acme.other_subscription_id not in html
     assert "INV-000001" in html
     assert "$50.00" in html
     assert "No credit." in html
 
 
 async def test_a_pool_page_lists_its_seats_with_their_status(
-    api: Api, manager: Visitor, world: Shop
+    api: Api, manager: Visitor, acme: Shop
 ) -> None:
-    pool = {"subscription_id": world.subscription_id}
+    pool = {"subscription_id": acme.subscription_id}
     await api.assign(pool, "ann@acme.test")
     claimed = await api.assign(pool, "bob@acme.test", immediate_claim=True)
     revoked = await api.assign(pool, "cy@acme.test")
     await api.call("DELETE", f"/v1/seats/{revoked['id']}", 200)
-    html = (await manager.get(f"/portal/subscriptions/{world.subscription_id}")).text
+    html = (await manager.get(f"/portal/subscriptions/{acme.subscription_id}")).text
     assert "ann@acme.test" in html
     assert "Pending" in html
     assert "bob@acme.test" in html
@@ -63,14 +48,14 @@ async def test_a_pool_page_lists_its_seats_with_their_status(
 
 
 async def test_inviting_several_reports_each_email_and_keeps_the_rest(
-    api: Api, manager: Visitor, world: Shop
+    api: Api, manager: Visitor, acme: Shop
 ) -> None:
     # The order has 2 seats: the third address is refused, the other two are invited.
     emails = "dee@acme.test, eve@acme.test\nfay@acme.test\n\nDEE@acme.test"
-    answer = await manager.post(f"/portal/orders/{world.order_id}/invite", {"emails": emails})
+    answer = await manager.post(f"/portal/orders/{acme.order_id}/invite", {"emails": emails})
     assert answer.status_code == 303
-    assert answer.headers["location"] == f"/portal/orders/{world.order_id}"
-    listed = await api.get(f"/v1/seats?order_id={world.order_id}")
+    assert answer.headers["location"] == f"/portal/orders/{acme.order_id}"
+    listed = await api.get(f"/v1/seats?order_id={acme.order_id}")
     assert sorted(seat["email"] for seat in listed["data"]) == ["dee@acme.test", "eve@acme.test"]
     html = (await manager.get(answer.headers["location"])).text
     assert "Invited 2: dee@acme.test, eve@acme.test." in html
@@ -80,9 +65,9 @@ async def test_inviting_several_reports_each_email_and_keeps_the_rest(
 
 
 async def test_an_empty_or_bad_invitation_is_shown_on_the_form(
-    api: Api, manager: Visitor, world: Shop
+    api: Api, manager: Visitor, acme: Shop
 ) -> None:
-    path = f"/portal/subscriptions/{world.subscription_id}/invite"
+    path = f"/portal/subscriptions/{acme.subscription_id}/invite"
     empty = await manager.post(path, {"emails": " ,\n "})
     assert empty.status_code == 422
     assert 'aria-invalid="true"' in empty.text
@@ -91,14 +76,14 @@ async def test_an_empty_or_bad_invitation_is_shown_on_the_form(
     assert bad.status_code == 303
     html = (await manager.get(bad.headers["location"])).text
     assert "not-an-address was not invited" in html
-    listed = await api.get(f"/v1/seats?subscription_id={world.subscription_id}")
+    listed = await api.get(f"/v1/seats?subscription_id={acme.subscription_id}")
     assert listed["data"] == []
 
 
 async def test_resend_gives_a_new_link_and_the_old_one_stops_working(
-    api: Api, manager: Visitor, world: Shop
+    api: Api, manager: Visitor, acme: Shop
 ) -> None:
-    seat = await api.assign({"subscription_id": world.subscription_id}, "ann@acme.test")
+    seat = await api.assign({"subscription_id": acme.subscription_id}, "ann@acme.test")
     old = seat["invitation"]["token"]
     answer = await manager.post(f"/portal/seats/{seat['id']}/resend")
     assert answer.status_code == 303
@@ -108,7 +93,7 @@ async def test_resend_gives_a_new_link_and_the_old_one_stops_working(
     )
     await api.call("GET", f"/v1/claims/{old}", 400)
     claimed = await api.assign(
-        {"subscription_id": world.subscription_id}, "bob@acme.test", immediate_claim=True
+        {"subscription_id": acme.subscription_id}, "bob@acme.test", immediate_claim=True
     )
     refused = await manager.post(f"/portal/seats/{claimed['id']}/resend")
     assert refused.status_code == 409
@@ -117,9 +102,9 @@ async def test_resend_gives_a_new_link_and_the_old_one_stops_working(
 
 
 async def test_revoke_asks_first_then_frees_the_seat(
-    api: Api, manager: Visitor, world: Shop
+    api: Api, manager: Visitor, acme: Shop
 ) -> None:
-    seat = await api.assign({"subscription_id": world.subscription_id}, "ann@acme.test")
+    seat = await api.assign({"subscription_id": acme.subscription_id}, "ann@acme.test")
     before = await row_counts(api.runtime)
     confirm = await manager.get(f"/portal/seats/{seat['id']}/revoke")
     assert confirm.status_code == 200
@@ -135,9 +120,9 @@ async def test_revoke_asks_first_then_frees_the_seat(
 
 
 async def test_an_invoice_downloads_as_pdf_for_its_billing_manager_only(
-    app: FastAPI, api: Api, manager: Visitor, world: Shop
+    app: FastAPI, api: Api, manager: Visitor, acme: Shop
 ) -> None:
-    invoices = await api.get(f"/v1/invoices?subscription_id={world.subscription_id}")
+    invoices = await api.get(f"/v1/invoices?subscription_id={acme.subscription_id}")
     invoice_id = invoices["data"][0]["id"]
     path = f"/portal/invoices/{invoice_id}/pdf"
     answer = await manager.get(path)
@@ -145,8 +130,8 @@ async def test_an_invoice_downloads_as_pdf_for_its_billing_manager_only(
     assert answer.headers["content-type"] == "application/pdf"
     assert answer.content.startswith(b"%PDF")
     assert 'filename="INV-000001.pdf"' in answer.headers["content-disposition"]
-    member = Visitor(app, world.member_token)
-    stranger = Visitor(app, world.other_token)
+    member = Visitor(app, acme.member_token)
+    stranger = Visitor(app, acme.other_token)
     try:
         assert (await member.get(path)).status_code == 403
         assert (await stranger.get(path)).status_code == 404

@@ -5,7 +5,6 @@ and the invoice pages."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from html import unescape
 
 import pytest
@@ -14,18 +13,6 @@ from fastapi import FastAPI
 from seatledger.web.templating import money
 from tests.e2e.api import Api, row_counts
 from tests.e2e.portal import Shop, Visitor, shop
-
-
-@pytest.fixture
-async def world(api: Api) -> Shop:
-    return await shop(api)
-
-
-@pytest.fixture
-async def manager(app: FastAPI, world: Shop) -> AsyncIterator[Visitor]:
-    visitor = Visitor(app, world.manager_token)
-    yield visitor
-    await visitor.aclose()
 
 
 def preview_rows(html: str) -> list[list[str]]:
@@ -57,11 +44,11 @@ def expected_rows(preview: dict[str, object]) -> list[list[str]]:
 
 
 async def test_the_seat_change_preview_is_the_apis_and_confirming_applies_it(
-    api: Api, manager: Visitor, world: Shop
+    api: Api, manager: Visitor, acme: Shop
 ) -> None:
-    path = f"/portal/subscriptions/{world.subscription_id}"
+    path = f"/portal/subscriptions/{acme.subscription_id}"
     api_preview = await api.post(
-        f"/v1/subscriptions/{world.subscription_id}/preview", {"seats": 8}, 200
+        f"/v1/subscriptions/{acme.subscription_id}/preview", {"seats": 8}, 200
     )
     before = await row_counts(api.runtime)
     page = await manager.get(f"{path}/change?seats=8")
@@ -71,11 +58,11 @@ async def test_the_seat_change_preview_is_the_apis_and_confirming_applies_it(
     assert f"Due now: {money(api_preview['amount_due_now'], 'usd')}" in unescape(page.text)
     done = await manager.post(f"{path}/change", {"seats": "8", "price_id": ""})
     assert done.status_code == 303
-    assert (await api.get(f"/v1/subscriptions/{world.subscription_id}"))["seats"] == 8
+    assert (await api.get(f"/v1/subscriptions/{acme.subscription_id}"))["seats"] == 8
     html = (await manager.get(done.headers["location"])).text
     assert '<dd id="seats-bought">8</dd>' in html
     assert "INV-000004" in html  # the change's invoice, after the three purchases
-    invoices = await api.get(f"/v1/invoices?subscription_id={world.subscription_id}")
+    invoices = await api.get(f"/v1/invoices?subscription_id={acme.subscription_id}")
     assert [invoice["total"] for invoice in invoices["data"]] == [
         5000,
         api_preview["amount_due_now"],
@@ -83,37 +70,37 @@ async def test_the_seat_change_preview_is_the_apis_and_confirming_applies_it(
 
 
 async def test_the_annual_switch_shows_its_credit_and_charge_lines(
-    api: Api, manager: Visitor, world: Shop
+    api: Api, manager: Visitor, acme: Shop
 ) -> None:
-    path = f"/portal/subscriptions/{world.subscription_id}"
+    path = f"/portal/subscriptions/{acme.subscription_id}"
     pool = (await manager.get(path)).text
-    assert f'<option value="{world.yearly_price_id}">Team plan, yearly</option>' in pool
+    assert f'<option value="{acme.yearly_price_id}">Team plan, yearly</option>' in pool
     api_preview = await api.post(
-        f"/v1/subscriptions/{world.subscription_id}/preview",
-        {"price_id": world.yearly_price_id},
+        f"/v1/subscriptions/{acme.subscription_id}/preview",
+        {"price_id": acme.yearly_price_id},
         200,
     )
-    page = await manager.get(f"{path}/change?price_id={world.yearly_price_id}")
+    page = await manager.get(f"{path}/change?price_id={acme.yearly_price_id}")
     assert preview_rows(page.text) == expected_rows(api_preview)
     assert len(api_preview["lines"]) >= 2  # the unused month's credit and the new year
-    done = await manager.post(f"{path}/change", {"seats": "", "price_id": world.yearly_price_id})
+    done = await manager.post(f"{path}/change", {"seats": "", "price_id": acme.yearly_price_id})
     assert done.status_code == 303
-    after = await api.get(f"/v1/subscriptions/{world.subscription_id}")
-    assert after["price_id"] == world.yearly_price_id
+    after = await api.get(f"/v1/subscriptions/{acme.subscription_id}")
+    assert after["price_id"] == acme.yearly_price_id
 
 
 async def test_a_declined_card_is_said_plainly_and_changes_nothing(app: FastAPI, api: Api) -> None:
-    world = await shop(api, method="pm_card_fail_after_first")
-    visitor = Visitor(app, world.manager_token)
+    acme = await shop(api, method="pm_card_fail_after_first")
+    visitor = Visitor(app, acme.manager_token)
     try:
-        path = f"/portal/subscriptions/{world.subscription_id}"
+        path = f"/portal/subscriptions/{acme.subscription_id}"
         before = await row_counts(api.runtime)
         refused = await visitor.post(f"{path}/change", {"seats": "8"})
         assert refused.status_code == 402
         assert "The payment was declined" in refused.text
         assert "Nothing was changed." in refused.text
         assert '<table id="preview-lines">' in refused.text  # the preview still stands
-        assert (await api.get(f"/v1/subscriptions/{world.subscription_id}"))["seats"] == 5
+        assert (await api.get(f"/v1/subscriptions/{acme.subscription_id}"))["seats"] == 5
         after = await row_counts(api.runtime)
         assert after["invoices"] == before["invoices"]
         assert after["subscriptions"] == before["subscriptions"]
@@ -137,9 +124,9 @@ async def test_a_declined_card_is_said_plainly_and_changes_nothing(app: FastAPI,
     ],
 )
 async def test_a_bad_change_is_shown_on_the_pool_page(
-    api: Api, manager: Visitor, world: Shop, query: str, field: str, status: int
+    api: Api, manager: Visitor, acme: Shop, query: str, field: str, status: int
 ) -> None:
-    page = await manager.get(f"/portal/subscriptions/{world.subscription_id}/change?{query}")
+    page = await manager.get(f"/portal/subscriptions/{acme.subscription_id}/change?{query}")
     assert page.status_code == status, page.text
     assert page.headers["content-type"].startswith("text/html")
     if status != 200:
@@ -148,24 +135,24 @@ async def test_a_bad_change_is_shown_on_the_pool_page(
 
 
 async def test_seats_below_the_assigned_ones_are_refused_with_the_reason(
-    api: Api, manager: Visitor, world: Shop
+    api: Api, manager: Visitor, acme: Shop
 ) -> None:
     for name in ("ann", "bob", "cy"):
-        await api.assign({"subscription_id": world.subscription_id}, f"{name}@acme.test")
-    path = f"/portal/subscriptions/{world.subscription_id}"
+        await api.assign({"subscription_id": acme.subscription_id}, f"{name}@acme.test")
+    path = f"/portal/subscriptions/{acme.subscription_id}"
     page = await manager.get(f"{path}/change?seats=2")
     assert page.status_code == 409
     assert "revoke seats first" in page.text.lower()
     posted = await manager.post(f"{path}/change", {"seats": "2"})
     assert posted.status_code == 409
-    assert (await api.get(f"/v1/subscriptions/{world.subscription_id}"))["seats"] == 5
+    assert (await api.get(f"/v1/subscriptions/{acme.subscription_id}"))["seats"] == 5
 
 
 async def test_cancel_at_period_end_then_undo_then_cancel_now(
-    api: Api, manager: Visitor, world: Shop
+    api: Api, manager: Visitor, acme: Shop
 ) -> None:
-    path = f"/portal/subscriptions/{world.subscription_id}"
-    api_path = f"/v1/subscriptions/{world.subscription_id}"
+    path = f"/portal/subscriptions/{acme.subscription_id}"
+    api_path = f"/v1/subscriptions/{acme.subscription_id}"
     confirm = await manager.get(f"{path}/cancel?when=period_end")
     assert "Cancel at the end of the period" in confirm.text
     assert (await api.get(api_path))["cancel_at_period_end"] is False
@@ -178,7 +165,7 @@ async def test_cancel_at_period_end_then_undo_then_cancel_now(
     undone = await manager.post(f"{path}/resume")
     assert undone.status_code == 303
     assert (await api.get(api_path))["cancel_at_period_end"] is False
-    seat = await api.assign({"subscription_id": world.subscription_id}, "ann@acme.test")
+    seat = await api.assign({"subscription_id": acme.subscription_id}, "ann@acme.test")
     now = await manager.post(f"{path}/cancel", {"when": "now"})
     assert now.status_code == 303
     assert (await api.get(api_path))["status"] == "canceled"
@@ -188,10 +175,10 @@ async def test_cancel_at_period_end_then_undo_then_cancel_now(
 
 
 async def test_buying_more_seats_opens_a_checkout_for_the_same_price(
-    api: Api, manager: Visitor, world: Shop
+    api: Api, manager: Visitor, acme: Shop
 ) -> None:
-    path = f"/portal/orders/{world.order_id}"
-    order = await api.get(f"/v1/orders/{world.order_id}")
+    path = f"/portal/orders/{acme.order_id}"
+    order = await api.get(f"/v1/orders/{acme.order_id}")
     done = await manager.post(f"{path}/buy", {"seats": "4"})
     assert done.status_code == 303
     checkout_id = done.headers["location"].removeprefix("/checkout/")
@@ -201,7 +188,7 @@ async def test_buying_more_seats_opens_a_checkout_for_the_same_price(
         4,
         "open",
     )
-    assert checkout["company_id"] == world.company["id"]
+    assert checkout["company_id"] == acme.company["id"]
     before = await row_counts(api.runtime)
     for typed in ("", "0", "two", "9" * 30):
         refused = await manager.post(f"{path}/buy", {"seats": typed})
@@ -211,9 +198,9 @@ async def test_buying_more_seats_opens_a_checkout_for_the_same_price(
 
 
 async def test_the_invoice_page_shows_every_part_of_the_invoice(
-    api: Api, manager: Visitor, world: Shop
+    api: Api, manager: Visitor, acme: Shop
 ) -> None:
-    invoices = await api.get(f"/v1/invoices?subscription_id={world.subscription_id}")
+    invoices = await api.get(f"/v1/invoices?subscription_id={acme.subscription_id}")
     invoice = invoices["data"][0]
     page = await manager.get(f"/portal/invoices/{invoice['id']}")
     assert page.status_code == 200
@@ -235,9 +222,9 @@ async def test_the_invoice_page_shows_every_part_of_the_invoice(
 
 
 async def test_a_change_from_the_next_period_bills_nothing_now(
-    api: Api, manager: Visitor, world: Shop
+    api: Api, manager: Visitor, acme: Shop
 ) -> None:
-    path = f"/portal/subscriptions/{world.subscription_id}"
+    path = f"/portal/subscriptions/{acme.subscription_id}"
     page = await manager.get(f"{path}/change?seats=3&proration_behavior=next_period")
     assert page.status_code == 200
     assert "Takes effect" in page.text
@@ -247,7 +234,7 @@ async def test_a_change_from_the_next_period_bills_nothing_now(
         f"{path}/change", {"seats": "3", "price_id": "", "proration_behavior": "next_period"}
     )
     assert done.status_code == 303
-    after = await api.get(f"/v1/subscriptions/{world.subscription_id}")
+    after = await api.get(f"/v1/subscriptions/{acme.subscription_id}")
     assert after["seats"] == 5
     assert after["pending_change"]["seats"] == 3
     assert (await row_counts(api.runtime))["invoices"] == before["invoices"]
@@ -263,14 +250,14 @@ async def test_a_change_from_the_next_period_bills_nothing_now(
 async def test_a_past_due_subscription_says_so_with_the_next_attempt(
     app: FastAPI, api: Api
 ) -> None:
-    world = await shop(api, method="pm_card_fail_after_first")
+    acme = await shop(api, method="pm_card_fail_after_first")
     await api.post("/v1/sandbox/clock", {"now": "2027-02-01T00:00:00Z"}, 200)
-    assert (await api.get(f"/v1/subscriptions/{world.subscription_id}"))["status"] == "past_due"
+    assert (await api.get(f"/v1/subscriptions/{acme.subscription_id}"))["status"] == "past_due"
     # A new session: the first expired while the clock moved.
-    token = await api.session(world.company["billing_manager_member_id"])
+    token = await api.session(acme.company["billing_manager_member_id"])
     visitor = Visitor(app, token)
     try:
-        html = (await visitor.get(f"/portal/subscriptions/{world.subscription_id}")).text
+        html = (await visitor.get(f"/portal/subscriptions/{acme.subscription_id}")).text
         home = (await visitor.get("/portal/manage")).text
     finally:
         await visitor.aclose()
@@ -281,13 +268,13 @@ async def test_a_past_due_subscription_says_so_with_the_next_attempt(
 
 
 async def test_the_credit_balance_is_shown_per_currency(
-    api: Api, manager: Visitor, world: Shop
+    api: Api, manager: Visitor, acme: Shop
 ) -> None:
     # A decrease waits as a credit line; cancelling now settles it into the balance.
-    path = f"/portal/subscriptions/{world.subscription_id}"
+    path = f"/portal/subscriptions/{acme.subscription_id}"
     assert (await manager.post(f"{path}/change", {"seats": "3"})).status_code == 303
     assert (await manager.post(f"{path}/cancel", {"when": "now"})).status_code == 303
-    balance = await api.get(f"/v1/companies/{world.company['id']}/balance")
+    balance = await api.get(f"/v1/companies/{acme.company['id']}/balance")
     [usd] = balance["data"]
     assert usd["amount"] > 0
     html = unescape((await manager.get("/portal/manage")).text)
