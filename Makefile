@@ -31,7 +31,7 @@ lint: $(STAMP)
 # and the fault and concurrency drivers at full size, on SQLite and, when
 # SEATLEDGER_TEST_DATABASE_URL names one, PostgreSQL. Each prints what it ran.
 soak: $(STAMP)
-	SEATLEDGER_SOAK=1 $(BIN)/pytest -s -q tests/model $(wildcard tests/soak)
+	SEATLEDGER_SOAK=1 $(BIN)/pytest -s -q tests/model tests/soak
 
 # The HTTP benchmarks load the API with wrk (Debian's package, installed here when absent) and
 # compare with pgbench (it comes with PostgreSQL); without PostgreSQL they are skipped.

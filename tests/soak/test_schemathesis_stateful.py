@@ -2,8 +2,9 @@
 feed the next call (links schemathesis infers from ``/openapi.json``: a company's ``id`` into
 ``{company_id}``, …), and none is a server error.
 
-On SQLite, with a merchant API key, bounded for CI (``SCENARIOS`` sequences of at most
-``STEPS`` calls). The app and its database are made as in ``test_schemathesis``.
+Under ``make soak`` only (see tests/conftest.py). On SQLite, with a merchant API key, bounded
+(``SCENARIOS`` sequences of at most ``STEPS`` calls). The app and its database are made as in
+``tests/e2e/test_schemathesis.py``.
 """
 
 from __future__ import annotations
