@@ -9,6 +9,9 @@ no configuration. Pages ask for a generated section with a marker line:
 - ``<!-- reference:routes -->``    every route, grouped by tag, with parameters, body and answers
 - ``<!-- reference:schemas -->``   every component schema with its fields
 - ``<!-- reference:webhooks -->``  every catalogued event type with its ``data`` fields
+- ``<!-- reference:metrics -->``   every Prometheus series ``/metrics`` exports
+- ``<!-- reference:alerts -->``    every rule of ``deploy/alerts.yml``
+- ``<!-- reference:readme -->``    the README itself
 
 ``site/reference/openapi.json`` is written too, the document the pages were made from.
 """
@@ -25,6 +28,7 @@ from typing import Any
 Schema = dict[str, Any]
 
 METHODS = ("get", "post", "put", "patch", "delete")
+ROOT = Path(__file__).parents[2]
 
 
 @cache
@@ -179,11 +183,50 @@ def _api_link(text: str) -> str:
 def readme_markdown(_document: Schema) -> str:
     """The README as a page: it stays the one source of what is built; its links into docs/
     are made relative to the site."""
-    text = (Path(__file__).parents[2] / "README.md").read_text()
+    text = (ROOT / "README.md").read_text()
     return text.replace("](docs/", "](")
 
 
+def metrics_markdown(_document: Schema) -> str:
+    """The series of ``seatledger.observability.metrics`` (counted in each process) and the
+    gauges ``/metrics`` reads from the database when scraped."""
+    from prometheus_client.metrics import MetricWrapperBase
+
+    from seatledger.api.metrics import _Backlog
+    from seatledger.observability import metrics
+    from seatledger.services.backlog import BacklogAges
+
+    lines = ["| series | type | labels | what |", "|---|---|---|---|"]
+    for value in vars(metrics).values():
+        if isinstance(value, MetricWrapperBase):
+            name = value._name + ("_total" if value._type == "counter" else "")
+            labels = ", ".join(f"`{label}`" for label in value._labelnames)
+            lines.append(f"| `{name}` | {value._type} | {labels} | {_cell(value._documentation)} |")
+    for family in _Backlog(BacklogAges(0, 0.0, 0, 0.0)).collect():
+        lines.append(f"| `{family.name}` | gauge, read when scraped | | {_cell(family.documentation)} |")
+    return "\n".join(lines)
+
+
+def alerts_markdown(_document: Schema) -> str:
+    import yaml
+
+    rules = yaml.safe_load((ROOT / "deploy" / "alerts.yml").read_text())
+    lines = ["| alert | for | severity | summary | expression |", "|---|---|---|---|---|"]
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            summary = rule.get("annotations", {}).get("summary", "")
+            severity = rule.get("labels", {}).get("severity", "")
+            expression = _cell(rule["expr"]).replace("`", "")
+            lines.append(
+                f"| `{rule['alert']}` | {rule.get('for', '')} | {severity} | {_cell(summary)} "
+                f"| `{expression}` |"
+            )
+    return "\n".join(lines)
+
+
 MARKERS = {
+    "<!-- reference:metrics -->": metrics_markdown,
+    "<!-- reference:alerts -->": alerts_markdown,
     "<!-- reference:readme -->": readme_markdown,
     "<!-- reference:routes -->": routes_markdown,
     "<!-- reference:schemas -->": schemas_markdown,
@@ -191,10 +234,13 @@ MARKERS = {
 }
 
 
+OPENAPI = (routes_markdown, schemas_markdown, webhooks_markdown)
+
+
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     for marker, render in MARKERS.items():
         if marker in markdown:
-            document = {} if render is readme_markdown else openapi()
+            document = openapi() if render in OPENAPI else {}
             markdown = markdown.replace(marker, render(document))
     return markdown
 
