@@ -13,7 +13,7 @@ no configuration. Pages ask for a generated section with a marker line:
 - ``<!-- reference:alerts -->``    every rule of ``deploy/alerts.yml``
 - ``<!-- reference:readme -->``    the README itself
 
-``site/reference/openapi.json`` is written too, the document the pages were made from.
+``reference/openapi.json`` is published too, the document the pages were made from.
 """
 
 from __future__ import annotations
@@ -245,7 +245,9 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     return markdown
 
 
-def on_post_build(config: Any) -> None:
-    target = Path(config["site_dir"]) / "reference" / "openapi.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(openapi(), indent=2) + "\n")
+def on_files(files: Any, config: Any) -> Any:
+    from mkdocs.structure.files import File
+
+    content = json.dumps(openapi(), indent=2) + "\n"
+    files.append(File.generated(config, "reference/openapi.json", content=content))
+    return files
