@@ -97,7 +97,9 @@ def _fields_table(schema: Schema) -> list[str]:
 
 def _body(operation: Schema) -> list[str]:
     content = operation.get("requestBody", {}).get("content", {})
-    return [f"Body (`{kind}`): {type_of(media.get('schema', {}))}" for kind, media in content.items()]
+    return [
+        f"Body (`{kind}`): {type_of(media.get('schema', {}))}" for kind, media in content.items()
+    ]
 
 
 def _parameters(operation: Schema) -> list[str]:
@@ -203,12 +205,14 @@ def metrics_markdown(_document: Schema) -> str:
             labels = ", ".join(f"`{label}`" for label in value._labelnames)
             lines.append(f"| `{name}` | {value._type} | {labels} | {_cell(value._documentation)} |")
     for family in _Backlog(BacklogAges(0, 0.0, 0, 0.0)).collect():
-        lines.append(f"| `{family.name}` | gauge, read when scraped | | {_cell(family.documentation)} |")
+        lines.append(
+            f"| `{family.name}` | gauge, read when scraped | | {_cell(family.documentation)} |"
+        )
     return "\n".join(lines)
 
 
 def alerts_markdown(_document: Schema) -> str:
-    import yaml
+    import yaml  # type: ignore[import-untyped]  # mkdocs depends on PyYAML; no stubs locked
 
     rules = yaml.safe_load((ROOT / "deploy" / "alerts.yml").read_text())
     lines = ["| alert | for | severity | summary | expression |", "|---|---|---|---|---|"]

@@ -20,8 +20,8 @@ The hot paths are SPEC §9's (assign, claim, revoke, entitlements, seat list) an
 batch. The test runs each through the API (the batch through its service), captures its
 statements with an SQLAlchemy event listener and compares the company-owned tables left
 unkeyed with ``UNKEYED``, on both databases: a statement that stops being keyed fails it, and so
-does one that becomes keyed (shrink the inventory and the page's list with it). Nothing is routable by company yet: the
-scaling page says what it takes.
+does one that becomes keyed (shrink the inventory and the page's list with it). Nothing is
+routable by company yet: the scaling page says what it takes.
 """
 
 from __future__ import annotations
