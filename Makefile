@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV := $(shell command -v uv 2>/dev/null || echo $(BIN)/uv)
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint bench soak lock clean
+.PHONY: run demo test lint bench soak lock clean docs
 
 $(STAMP): requirements/dev.lock pyproject.toml package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ run: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/seatledger demo
+
+# The documentation site (mkdocs.yml, docs/) into site/, offline; `$(BIN)/mkdocs serve` to browse.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # Re-pin every dependency (with hashes) after editing pyproject.toml.
 lock:
