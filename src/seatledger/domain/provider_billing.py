@@ -98,9 +98,13 @@ class SubscriptionBilling(Protocol):
         prices: ProviderPrices,
         quantities: ItemQuantities,
         subscription_id: str,
+        anchor: datetime | None = None,
+        payment_method: str | None = None,
     ) -> ProviderSubscription:
         """A subscription for seatledger's ``subscription_id`` (its idempotency key), billed to
-        the customer's saved card."""
+        the customer's saved card (``payment_method`` when given). ``anchor`` (on the
+        provider's clock): the first period was paid here until then; the provider bills from
+        then on, with nothing for the time before."""
         ...
 
     async def subscription(self, provider_id: str) -> ProviderSubscription: ...

@@ -692,6 +692,24 @@ provider_subscriptions = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# ``billing`` mode: the provider subscriptions to make for completed checkouts (written in
+# the checkout's transaction, made by the delivery loop after commit; ``start_after`` null once
+# made).
+provider_starts = Table(
+    "provider_starts",
+    metadata,
+    Column("subscription_id", ID, ForeignKey("subscriptions.id"), primary_key=True),
+    Column("provider", String(20), nullable=False),
+    Column("start_after", UTCDateTime, nullable=True, index=True),
+    # The provider's billing cycle anchor, fixed at the first attempt so that every retry
+    # sends the same request under the same idempotency key.
+    Column("anchor", UTCDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_error", String(500), nullable=True),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 # ``billing`` mode: the provider's invoices of the subscriptions it bills, kept apart from
 # seatledger's own (their numbers are the provider's).
 provider_invoices = Table(

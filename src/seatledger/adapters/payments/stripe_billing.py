@@ -177,6 +177,8 @@ class StripeBilling:
         prices: ProviderPrices,
         quantities: ItemQuantities,
         subscription_id: str,
+        anchor: datetime | None = None,
+        payment_method: str | None = None,
     ) -> ProviderSubscription:
         items: list[dict[str, Any]] = []
         if quantities.base and prices.base is not None:
@@ -188,6 +190,12 @@ class StripeBilling:
             "items": items,
             "metadata": {"seatledger_subscription_id": subscription_id},
         }
+        if payment_method:
+            params["default_payment_method"] = payment_method
+        if anchor is not None:
+            # The first period was paid at the checkout: Stripe's cycle starts when it ends,
+            # with no charge for the time before.
+            params.update(billing_cycle_anchor=int(anchor.timestamp()), proration_behavior="none")
         sub = await _asked(
             lambda: self.client.v1.subscriptions.create_async(
                 params, {"idempotency_key": f"seatledger-subscription-{subscription_id}"}
