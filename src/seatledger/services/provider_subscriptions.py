@@ -120,7 +120,8 @@ async def is_billed(rt: Runtime, subscription_id: str) -> bool:
 async def cancel_billed(rt: Runtime, subscription_id: str, *, at_period_end: bool) -> None:
     """A cancellation asked here, made in the provider first (it bills the subscription);
     the prorations waiting here are the provider's to bill, so none is left for a final
-    invoice of seatledger's."""
+    invoice of seatledger's. Cancelling now, the provider invoices the prorations it holds at
+    once and refunds nothing of the current period (SPEC §3)."""
     assert rt.billing is not None
     provider_id = await _link(rt, subscription_id)
     if at_period_end:
@@ -131,4 +132,17 @@ async def cancel_billed(rt: Runtime, subscription_id: str, *, at_period_end: boo
         await drop_waiting_lines(connection, subscription_id)
 
 
-__all__ = ["Pushed", "cancel_billed", "is_billed", "push_seats", "start_billing"]
+async def undo_cancel_billed(rt: Runtime, subscription_id: str) -> None:
+    """A cancellation at period end undone, in the provider first."""
+    assert rt.billing is not None
+    await rt.billing.cancel_at_period_end(await _link(rt, subscription_id), False)
+
+
+__all__ = [
+    "Pushed",
+    "cancel_billed",
+    "is_billed",
+    "push_seats",
+    "start_billing",
+    "undo_cancel_billed",
+]

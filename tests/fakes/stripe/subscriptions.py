@@ -1,6 +1,7 @@
 """Subscriptions and their items: create (``billing_cycle_anchor`` with its proration,
 ``default_payment_method``), retrieve, update (quantities, items added or deleted,
-``proration_behavior``, ``payment_behavior``, ``cancel_at_period_end``), cancel.
+``proration_behavior``, ``payment_behavior``, ``cancel_at_period_end``), cancel (``invoice_now``,
+``prorate``: a final invoice of the prorations waiting, and of a credit for the unused time).
 
 As Stripe does (API versions from 2025 on), each item carries its period
 (``current_period_start``/``_end``: one month or one year from creation here). Creating bills
@@ -233,7 +234,7 @@ def _apply_items(
     subscription["pending_update"] = None
 
 
-def cancel(store: Store, _: dict[str, Any], path: dict[str, str]) -> dict[str, Any]:
+def cancel(store: Store, params: dict[str, Any], path: dict[str, str]) -> dict[str, Any]:
     subscription = store.get("subscription", path["id"])
     if subscription["status"] == "canceled":
         raise StripeError(
@@ -242,10 +243,30 @@ def cancel(store: Store, _: dict[str, Any], path: dict[str, str]) -> dict[str, A
             f"No such subscription: '{subscription['id']}'",
             code="resource_missing",
         )
+    if flag(params, "invoice_now") or flag(params, "prorate"):
+        _final_invoice(store, subscription, prorate=flag(params, "prorate"))
     subscription["status"] = "canceled"
     subscription["canceled_at"] = store.now()
     store.emit("customer.subscription.deleted", _public(subscription))
     return _public(subscription)
+
+
+def _final_invoice(store: Store, subscription: dict[str, Any], *, prorate: bool) -> None:
+    """``invoice_now``: the prorations waiting, and with ``prorate`` a credit for the unused
+    time, on one invoice now."""
+    lines = [
+        {"object": "line_item", "amount": amount, "proration": True, "quantity": 1}
+        for sub_id, amount in store.pending_prorations
+        if sub_id == subscription["id"]
+    ]
+    others = [p for p in store.pending_prorations if p[0] != subscription["id"]]
+    store.pending_prorations[:] = others
+    if prorate:
+        credit = _proration(subscription, [], store.now())
+        lines.append({"object": "line_item", "amount": credit, "proration": True, "quantity": 1})
+    if lines:
+        invoice = invoices.make(store, subscription, lines, "subscription_update")
+        subscription["latest_invoice"] = invoice["id"]
 
 
 ROUTES = [

@@ -234,7 +234,9 @@ class StripeBilling:
         current = await self.subscription(provider_id)
         if current.status == "canceled":
             return current  # cancelling again changes nothing (SPEC §3)
-        sub = await _asked(lambda: self.client.v1.subscriptions.cancel_async(provider_id))
+        # SPEC §3: the prorations waiting are invoiced now; the current period is not refunded.
+        params: Any = {"invoice_now": True, "prorate": False}
+        sub = await _asked(lambda: self.client.v1.subscriptions.cancel_async(provider_id, params))
         return subscription_of(sub)
 
     async def invoice(self, provider_id: str) -> ProviderInvoice:
