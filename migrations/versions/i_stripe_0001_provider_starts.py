@@ -1,4 +1,4 @@
-"""billing mode: the provider subscriptions waiting to be started
+"""billing mode: the provider subscriptions waiting to be started; provider invoices shown
 
 Revision ID: i_stripe_0001
 Revises: 0012
@@ -7,6 +7,8 @@ Create Date: 2026-11-30
 SPEC §7, ``billing`` mode. A checkout that completes a recurring purchase records here, in its
 own transaction, that the provider's subscription is to be made; the delivery loop makes it
 after commit and marks it started, so a crash between the two finishes on the next round.
+``provider_invoices`` gains what the API shows of a provider's invoice (its billing reason,
+hosted page, dates).
 """
 
 from __future__ import annotations
@@ -44,7 +46,26 @@ def upgrade() -> None:
         op.f("ix_provider_starts_start_after"), "provider_starts", ["start_after"], unique=False
     )
 
+    # What an invoice mirrored from the provider shows in seatledger's invoice shape.
+    with op.batch_alter_table("provider_invoices") as batch:
+        batch.add_column(sa.Column("billing_reason", sa.String(length=40), nullable=True))
+        batch.add_column(sa.Column("hosted_url", sa.String(length=2000), nullable=True))
+        batch.add_column(sa.Column("created_at", UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("period_start", UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("period_end", UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("paid_at", UTCDateTime(timezone=True), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("provider_invoices") as batch:
+        for column in (
+            "paid_at",
+            "period_end",
+            "period_start",
+            "created_at",
+            "hosted_url",
+            "billing_reason",
+        ):
+            batch.drop_column(column)
     op.drop_index(op.f("ix_provider_starts_start_after"), table_name="provider_starts")
     op.drop_table("provider_starts")

@@ -135,6 +135,7 @@ class ProviderInvoiceLine:
     amount: int
     quantity: int | None
     proration: bool
+    price: str | None = None  # the provider's price it bills, when it names one
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +150,13 @@ class ProviderInvoice:
     total: int
     amount_paid: int
     lines: tuple[ProviderInvoiceLine, ...]
+    billing_reason: str | None = None
+    # The provider's page where the customer sees (and, while open, pays) it.
+    hosted_url: str | None = None
+    created: datetime | None = None
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    paid_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -725,4 +725,10 @@ provider_invoices = Table(
     Column("amount_paid", BigInteger, nullable=False),
     Column("lines", JSON, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("billing_reason", String(40), nullable=True),
+    Column("hosted_url", String(2000), nullable=True),
+    Column("created_at", UTCDateTime, nullable=True),
+    Column("period_start", UTCDateTime, nullable=True),
+    Column("period_end", UTCDateTime, nullable=True),
+    Column("paid_at", UTCDateTime, nullable=True),
 )

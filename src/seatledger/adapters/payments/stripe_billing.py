@@ -91,6 +91,7 @@ def invoice_of(invoice: Any) -> ProviderInvoice:
             amount=int(line["amount"]),
             quantity=line.get("quantity"),
             proration=bool(line.get("proration", False)),
+            price=_line_price(line),
         )
         for line in raw["lines"]["data"]
     )
@@ -103,7 +104,23 @@ def invoice_of(invoice: Any) -> ProviderInvoice:
         total=int(raw["total"]),
         amount_paid=int(raw["amount_paid"]),
         lines=lines,
+        billing_reason=raw.get("billing_reason"),
+        hosted_url=raw.get("hosted_invoice_url"),
+        created=_moment(raw.get("created")),
+        period_start=_moment(raw.get("period_start")),
+        period_end=_moment(raw.get("period_end")),
+        paid_at=_moment((raw.get("status_transitions") or {}).get("paid_at")),
     )
+
+
+def _line_price(line: dict[str, Any]) -> str | None:
+    """The price a line bills: ``pricing.price_details.price`` from API versions of 2025 on,
+    ``price`` (an id or the object) before."""
+    details = (line.get("pricing") or {}).get("price_details") or {}
+    price = details.get("price") or line.get("price")
+    if isinstance(price, dict):
+        price = price.get("id")
+    return price if isinstance(price, str) else None
 
 
 def _tiers(price: SeatPrice) -> Any:
