@@ -8,7 +8,8 @@ SPEC §7, ``billing`` mode. A checkout that completes a recurring purchase recor
 own transaction, that the provider's subscription is to be made; the delivery loop makes it
 after commit and marks it started, so a crash between the two finishes on the next round.
 ``provider_invoices`` gains what the API shows of a provider's invoice (its billing reason,
-hosted page, dates).
+hosted page, dates); ``checkouts`` the link where a buyer finishes a payment that waits for
+them (3-D Secure).
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def upgrade() -> None:
         op.f("ix_provider_starts_start_after"), "provider_starts", ["start_after"], unique=False
     )
 
+    # Where the buyer finishes a checkout's payment that waits for them (3-D Secure).
+    with op.batch_alter_table("checkouts") as batch:
+        batch.add_column(sa.Column("payment_url", sa.String(length=2000), nullable=True))
     # What an invoice mirrored from the provider shows in seatledger's invoice shape.
     with op.batch_alter_table("provider_invoices") as batch:
         batch.add_column(sa.Column("billing_reason", sa.String(length=40), nullable=True))
@@ -57,6 +61,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("checkouts") as batch:
+        batch.drop_column("payment_url")
     with op.batch_alter_table("provider_invoices") as batch:
         for column in (
             "paid_at",

@@ -163,6 +163,8 @@ checkouts = Table(
     # The payment method whose charge a confirmation has taken on: one card charged per
     # checkout (``seatledger.adapters.db.checkouts.Checkouts.lease_charge``).
     Column("charging_method", String(100), nullable=True),
+    # Where the buyer finishes that charge while it waits for them (3-D Secure).
+    Column("payment_url", String(2000), nullable=True),
     CheckConstraint("seats >= 1", name="seats"),
     CheckConstraint("amount_due >= 0", name="amount_due"),
     CheckConstraint("status IN ('open', 'completed', 'expired')", name="status"),

@@ -4,6 +4,7 @@ See the package's docstring for the rules (``seatledger.services.checkouts``).""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 from seatledger.adapters.db.unit_of_work import UnitOfWork
@@ -60,8 +61,8 @@ async def _charge(rt: Runtime, checkout: Checkout, method: str) -> PaymentResult
     except PaymentProviderUnavailable:
         await _release(rt, checkout, method)  # nothing was decided: another card may be tried
         raise
-    if result.succeeded:
-        return result
+    if result.succeeded or result.action_url is not None:
+        return result  # paid, or waiting for the buyer (``wait_for_buyer``)
     reason = result.failure_reason or "The payment was declined."
     async with rt.transaction() as uow:
         await _record_payment(
@@ -137,7 +138,54 @@ async def confirm_checkout(
             await uow.commit()
 
     result = await _charge(rt, row, method)
+    if result is not None and not result.succeeded:
+        return await _wait_for_buyer(rt, row, method, result)
     return await complete_purchase(rt, row.id, price, method, result)
+
+
+async def _wait_for_buyer(
+    rt: Runtime, checkout: Checkout, method: str, result: PaymentResult
+) -> Checkout:
+    """The charge waits for the buyer (3-D Secure): the checkout stays open with the link where
+    they finish it (``payment_url``), its lease kept for this card; the attempt is recorded
+    under the provider's reference, which settles it (``settle_waiting_charge``)."""
+    assert result.action_url is not None
+    now = rt.clock.now()
+    async with rt.transaction() as uow:
+        await _record_payment(
+            uow,
+            rt,
+            checkout=checkout,
+            payment_method=method,
+            result=result,
+            invoice_id=None,
+            now=now,
+        )
+        waiting = await uow.checkouts.wait_for_buyer(checkout.id, method, result.action_url)
+        if waiting is None:
+            raise CheckoutNotOpen()  # completed meanwhile (the same card's earlier attempt)
+        await uow.commit()
+    return waiting.as_of(now)
+
+
+async def settle_waiting_charge(
+    rt: Runtime, checkout_id: str, method: str, result: PaymentResult
+) -> None:
+    """A checkout's charge that waited for the buyer has its outcome: paid, the checkout
+    completes as a confirm would (once: a completed one is left alone); failed, it stays open,
+    its link dropped and its lease released, so another card may be tried."""
+    if not result.succeeded:
+        async with rt.transaction() as uow:
+            await uow.checkouts.release_charge(checkout_id, method)
+            await uow.commit()
+        return
+    async with rt.reading() as uow:
+        checkout = await uow.checkouts.get(checkout_id)
+        if checkout is None or checkout.status != "open":
+            return
+        price = await price_of(uow.connection, checkout.price_id)
+    with contextlib.suppress(CheckoutNotOpen):
+        await complete_purchase(rt, checkout_id, price, method, result)
 
 
 async def complete_purchase(
@@ -186,4 +234,4 @@ async def complete_purchase(
     return checkout
 
 
-__all__ = ["complete_purchase", "confirm_checkout"]
+__all__ = ["complete_purchase", "confirm_checkout", "settle_waiting_charge"]
