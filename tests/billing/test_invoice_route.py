@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from seatledger.adapters.payments.stripe_billing import StripeBilling
@@ -88,6 +89,26 @@ async def test_a_subscriptions_invoices_show_stripes_beside_seatledgers(
     assert walked == ids
     only_own = (await server.client.get("/v1/invoices", params={"subscription_id": sub_id})).json()
     assert [i["id"] for i in only_own["data"]] == [own["id"]]
+
+    # The billing manager's portal lists Stripe's beside seatledger's, linked to Stripe's pages.
+    html = await _portal_invoices(server, str(own["company_id"]))
+    assert own["number"] in html
+    for invoice in (first, proration):
+        assert (
+            f'<a href="{invoice["hosted_invoice_url"]}" rel="noopener">{invoice["number"]}</a>'
+            in html
+        )
+
+
+async def _portal_invoices(server: Server, company_id: str) -> str:
+    session = await customer_sessions.create_customer_session(
+        server.runtime, member_id=await _manager(server, company_id)
+    )
+    async with httpx.AsyncClient(base_url=server.url) as browser:
+        browser.cookies.set("sl_portal", session.token)
+        page = await browser.get("/portal/invoices")
+    assert page.status_code == 200, page.text
+    return page.text
 
 
 async def test_another_companys_subscription_and_a_foreign_cursor_are_refused(

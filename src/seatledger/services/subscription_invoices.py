@@ -8,7 +8,7 @@ both kinds are read whole and paged here; the cursor is the id of the last invoi
 
 from __future__ import annotations
 
-from seatledger.adapters.db.provider_invoices import as_invoice, invoices_of
+from seatledger.adapters.db.provider_invoices import as_invoice, invoices_of, invoices_of_company
 from seatledger.domain.errors import ValidationFailed
 from seatledger.domain.invoice import Invoice
 from seatledger.services import invoicing
@@ -65,4 +65,14 @@ async def list_subscription_invoices(
     return Page(tuple(kept), has_more, kept[-1].id if has_more else None)
 
 
-__all__ = ["list_subscription_invoices"]
+async def provider_invoices_of_company(
+    rt: Runtime, company_id: str, *, limit: int = MAX_LIMIT
+) -> list[Invoice]:
+    """The newest invoices the provider made for the company's subscriptions (``billing``
+    mode), newest first: what the portal shows beside seatledger's own."""
+    async with rt.reading() as uow:
+        rows = await invoices_of_company(uow.connection, company_id, limit)
+    return [as_invoice(row, row.company_id) for row in rows]
+
+
+__all__ = ["list_subscription_invoices", "provider_invoices_of_company"]

@@ -62,6 +62,22 @@ async def invoices_of(connection: AsyncConnection, subscription_id: str) -> list
     return list((await connection.execute(query)).all())
 
 
+async def invoices_of_company(
+    connection: AsyncConnection, company_id: str, limit: int
+) -> list[Any]:
+    """The newest ``limit`` provider invoices of the company's subscriptions, with each one's
+    company (``company_id``)."""
+    table = t.provider_invoices
+    query = (
+        select(table, t.subscriptions.c.company_id)
+        .join(t.subscriptions, t.subscriptions.c.id == table.c.subscription_id)
+        .where(t.subscriptions.c.company_id == company_id)
+        .order_by(table.c.created_at.desc(), table.c.id.desc())
+        .limit(limit)
+    )
+    return list((await connection.execute(query)).all())
+
+
 _STATUSES = frozenset(get_args(InvoiceStatus))
 _REASONS = frozenset(get_args(InvoiceReason))
 
@@ -120,4 +136,4 @@ def as_invoice(row: Any, company_id: str | None) -> Invoice:
     )
 
 
-__all__ = ["as_invoice", "invoices_of", "keep_invoice"]
+__all__ = ["as_invoice", "invoices_of", "invoices_of_company", "keep_invoice"]
