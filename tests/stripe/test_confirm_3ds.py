@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from seatledger.adapters.db import tables as t
+from seatledger.services import hosted_checkout
 from tests.e2e.api import problem
 from tests.fakes.stripe import FakeStripe
 from tests.integration import shop
@@ -90,3 +91,29 @@ async def test_a_failed_authentication_leaves_the_checkout_open_for_another_card
     paid = await _confirm(server, checkout_id, "pm_card_visa")
     assert paid.status_code == 200, paid.text
     assert paid.json()["status"] == "completed"
+
+
+async def test_a_3ds_charge_paid_after_the_hosted_page_paid_becomes_credit_once(
+    server: Server, fake: FakeStripe
+) -> None:
+    rt = server.runtime
+    checkout_id = await _checkout(server)
+    assert (await _confirm(server, checkout_id, CARD_3DS)).status_code == 200
+    (intent,) = fake.objects("payment_intent")
+    # The buyer pays on Stripe's hosted page too, then finishes the authentication.
+    await hosted_checkout.open_hosted_page(rt, checkout_id)
+    (session,) = fake.objects("checkout.session")
+    assert (await fake.complete_session(session["id"])).status_code == 200
+    await settle(fake)
+    await apply_events(rt)
+    done = (await server.client.get(f"/v1/checkouts/{checkout_id}")).json()
+    assert done["status"] == "completed"
+
+    assert (await fake.authenticate(intent["id"])).status_code == 200
+    await settle(fake)
+    await apply_events(rt)
+    await apply_events(rt)
+
+    balance = (await server.client.get(f"/v1/companies/{done['company_id']}/balance")).json()
+    assert balance["data"] == [{"currency": "usd", "amount": 2000}]
+    assert await shop.count(rt.engine, t.subscriptions) == 1

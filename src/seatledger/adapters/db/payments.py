@@ -47,6 +47,15 @@ class Payments:
         )
         return [(str(r.invoice_id), str(r.status), str(r.payment_method)) for r in rows]
 
+    async def taken(self, reference: str) -> bool:
+        """Whether a payment taken under the provider's ``reference`` is recorded."""
+        row = await self._connection.execute(
+            select(_payments.c.id)
+            .where(_payments.c.provider_reference == reference, _payments.c.status == "succeeded")
+            .limit(1)
+        )
+        return row.first() is not None
+
     async def checkout_of(self, reference: str) -> tuple[str, str] | None:
         """``(checkout id, payment method)`` of the checkout charge recorded under the
         provider's ``reference`` (one that waited for the buyer), if any."""

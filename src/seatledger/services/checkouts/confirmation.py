@@ -4,7 +4,7 @@ See the package's docstring for the rules (``seatledger.services.checkouts``).""
 
 from __future__ import annotations
 
-import contextlib
+import logging
 from datetime import datetime
 
 from seatledger.adapters.db.unit_of_work import UnitOfWork
@@ -22,7 +22,10 @@ from seatledger.domain.payments import PaymentRequest, PaymentResult
 from seatledger.domain.purchase import Checkout, check_payment_method
 from seatledger.services.checkouts.checkout import checkout_of, price_of, require_open
 from seatledger.services.checkouts.fulfilment import create_order, create_subscription
+from seatledger.services.credit import add_to_balances
 from seatledger.services.runtime import Runtime
+
+log = logging.getLogger("seatledger.payments")
 
 
 async def _record_payment(
@@ -172,8 +175,9 @@ async def settle_waiting_charge(
     rt: Runtime, checkout_id: str, method: str, result: PaymentResult
 ) -> None:
     """A checkout's charge that waited for the buyer has its outcome: paid, the checkout
-    completes as a confirm would (once: a completed one is left alone); failed, it stays open,
-    its link dropped and its lease released, so another card may be tried."""
+    completes as a confirm would (once); failed, it stays open, its link dropped and its lease
+    released, so another card may be tried. Money taken for a checkout completed meanwhile
+    (the buyer also paid on the hosted page) is never lost: it becomes the company's credit."""
     if not result.succeeded:
         async with rt.transaction() as uow:
             await uow.checkouts.release_charge(checkout_id, method)
@@ -181,11 +185,41 @@ async def settle_waiting_charge(
         return
     async with rt.reading() as uow:
         checkout = await uow.checkouts.get(checkout_id)
-        if checkout is None or checkout.status != "open":
-            return
+        if checkout is None or await uow.payments.taken(result.reference or ""):
+            return  # not ours, or settled already
         price = await price_of(uow.connection, checkout.price_id)
-    with contextlib.suppress(CheckoutNotOpen):
-        await complete_purchase(rt, checkout_id, price, method, result)
+    if checkout.status == "open":
+        try:
+            await complete_purchase(rt, checkout_id, price, method, result)
+            return
+        except CheckoutNotOpen:
+            pass
+    await _credit_late_charge(rt, checkout_id, method, result)
+
+
+async def _credit_late_charge(
+    rt: Runtime, checkout_id: str, method: str, result: PaymentResult
+) -> None:
+    """The charge recorded as taken, its amount credited to the company (once)."""
+    async with rt.transaction() as uow:
+        checkout = await uow.checkouts.get(checkout_id)
+        if checkout is None or await uow.payments.taken(result.reference or ""):
+            return
+        await _record_payment(
+            uow,
+            rt,
+            checkout=checkout,
+            payment_method=method,
+            result=result,
+            invoice_id=None,
+            now=rt.clock.now(),
+        )
+        if checkout.company_id is not None:
+            key = (checkout.company_id, checkout.currency)
+            await add_to_balances(uow, {key: checkout.amount_due})
+        else:  # a buyer with no company yet has no balance: the payment says what was taken
+            log.warning("checkout %s was paid twice; refund %s", checkout.id, result.reference)
+        await uow.commit()
 
 
 async def complete_purchase(
