@@ -1,5 +1,6 @@
-"""``billing`` mode's rows: a seat price's prices at the provider (``ProviderPriceBook``) and
-the subscriptions the provider bills (``ProviderSubscriptions``).
+"""``billing`` mode's rows: a seat price's prices at the provider (``ProviderPriceBook``),
+the subscriptions the provider bills (``ProviderSubscriptions``) and those waiting to be
+started there after a checkout (``want_start``, ``ProviderStarts``).
 
 Like ``payment_customers``, each method is its own short transaction, asked outside any unit
 of work (a provider call never waits on an open transaction). Rows are written once, the first
