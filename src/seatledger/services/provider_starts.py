@@ -15,7 +15,9 @@ Made after commit, never inside a transaction; ``start_billing`` uses the subscr
 its idempotency key and links once, so a crash between the checkout's commit and the
 provider's answer (or after it) finishes on the next round without a second subscription. A
 provider that does not answer leaves the start wanted, tried again after ``RETRY_AFTER``; one
-that refuses the request is logged and not tried again (reconciliation reports it).
+that refuses the request is logged and not tried again (its row keeps the error). Two
+delivery loops taking the same start at once send the same request under the same key (the
+anchor is pinned by the first): the provider answers both with one subscription, linked once.
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ async def _anchor(
     rt: Runtime, starts: ProviderStarts, start: WaitingStart, subscription: Subscription
 ) -> datetime | None:
     """Where the provider's billing cycle starts: when the period paid here ends, counted on
-    the provider's clock — the wall clock, which the sandbox's may run behind — and fixed at
+    the provider's clock — the wall clock, from which the sandbox's may differ — and fixed at
     the first attempt, so a retry repeats the same request."""
     if start.anchor is not None:
         return start.anchor
