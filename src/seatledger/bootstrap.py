@@ -31,7 +31,13 @@ from seatledger.domain.events import EventRenderer, plain_payload
 from seatledger.domain.mail import Mailer
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
 from seatledger.domain.provider_billing import SubscriptionBilling
-from seatledger.services import emails, provider_events, provider_seat_sync, webhook_deliveries
+from seatledger.services import (
+    emails,
+    provider_events,
+    provider_seat_sync,
+    provider_starts,
+    webhook_deliveries,
+)
 from seatledger.services.channels import Channel
 from seatledger.services.runtime import Runtime
 from seatledger.services.sandbox_clock import load_sandbox_time
@@ -147,7 +153,12 @@ def delivery_channels(rt: Runtime) -> tuple[Channel, ...]:
     events (Stripe), its events are applied by the same loops."""
     channels = (emails.CHANNEL, webhook_deliveries.CHANNEL)
     if rt.billing is not None:
-        return (*channels, provider_events.CHANNEL, provider_seat_sync.CHANNEL)
+        return (
+            *channels,
+            provider_events.CHANNEL,
+            provider_starts.CHANNEL,
+            provider_seat_sync.CHANNEL,
+        )
     if rt.gateway.name == "stripe":
         return (*channels, provider_events.CHANNEL)
     return channels

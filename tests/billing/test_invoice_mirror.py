@@ -47,7 +47,18 @@ async def test_stripes_invoices_are_mirrored_apart_from_seatledgers(
     stripe_invoices = {i["id"]: i for i in fake.objects("invoice")}
     assert (first.status, first.total, first.amount_paid) == ("paid", 3000, 3000)
     assert first.number == stripe_invoices[first.id]["number"]
-    assert first.lines == [{"description": None, "amount": 3000, "quantity": 3, "proration": False}]
+    prices = await billing.prices.find(price_id)
+    assert prices is not None
+    assert first.lines == [
+        {
+            "description": None,
+            "amount": 3000,
+            "quantity": 3,
+            "proration": False,
+            "price": prices.seats,
+            "kind": "seats",
+        }
+    ]
     assert (proration.status, proration.amount_paid) == ("open", 0)
     assert proration.lines[0]["proration"] is True
     assert await shop.invoices(rt, sub_id) == own  # seatledger's own invoices: unchanged

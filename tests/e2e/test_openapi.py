@@ -55,6 +55,7 @@ OPERATIONS = {
     ("GET", "/v1/claims/{token}"): "lookup_claim",
     ("POST", "/v1/claims/{token}"): "claim_seat",
     ("GET", "/v1/invoices"): "list_invoices",
+    ("GET", "/v1/subscriptions/{subscription_id}/invoices"): "list_subscription_invoices",
     ("GET", "/v1/invoices/{invoice_id}"): "get_invoice",
     ("GET", "/v1/invoices/{invoice_id}/pdf"): "get_invoice_pdf",
     ("POST", "/v1/invoices/{invoice_id}/pay"): "pay_invoice",

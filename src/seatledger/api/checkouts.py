@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends
+from pydantic import Field
 
 from seatledger.api.auth import Reader, Writer
 from seatledger.api.common import (
@@ -65,6 +66,12 @@ class CheckoutOut(OutModel):
     expires_at: Timestamp
     subscription_id: str | None
     order_id: str | None
+    payment_url: str | None = Field(
+        default=None,
+        description="While a confirm's charge waits for the buyer (a card that needs 3-D Secure,"
+        " with Stripe): where they finish it; the checkout completes once the provider reports"
+        " it paid. Null otherwise.",
+    )
 
 
 def checkout_out(public_url: str, checkout: Checkout) -> CheckoutOut:
@@ -83,6 +90,7 @@ def checkout_out(public_url: str, checkout: Checkout) -> CheckoutOut:
         expires_at=checkout.expires_at,
         subscription_id=checkout.subscription_id,
         order_id=checkout.order_id,
+        payment_url=checkout.payment_url,
     )
 
 
@@ -192,7 +200,10 @@ async def confirm_checkout(
     """Charges `amount_due` and creates a subscription (recurring price) or a paid order
     (one-time price), with its paid invoice; no seat is assigned yet. A declined card is 402
     `payment_failed` and leaves the checkout open; a completed or expired one is 409
-    `checkout_not_open`. Sandbox cards: `pm_card_ok`, `pm_card_declined`,
+    `checkout_not_open`. A card that needs the buyer (3-D Secure) answers 200 with the
+    checkout still `open` and `payment_url`, where they finish it; the same card again answers
+    the same link, another is 409 `checkout_not_open` until Stripe reports that payment failed,
+    and once it is paid the checkout completes. Sandbox cards: `pm_card_ok`, `pm_card_declined`,
     `pm_card_fail_after_first`; any other is 422 `validation_error` naming `payment_method`,
     and changes nothing."""
     checkout_id = check_id(checkout_id, "checkout")

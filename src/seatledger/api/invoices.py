@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import Field
 
 from seatledger.api.auth import Reader, Writer
@@ -26,7 +26,12 @@ from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.ids import check_id
 from seatledger.domain.invoice import Invoice, InvoiceLine
-from seatledger.services import invoice_documents, invoice_payments, invoicing
+from seatledger.services import (
+    invoice_documents,
+    invoice_payments,
+    invoicing,
+    subscription_invoices,
+)
 
 router = APIRouter(tags=["invoices"], route_class=JsonRoute)
 
@@ -44,7 +49,9 @@ class LineOut(OutModel):
 class InvoiceOut(OutModel):
     id: str
     number: str | None
-    status: Literal["draft", "open", "paid", "void"]
+    status: Literal["draft", "open", "paid", "void", "uncollectible"] = Field(
+        description="`uncollectible`: only an invoice of the payment provider's (`provider`)."
+    )
     currency: str
     subtotal: int
     credit_applied: int
@@ -62,6 +69,16 @@ class InvoiceOut(OutModel):
         default=None,
         description="Where the customer finishes a payment that waits for them (3-D Secure"
         " with Stripe) while the invoice is open; null otherwise.",
+    )
+    provider: Literal["stripe"] | None = Field(
+        default=None,
+        description="Null: seatledger's own invoice. `stripe`: an invoice Stripe made and keeps"
+        " (`SEATLEDGER_STRIPE_MODE=billing`), mirrored here; its id and number are Stripe's.",
+    )
+    hosted_invoice_url: str | None = Field(
+        default=None,
+        description="The provider's page of the invoice (Stripe's hosted invoice page), where"
+        " the customer sees it and, while it is open, pays it; null for seatledger's own.",
     )
 
 
@@ -103,6 +120,33 @@ async def list_invoices(
         order_id=optional_id(order_id, "order", field="order_id"),
         limit=limit,
         cursor=cursor_of(cursor),
+        scope_company_id=who.company_scope,
+    )
+    who.require_manager()
+    return ListOut[InvoiceOut](**list_of(page, invoice_out))
+
+
+@router.get(
+    "/v1/subscriptions/{subscription_id}/invoices",
+    summary="List a subscription's invoices, seatledger's and Stripe's",
+    responses=responses(401, 403, 404, 422),
+)
+async def list_subscription_invoices(
+    subscription_id: str,
+    rt: RuntimeDep,
+    who: Reader,
+    limit: Limit = None,
+    cursor: Annotated[str | None, Query(max_length=255)] = None,
+) -> ListOut[InvoiceOut]:
+    """Every invoice of the subscription, oldest first: seatledger's own and, when Stripe
+    Billing bills it (`SEATLEDGER_STRIPE_MODE=billing`), Stripe's, mirrored from its webhooks,
+    in the same shape with `provider: "stripe"` and `hosted_invoice_url`. The same access as
+    `GET /v1/invoices?subscription_id=`."""
+    page = await subscription_invoices.list_subscription_invoices(
+        rt,
+        check_id(subscription_id, "subscription"),
+        limit=limit,
+        cursor=cursor,
         scope_company_id=who.company_scope,
     )
     who.require_manager()

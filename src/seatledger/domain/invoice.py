@@ -18,7 +18,8 @@ from typing import Literal
 
 from seatledger.pricing import Line
 
-InvoiceStatus = Literal["draft", "open", "paid", "void"]
+# ``uncollectible``: only a provider's invoice (Stripe's, in ``billing`` mode).
+InvoiceStatus = Literal["draft", "open", "paid", "void", "uncollectible"]
 LineKind = Literal["base", "seats", "proration", "credit"]
 # Why an invoice exists: its first period, a renewal, a change, a cancellation, an order.
 InvoiceReason = Literal[
@@ -63,6 +64,10 @@ class Invoice:
     paid_at: datetime | None
     # Where the customer finishes a payment that waits for them (3-D Secure), while it does.
     payment_url: str | None = None
+    # None: seatledger's own invoice. Otherwise the provider that made it and keeps it
+    # (``billing`` mode: Stripe's, mirrored), its number the provider's, and its page there.
+    provider: str | None = None
+    hosted_invoice_url: str | None = None
 
 
 def invoice_number(sequence: int) -> str:

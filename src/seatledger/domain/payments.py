@@ -61,6 +61,16 @@ class PaymentGateway(Protocol):
 
 
 @runtime_checkable
+class ProviderCustomers(Protocol):
+    """A provider that keeps its own customer for each seatledger customer (Stripe)."""
+
+    async def customer_for(self, key: str) -> str:
+        """The provider's customer id for ``key`` (a company id or a buyer's email), made on
+        first need."""
+        ...
+
+
+@runtime_checkable
 class MinimumCharge(Protocol):
     """A provider that refuses charges below an amount per currency (Stripe's 0.50 USD …)."""
 

@@ -98,9 +98,13 @@ class SubscriptionBilling(Protocol):
         prices: ProviderPrices,
         quantities: ItemQuantities,
         subscription_id: str,
+        anchor: datetime | None = None,
+        payment_method: str | None = None,
     ) -> ProviderSubscription:
         """A subscription for seatledger's ``subscription_id`` (its idempotency key), billed to
-        the customer's saved card."""
+        the customer's saved card (``payment_method`` when given). ``anchor`` (on the
+        provider's clock): the first period was paid here until then; the provider bills from
+        then on, with nothing for the time before."""
         ...
 
     async def subscription(self, provider_id: str) -> ProviderSubscription: ...
@@ -131,6 +135,7 @@ class ProviderInvoiceLine:
     amount: int
     quantity: int | None
     proration: bool
+    price: str | None = None  # the provider's price it bills, when it names one
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +150,13 @@ class ProviderInvoice:
     total: int
     amount_paid: int
     lines: tuple[ProviderInvoiceLine, ...]
+    billing_reason: str | None = None
+    # The provider's page where the customer sees (and, while open, pays) it.
+    hosted_url: str | None = None
+    created: datetime | None = None
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    paid_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,8 @@ class Checkout:
     subscription_id: str | None
     order_id: str | None
     created_at: datetime
+    # The charge waits for the buyer (3-D Secure): where they finish it, while it does.
+    payment_url: str | None = None
 
     @property
     def customer(self) -> str:

@@ -14,6 +14,8 @@ Outcomes: a paid invoice, and when every open invoice of the subscription is pai
 ``active`` subscription. A failure makes it ``past_due`` (``past_due_since`` is the first
 failure) and schedules the next attempt (``seatledger.domain.renewal.next_attempt``); on a
 canceled subscription (a final invoice) a failure leaves the invoice open and nothing retries.
+A renewal below the provider's minimum charge is not charged: it is paid by carrying its total
+to the next invoice (``carry_over``).
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ from datetime import datetime, timedelta
 
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.events import EventType
-from seatledger.domain.invoice import Invoice
+from seatledger.domain.invoice import Invoice, InvoiceLine
 from seatledger.domain.payment_record import PaymentRecord
-from seatledger.domain.payments import PaymentRequest, PaymentResult
+from seatledger.domain.payments import PaymentRequest, PaymentResult, minimum_charge
 from seatledger.domain.purchase import Subscription
 from seatledger.domain.renewal import Dunning, next_attempt
 from seatledger.services.credit import add_to_balances
@@ -106,17 +108,81 @@ async def _charge_one(rt: Runtime, attempt: Attempt, method: str) -> PaymentResu
 
 
 async def collect(rt: Runtime, attempts: Sequence[Attempt]) -> list[PaymentResult]:
-    """Charge, then record the outcomes; answers the provider's answers. A provider error (not
-    a decline) is raised after the other outcomes are recorded; its attempt is retried once its
-    lease expires."""
+    """Charge, then record the outcomes; answers the provider's answers (a renewal carried
+    over, ``carry_over``, as a success). A provider error (not a decline) is raised after the
+    other outcomes are recorded; its attempt is retried once its lease expires."""
     if not attempts:
         return []
+    carried = [a for a in attempts if below_minimum(rt, a.invoice)]
+    attempts = [a for a in attempts if a not in carried]
+    if carried:
+        await carry_over(rt, carried)
     results = await charge(rt, attempts)
     await record(rt, attempts, results)
     for result in results:
         if isinstance(result, BaseException):
             raise result
-    return [result for result in results if isinstance(result, PaymentResult)]
+    return [PaymentResult(True) for _ in carried] + [
+        result for result in results if isinstance(result, PaymentResult)
+    ]
+
+
+def below_minimum(rt: Runtime, invoice: Invoice) -> bool:
+    """A renewal invoice the provider would refuse to charge: more than nothing, less than its
+    minimum charge in the currency (Stripe's 0.50 USD …; SPEC §7)."""
+    return invoice.reason == "subscription_cycle" and 0 < invoice.total < minimum_charge(
+        rt.gateway, invoice.currency
+    )
+
+
+def carried_line(invoice: Invoice) -> InvoiceLine:
+    return InvoiceLine(
+        kind="proration",
+        description=f"Carried over from {invoice.number}: below the minimum charge",
+        quantity=1,
+        unit_amount=invoice.total,
+        amount=invoice.total,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+    )
+
+
+async def carry_over(rt: Runtime, attempts: Sequence[Attempt]) -> None:
+    """Renewals below the provider's minimum charge are not sent to fail: as Stripe does with
+    its own invoices, each is marked paid without a charge and its total waits, as one line,
+    for the subscription's next invoice (the subscription stays, or becomes, ``active``). Only
+    while this run holds the attempt's lease (as ``record``); a canceled subscription's
+    invoice, which no next invoice follows, is left open."""
+    now = rt.clock.now()
+    async with rt.transaction() as uow:
+        subscriptions = await uow.subscriptions.lock_all({a.subscription_id for a in attempts})
+        mine = [
+            a
+            for a in attempts
+            if (row := subscriptions.get(a.subscription_id)) is not None
+            and row.status != "canceled"
+            and row.next_payment_attempt_at == a.lease
+            and row.payment_attempts == a.number - 1
+        ]
+        paid = await uow.invoices.mark_paid([a.invoice.id for a in mine], now)
+        carried = [a for a in mine if a.invoice.id in paid]
+        for a in carried:
+            await uow.pending_lines.add(
+                a.subscription_id, [carried_line(a.invoice)], a.invoice.currency, now
+            )
+        await emit_invoices(uow, EventType.INVOICE_PAID, [a.invoice.id for a in carried])
+        outcomes: dict[str, list[tuple[Attempt, PaymentResult]]] = {}
+        for a in carried:
+            outcomes.setdefault(a.subscription_id, []).append((a, PaymentResult(True)))
+        if outcomes:
+            unpaid = await uow.invoices.with_open(sorted(outcomes))
+            await uow.subscriptions.write_dunning(
+                [
+                    _dunning(uow, subscriptions[sub_id], of, now, sub_id in unpaid)
+                    for sub_id, of in outcomes.items()
+                ],
+            )
+        await uow.commit()
 
 
 def payment_record(

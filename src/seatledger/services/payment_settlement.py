@@ -1,5 +1,8 @@
 """A payment that waited for the customer (3-D Secure) settles: the provider says how it ended.
 
+A checkout's charge confirmed by API (its attempt recorded with the checkout, no invoice) is
+settled by ``checkouts.confirmation.settle_waiting_charge``: paid, the checkout completes.
+
 The invoice it was for is found by the payment's provider reference (the attempt recorded it,
 ``seatledger.services.collection``). Succeeded: the invoice is paid (once: a second settlement
 finds it paid), the subscription recovers as after a payment by hand; money taken for an
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 from seatledger.domain.events import EventType
 from seatledger.domain.payments import PaymentSettled
+from seatledger.services.checkouts.confirmation import settle_waiting_charge
 from seatledger.services.collection import credit_leftover, payment_record
 from seatledger.services.invoice_payments import recover_subscription
 from seatledger.services.invoicing import emit_invoices
@@ -22,6 +26,11 @@ async def settle_payment(rt: Runtime, fact: PaymentSettled) -> None:
     if result.reference is None:
         return
     now = rt.clock.now()
+    async with rt.reading() as uow:
+        checkout = await uow.payments.checkout_of(result.reference)
+    if checkout is not None:
+        await settle_waiting_charge(rt, *checkout, result)
+        return
     async with rt.transaction() as uow:
         attempts = await uow.payments.attempts_of(result.reference)
         if not attempts or any(status == "succeeded" for _, status, _ in attempts):

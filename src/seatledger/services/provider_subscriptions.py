@@ -14,6 +14,7 @@ the provider applies the change only once its invoice is paid: the answer says w
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -46,10 +47,17 @@ async def _price_and_seats(rt: Runtime, subscription_id: str) -> tuple[Price, in
 
 
 async def start_billing(
-    rt: Runtime, billing: SubscriptionBilling, subscription_id: str, *, customer: str
+    rt: Runtime,
+    billing: SubscriptionBilling,
+    subscription_id: str,
+    *,
+    customer: str,
+    anchor: datetime | None = None,
+    payment_method: str | None = None,
 ) -> ProviderSubscription:
     """The provider's subscription for ``subscription_id``, billed to ``customer`` (the
-    provider's customer id); made once (the subscription id is its idempotency key)."""
+    provider's customer id); made once (the subscription id is its idempotency key). With
+    ``anchor`` the provider bills from then (the period paid here ends then)."""
     price, seats = await _price_and_seats(rt, subscription_id)
     prices = await billing.ensure_prices(price.id, price.seat_price, f"seatledger {price.id}")
     remote = await billing.start_subscription(
@@ -57,6 +65,8 @@ async def start_billing(
         prices=prices,
         quantities=quantities(price.seat_price, seats),
         subscription_id=subscription_id,
+        anchor=anchor,
+        payment_method=payment_method,
     )
     await ProviderSubscriptions(rt.engine, PROVIDER).link(
         subscription_id, remote.id, remote.status, seats
@@ -110,7 +120,8 @@ async def is_billed(rt: Runtime, subscription_id: str) -> bool:
 async def cancel_billed(rt: Runtime, subscription_id: str, *, at_period_end: bool) -> None:
     """A cancellation asked here, made in the provider first (it bills the subscription);
     the prorations waiting here are the provider's to bill, so none is left for a final
-    invoice of seatledger's."""
+    invoice of seatledger's. Cancelling now, the provider invoices the prorations it holds at
+    once and refunds nothing of the current period (SPEC §3)."""
     assert rt.billing is not None
     provider_id = await _link(rt, subscription_id)
     if at_period_end:
@@ -121,4 +132,17 @@ async def cancel_billed(rt: Runtime, subscription_id: str, *, at_period_end: boo
         await drop_waiting_lines(connection, subscription_id)
 
 
-__all__ = ["Pushed", "cancel_billed", "is_billed", "push_seats", "start_billing"]
+async def undo_cancel_billed(rt: Runtime, subscription_id: str) -> None:
+    """A cancellation at period end undone, in the provider first."""
+    assert rt.billing is not None
+    await rt.billing.cancel_at_period_end(await _link(rt, subscription_id), False)
+
+
+__all__ = [
+    "Pushed",
+    "cancel_billed",
+    "is_billed",
+    "push_seats",
+    "start_billing",
+    "undo_cancel_billed",
+]

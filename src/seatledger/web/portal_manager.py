@@ -14,7 +14,14 @@ from fastapi.responses import Response
 
 from seatledger.domain.ids import check_id
 from seatledger.domain.invoice import Invoice
-from seatledger.services import companies, credit, invoice_documents, invoicing, purchases
+from seatledger.services import (
+    companies,
+    credit,
+    invoice_documents,
+    invoicing,
+    purchases,
+    subscription_invoices,
+)
 from seatledger.services.runtime import Runtime
 from seatledger.web.portal_route import PortalRoute, cursor_of, manager_company, page, rt_of
 from seatledger.web.portal_session import PortalCaller
@@ -62,7 +69,15 @@ async def invoices(request: Request, caller: PortalCaller, cursor: str | None = 
     found = await invoicing.list_invoices(
         rt, scope_company_id=company_id, limit=LIST_LIMIT, cursor=cursor_of(cursor)
     )
-    context = {"invoices": found.data, "next_cursor": found.next_cursor, "reasons": REASONS}
+    context = {
+        "invoices": found.data,
+        "next_cursor": found.next_cursor,
+        "reasons": REASONS,
+        # ``billing`` mode: Stripe's own invoices, shown on (and paid through) Stripe's pages.
+        "provider_invoices": await subscription_invoices.provider_invoices_of_company(
+            rt, company_id, limit=LIST_LIMIT
+        ),
+    }
     return await page(request, "portal/invoices.html", context)
 
 

@@ -85,6 +85,7 @@ class FakeApp:
         ]
         routes.append(Route("/_fake/checkout/{id}", self._hosted_page, methods=["GET"]))
         routes.append(Route("/_fake/3ds/{id}", self._hosted_page, methods=["GET"]))
+        routes.append(Route("/_fake/invoice/{id}", self._hosted_page, methods=["GET"]))
         self.asgi = Starlette(routes=routes)
 
     async def _hosted_page(self, request: Request) -> Response:

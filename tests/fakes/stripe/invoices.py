@@ -25,9 +25,10 @@ def make(
     total = sum(line["amount"] for line in lines)
     first = subscription["items"]["data"][0]
     paid = customer not in store.declining or total <= 0
+    invoice_id = store.new_id("in")
     invoice = store.put(
         {
-            "id": store.new_id("in"),
+            "id": invoice_id,
             "object": "invoice",
             "customer": customer,
             # API versions from 2025 on name the subscription under ``parent``.
@@ -44,6 +45,11 @@ def make(
             "amount_due": max(0, total),
             "amount_paid": max(0, total) if paid else 0,
             "status": "paid" if paid else "open",
+            "status_transitions": {
+                "finalized_at": store.now(),
+                "paid_at": store.now() if paid else None,
+            },
+            "hosted_invoice_url": f"{store.base_url}/_fake/invoice/{invoice_id}",
             "period_start": first["current_period_start"],
             "period_end": first["current_period_end"],
             "created": store.now(),

@@ -1,5 +1,7 @@
-"""Subscriptions and their items: create, retrieve, update (quantities, items added or deleted,
-``proration_behavior``, ``payment_behavior``, ``cancel_at_period_end``), cancel.
+"""Subscriptions and their items: create (``billing_cycle_anchor`` with its proration,
+``default_payment_method``), retrieve, update (quantities, items added or deleted,
+``proration_behavior``, ``payment_behavior``, ``cancel_at_period_end``), cancel (``invoice_now``,
+``prorate``: a final invoice of the prorations waiting, and of a credit for the unused time).
 
 As Stripe does (API versions from 2025 on), each item carries its period
 (``current_period_start``/``_end``: one month or one year from creation here). Creating bills
@@ -44,6 +46,7 @@ def _item(store: Store, subscription: dict[str, Any], raw: dict[str, Any], index
     price = store.get("price", raw.get("price") or "", param=f"items[{index}][price]")
     start = subscription["_start"]
     quantity = integer(raw, "quantity", required=False)
+    end = subscription.get("_anchor") or _period_end(start, price["recurring"]["interval"])
     return {
         "id": store.new_id("si"),
         "object": "subscription_item",
@@ -51,8 +54,43 @@ def _item(store: Store, subscription: dict[str, Any], raw: dict[str, Any], index
         "quantity": 1 if quantity is None else quantity,
         "subscription": subscription["id"],
         "current_period_start": start,
-        "current_period_end": _period_end(start, price["recurring"]["interval"]),
+        "current_period_end": end,
     }
+
+
+def _anchor(store: Store, params: dict[str, Any], raw_items: list[dict[str, Any]]) -> int | None:
+    """``billing_cycle_anchor``: in the future and not past the first natural period end, as
+    Stripe requires."""
+    anchor = integer(params, "billing_cycle_anchor", required=False)
+    if anchor is None:
+        return None
+    now = store.now()
+    price = store.get("price", raw_items[0].get("price") or "", param="items[0][price]")
+    natural = _period_end(now, price["recurring"]["interval"])
+    if anchor <= now:
+        raise invalid("billing_cycle_anchor cannot be in the past.", "billing_cycle_anchor")
+    if anchor > natural:
+        raise invalid(
+            f"billing_cycle_anchor cannot be later than next natural billing date ({natural})"
+            " for plan",
+            "billing_cycle_anchor",
+        )
+    return anchor
+
+
+def _first_lines(subscription: dict[str, Any], behavior: str) -> list[dict[str, Any]]:
+    """The first invoice's lines: the whole period, or with an anchor the time up to it
+    (prorated, or nothing under ``proration_behavior=none``)."""
+    lines = _period_lines(subscription)
+    if subscription.get("_anchor") is None:
+        return lines
+    if behavior == "none":
+        return []
+    start = subscription["_start"]
+    first = subscription["items"]["data"][0]
+    natural = _period_end(start, first["price"]["recurring"]["interval"])
+    share = Fraction(subscription["_anchor"] - start, natural - start)
+    return [{**line, "amount": round(line["amount"] * share), "proration": True} for line in lines]
 
 
 def _public(subscription: dict[str, Any]) -> dict[str, Any]:
@@ -77,6 +115,19 @@ def create(store: Store, params: dict[str, Any], _: dict[str, str]) -> dict[str,
     raw_items = params.get("items")
     if not isinstance(raw_items, list) or not raw_items:
         raise invalid("Missing required param: items.", param="items")
+    behavior = params.get("proration_behavior", "create_prorations")
+    if behavior not in _BEHAVIORS:
+        raise invalid(f"Invalid proration_behavior: {behavior}", param="proration_behavior")
+    method = params.get("default_payment_method")
+    if (
+        method is not None
+        and store.get("payment_method", method, param="default_payment_method")["customer"]
+        != customer["id"]
+    ):
+        raise invalid(
+            f"The payment method {method} is not attached to this customer.",
+            param="default_payment_method",
+        )
     subscription: dict[str, Any] = {
         "id": store.new_id("sub"),
         "object": "subscription",
@@ -87,14 +138,19 @@ def create(store: Store, params: dict[str, Any], _: dict[str, str]) -> dict[str,
         "created": store.now(),
         "metadata": dict(params.get("metadata") or {}),
         "pending_update": None,
+        "default_payment_method": method,
+        "billing_cycle_anchor": None,
         "livemode": False,
         "_start": store.now(),
+        "_anchor": _anchor(store, params, raw_items),
     }
+    subscription["billing_cycle_anchor"] = subscription["_anchor"] or subscription["_start"]
     items = [_item(store, subscription, raw, i) for i, raw in enumerate(raw_items)]
     subscription["items"] = list_object("/v1/subscription_items", items)
     subscription["currency"] = items[0]["price"]["currency"]
     store.put(subscription)
-    invoice = invoices.make(store, subscription, _period_lines(subscription), "subscription_create")
+    lines = _first_lines(subscription, behavior)
+    invoice = invoices.make(store, subscription, lines, "subscription_create")
     if invoice["status"] != "paid":
         subscription["status"] = "incomplete"
     subscription["latest_invoice"] = invoice["id"]
@@ -178,7 +234,7 @@ def _apply_items(
     subscription["pending_update"] = None
 
 
-def cancel(store: Store, _: dict[str, Any], path: dict[str, str]) -> dict[str, Any]:
+def cancel(store: Store, params: dict[str, Any], path: dict[str, str]) -> dict[str, Any]:
     subscription = store.get("subscription", path["id"])
     if subscription["status"] == "canceled":
         raise StripeError(
@@ -187,10 +243,30 @@ def cancel(store: Store, _: dict[str, Any], path: dict[str, str]) -> dict[str, A
             f"No such subscription: '{subscription['id']}'",
             code="resource_missing",
         )
+    if flag(params, "invoice_now") or flag(params, "prorate"):
+        _final_invoice(store, subscription, prorate=flag(params, "prorate"))
     subscription["status"] = "canceled"
     subscription["canceled_at"] = store.now()
     store.emit("customer.subscription.deleted", _public(subscription))
     return _public(subscription)
+
+
+def _final_invoice(store: Store, subscription: dict[str, Any], *, prorate: bool) -> None:
+    """``invoice_now``: the prorations waiting, and with ``prorate`` a credit for the unused
+    time, on one invoice now."""
+    lines = [
+        {"object": "line_item", "amount": amount, "proration": True, "quantity": 1}
+        for sub_id, amount in store.pending_prorations
+        if sub_id == subscription["id"]
+    ]
+    others = [p for p in store.pending_prorations if p[0] != subscription["id"]]
+    store.pending_prorations[:] = others
+    if prorate:
+        credit = _proration(subscription, [], store.now())
+        lines.append({"object": "line_item", "amount": credit, "proration": True, "quantity": 1})
+    if lines:
+        invoice = invoices.make(store, subscription, lines, "subscription_update")
+        subscription["latest_invoice"] = invoice["id"]
 
 
 ROUTES = [

@@ -34,6 +34,7 @@ def checkout_from_row(row: Any) -> Checkout:
         subscription_id=row.subscription_id,
         order_id=row.order_id,
         created_at=row.created_at,
+        payment_url=row.payment_url,
     )
 
 
@@ -127,7 +128,21 @@ class Checkouts:
         await self._connection.execute(
             update(_checkouts)
             .where(_checkouts.c.id == checkout_id, _checkouts.c.charging_method == method)
-            .values(charging_method=None)
+            .values(charging_method=None, payment_url=None)
+        )
+
+    async def wait_for_buyer(self, checkout_id: str, method: str, url: str) -> Checkout | None:
+        """The charge with ``method`` waits for the buyer at ``url`` (3-D Secure): the lease
+        stays, so only that card's charge can finish it."""
+        return await self._one(
+            update(_checkouts)
+            .where(
+                _checkouts.c.id == checkout_id,
+                _checkouts.c.status == "open",
+                _checkouts.c.charging_method == method,
+            )
+            .values(payment_url=url)
+            .returning(*_checkouts.c)
         )
 
     async def complete(
@@ -138,7 +153,12 @@ class Checkouts:
         return await self._one(
             update(_checkouts)
             .where(_checkouts.c.id == checkout_id, _checkouts.c.status == "open")
-            .values(status="completed", subscription_id=subscription_id, order_id=order_id)
+            .values(
+                status="completed",
+                subscription_id=subscription_id,
+                order_id=order_id,
+                payment_url=None,
+            )
             .returning(*_checkouts.c)
         )
 

@@ -47,6 +47,32 @@ class Payments:
         )
         return [(str(r.invoice_id), str(r.status), str(r.payment_method)) for r in rows]
 
+    async def taken(self, reference: str) -> bool:
+        """Whether a payment taken under the provider's ``reference`` is recorded."""
+        row = await self._connection.execute(
+            select(_payments.c.id)
+            .where(_payments.c.provider_reference == reference, _payments.c.status == "succeeded")
+            .limit(1)
+        )
+        return row.first() is not None
+
+    async def checkout_of(self, reference: str) -> tuple[str, str] | None:
+        """``(checkout id, payment method)`` of the checkout charge recorded under the
+        provider's ``reference`` (one that waited for the buyer), if any."""
+        row = (
+            await self._connection.execute(
+                select(_payments.c.checkout_id, _payments.c.payment_method)
+                .where(
+                    _payments.c.provider_reference == reference,
+                    _payments.c.invoice_id.is_(None),
+                    _payments.c.checkout_id.is_not(None),
+                )
+                .order_by(_payments.c.created_at)
+                .limit(1)
+            )
+        ).first()
+        return None if row is None else (str(row.checkout_id), str(row.payment_method))
+
     async def count_for(self, invoice_id: str) -> int:
         """How many payments (taken or declined) the invoice has seen."""
         count = await self._connection.execute(

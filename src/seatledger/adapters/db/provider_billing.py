@@ -1,5 +1,6 @@
-"""``billing`` mode's rows: a seat price's prices at the provider (``ProviderPriceBook``) and
-the subscriptions the provider bills (``ProviderSubscriptions``).
+"""``billing`` mode's rows: a seat price's prices at the provider (``ProviderPriceBook``),
+the subscriptions the provider bills (``ProviderSubscriptions``) and those waiting to be
+started there after a checkout (``want_start``, ``ProviderStarts``).
 
 Like ``payment_customers``, each method is its own short transaction, asked outside any unit
 of work (a provider call never waits on an open transaction). Rows are written once, the first
@@ -237,12 +238,97 @@ class SeatPushes:
             )
 
 
+@dataclass(frozen=True, slots=True)
+class WaitingStart:
+    subscription_id: str
+    attempts: int
+    anchor: datetime | None
+
+
+async def want_start(
+    connection: AsyncConnection, subscription_id: str, provider: str, now: datetime
+) -> None:
+    """The provider's subscription for ``subscription_id`` is to be made from ``now`` (written
+    in the transaction that created the subscription)."""
+    await connection.execute(
+        t.provider_starts.insert().values(
+            subscription_id=subscription_id,
+            provider=provider,
+            start_after=now,
+            attempts=0,
+            created_at=now,
+        )
+    )
+
+
+class ProviderStarts:
+    """The provider subscriptions waiting to be made (``seatledger.services.provider_starts``);
+    each method its own short transaction, asked with no unit of work open."""
+
+    def __init__(self, engine: AsyncEngine, provider: str) -> None:
+        self.engine = engine
+        self.provider = provider
+
+    async def due(self, now: datetime, limit: int) -> list[WaitingStart]:
+        table = t.provider_starts
+        query = (
+            select(table.c.subscription_id, table.c.attempts, table.c.anchor)
+            .where(table.c.provider == self.provider, table.c.start_after <= now)
+            .order_by(table.c.start_after)
+            .limit(limit)
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [WaitingStart(*row) for row in rows]
+
+    async def pin_anchor(self, subscription_id: str, anchor: datetime) -> datetime:
+        """``anchor`` kept for ``subscription_id`` unless one is kept already; answers the one
+        kept."""
+        table = t.provider_starts
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(table)
+                .where(table.c.subscription_id == subscription_id, table.c.anchor.is_(None))
+                .values(anchor=anchor)
+            )
+            kept: datetime | None = await connection.scalar(
+                select(table.c.anchor).where(table.c.subscription_id == subscription_id)
+            )
+        assert kept is not None
+        return kept
+
+    async def started(self, subscription_id: str, now: datetime) -> None:
+        await self._settle(subscription_id, start_after=None, started_at=now, last_error=None)
+
+    async def retry(self, subscription_id: str, after: datetime, error: str) -> None:
+        await self._settle(
+            subscription_id,
+            start_after=after,
+            attempts=t.provider_starts.c.attempts + 1,
+            last_error=error[:500],
+        )
+
+    async def give_up(self, subscription_id: str, error: str) -> None:
+        """Not started and not tried again (the provider refused the request itself)."""
+        await self._settle(subscription_id, start_after=None, last_error=error[:500])
+
+    async def _settle(self, subscription_id: str, **values: Any) -> None:
+        table = t.provider_starts
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(table).where(table.c.subscription_id == subscription_id).values(**values)
+            )
+
+
 __all__ = [
     "LinkedSubscription",
     "ProviderPriceBook",
+    "ProviderStarts",
     "ProviderSubscriptions",
     "SeatPushes",
     "WaitingPush",
+    "WaitingStart",
     "drop_waiting_lines",
     "want_push",
+    "want_start",
 ]

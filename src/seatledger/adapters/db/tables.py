@@ -163,6 +163,8 @@ checkouts = Table(
     # The payment method whose charge a confirmation has taken on: one card charged per
     # checkout (``seatledger.adapters.db.checkouts.Checkouts.lease_charge``).
     Column("charging_method", String(100), nullable=True),
+    # Where the buyer finishes that charge while it waits for them (3-D Secure).
+    Column("payment_url", String(2000), nullable=True),
     CheckConstraint("seats >= 1", name="seats"),
     CheckConstraint("amount_due >= 0", name="amount_due"),
     CheckConstraint("status IN ('open', 'completed', 'expired')", name="status"),
@@ -692,6 +694,24 @@ provider_subscriptions = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# ``billing`` mode: the provider subscriptions to make for completed checkouts (written in
+# the checkout's transaction, made by the delivery loop after commit; ``start_after`` null once
+# made).
+provider_starts = Table(
+    "provider_starts",
+    metadata,
+    Column("subscription_id", ID, ForeignKey("subscriptions.id"), primary_key=True),
+    Column("provider", String(20), nullable=False),
+    Column("start_after", UTCDateTime, nullable=True, index=True),
+    # The provider's billing cycle anchor, fixed at the first attempt so that every retry
+    # sends the same request under the same idempotency key.
+    Column("anchor", UTCDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_error", String(500), nullable=True),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 # ``billing`` mode: the provider's invoices of the subscriptions it bills, kept apart from
 # seatledger's own (their numbers are the provider's).
 provider_invoices = Table(
@@ -707,4 +727,10 @@ provider_invoices = Table(
     Column("amount_paid", BigInteger, nullable=False),
     Column("lines", JSON, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("billing_reason", String(40), nullable=True),
+    Column("hosted_url", String(2000), nullable=True),
+    Column("created_at", UTCDateTime, nullable=True),
+    Column("period_start", UTCDateTime, nullable=True),
+    Column("period_end", UTCDateTime, nullable=True),
+    Column("paid_at", UTCDateTime, nullable=True),
 )

@@ -91,6 +91,7 @@ def invoice_of(invoice: Any) -> ProviderInvoice:
             amount=int(line["amount"]),
             quantity=line.get("quantity"),
             proration=bool(line.get("proration", False)),
+            price=_line_price(line),
         )
         for line in raw["lines"]["data"]
     )
@@ -103,7 +104,23 @@ def invoice_of(invoice: Any) -> ProviderInvoice:
         total=int(raw["total"]),
         amount_paid=int(raw["amount_paid"]),
         lines=lines,
+        billing_reason=raw.get("billing_reason"),
+        hosted_url=raw.get("hosted_invoice_url"),
+        created=_moment(raw.get("created")),
+        period_start=_moment(raw.get("period_start")),
+        period_end=_moment(raw.get("period_end")),
+        paid_at=_moment((raw.get("status_transitions") or {}).get("paid_at")),
     )
+
+
+def _line_price(line: dict[str, Any]) -> str | None:
+    """The price a line bills: ``pricing.price_details.price`` from API versions of 2025 on,
+    ``price`` (an id or the object) before."""
+    details = (line.get("pricing") or {}).get("price_details") or {}
+    price = details.get("price") or line.get("price")
+    if isinstance(price, dict):
+        price = price.get("id")
+    return price if isinstance(price, str) else None
 
 
 def _tiers(price: SeatPrice) -> Any:
@@ -177,6 +194,8 @@ class StripeBilling:
         prices: ProviderPrices,
         quantities: ItemQuantities,
         subscription_id: str,
+        anchor: datetime | None = None,
+        payment_method: str | None = None,
     ) -> ProviderSubscription:
         items: list[dict[str, Any]] = []
         if quantities.base and prices.base is not None:
@@ -188,6 +207,12 @@ class StripeBilling:
             "items": items,
             "metadata": {"seatledger_subscription_id": subscription_id},
         }
+        if payment_method:
+            params["default_payment_method"] = payment_method
+        if anchor is not None:
+            # The first period was paid at the checkout: Stripe's cycle starts when it ends,
+            # with no charge for the time before.
+            params.update(billing_cycle_anchor=int(anchor.timestamp()), proration_behavior="none")
         sub = await _asked(
             lambda: self.client.v1.subscriptions.create_async(
                 params, {"idempotency_key": f"seatledger-subscription-{subscription_id}"}
@@ -226,7 +251,9 @@ class StripeBilling:
         current = await self.subscription(provider_id)
         if current.status == "canceled":
             return current  # cancelling again changes nothing (SPEC §3)
-        sub = await _asked(lambda: self.client.v1.subscriptions.cancel_async(provider_id))
+        # SPEC §3: the prorations waiting are invoiced now; the current period is not refunded.
+        params: Any = {"invoice_now": True, "prorate": False}
+        sub = await _asked(lambda: self.client.v1.subscriptions.cancel_async(provider_id, params))
         return subscription_of(sub)
 
     async def invoice(self, provider_id: str) -> ProviderInvoice:

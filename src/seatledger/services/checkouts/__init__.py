@@ -1,7 +1,9 @@
 """Checkouts: buying seats (SPEC §3, §4, §6).
 
     open ──confirm (paid)──▶ completed   (a subscription or an order, with its paid invoice)
-      │ └─declined card──▶ open          (nothing else changes; try another card)
+      │ ├─declined card──▶ open          (nothing else changes; try another card)
+      │ └─card needs the buyer (3-D Secure)──▶ open, with ``payment_url``
+      │        └─provider reports it paid──▶ completed   (failed: open, link dropped)
       └──24 h pass──▶ expired
 
 A checkout names a price, a seat count and a buyer: a company, or only an email (the purchase
@@ -22,7 +24,14 @@ concurrent confirmation with another card is ``checkout_not_open`` ("a payment w
 method is under way") and charges nothing; the same card again passes (its provider key dedups
 it). A decline, or a provider that decided nothing, gives the lease back; a crash after the
 charge keeps it, so only a retry with the same card (which finds the charge) completes the
-checkout. A checkout being charged cannot be resized.
+checkout. A checkout being charged cannot be resized. A charge that waits for the buyer
+(3-D Secure) keeps the lease and the link where they finish it; the provider's report settles
+it (``confirmation.settle_waiting_charge``): paid, the checkout completes as a confirm would;
+failed, the lease and the link go. Money such a charge takes after the checkout was completed
+otherwise becomes the company's credit.
+
+In ``billing`` mode the completed checkout also records that the provider's subscription is
+to be started (``seatledger.services.provider_starts``).
 
 Modules: ``checkout`` (an open checkout's life), ``confirmation`` (the charge and the
 purchase's transaction), ``fulfilment`` (the subscription or order it creates).

@@ -4,6 +4,7 @@ See the package's docstring for the rules (``seatledger.services.checkouts``).""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from seatledger.adapters.db.unit_of_work import UnitOfWork
@@ -21,7 +22,10 @@ from seatledger.domain.payments import PaymentRequest, PaymentResult
 from seatledger.domain.purchase import Checkout, check_payment_method
 from seatledger.services.checkouts.checkout import checkout_of, price_of, require_open
 from seatledger.services.checkouts.fulfilment import create_order, create_subscription
+from seatledger.services.credit import add_to_balances
 from seatledger.services.runtime import Runtime
+
+log = logging.getLogger("seatledger.payments")
 
 
 async def _record_payment(
@@ -60,8 +64,8 @@ async def _charge(rt: Runtime, checkout: Checkout, method: str) -> PaymentResult
     except PaymentProviderUnavailable:
         await _release(rt, checkout, method)  # nothing was decided: another card may be tried
         raise
-    if result.succeeded:
-        return result
+    if result.succeeded or result.action_url is not None:
+        return result  # paid, or waiting for the buyer (``wait_for_buyer``)
     reason = result.failure_reason or "The payment was declined."
     async with rt.transaction() as uow:
         await _record_payment(
@@ -137,7 +141,85 @@ async def confirm_checkout(
             await uow.commit()
 
     result = await _charge(rt, row, method)
+    if result is not None and not result.succeeded:
+        return await _wait_for_buyer(rt, row, method, result)
     return await complete_purchase(rt, row.id, price, method, result)
+
+
+async def _wait_for_buyer(
+    rt: Runtime, checkout: Checkout, method: str, result: PaymentResult
+) -> Checkout:
+    """The charge waits for the buyer (3-D Secure): the checkout stays open with the link where
+    they finish it (``payment_url``), its lease kept for this card; the attempt is recorded
+    under the provider's reference, which settles it (``settle_waiting_charge``)."""
+    assert result.action_url is not None
+    now = rt.clock.now()
+    async with rt.transaction() as uow:
+        await _record_payment(
+            uow,
+            rt,
+            checkout=checkout,
+            payment_method=method,
+            result=result,
+            invoice_id=None,
+            now=now,
+        )
+        waiting = await uow.checkouts.wait_for_buyer(checkout.id, method, result.action_url)
+        if waiting is None:
+            raise CheckoutNotOpen()  # completed meanwhile (the same card's earlier attempt)
+        await uow.commit()
+    return waiting.as_of(now)
+
+
+async def settle_waiting_charge(
+    rt: Runtime, checkout_id: str, method: str, result: PaymentResult
+) -> None:
+    """A checkout's charge that waited for the buyer has its outcome: paid, the checkout
+    completes as a confirm would (once); failed, it stays open, its link dropped and its lease
+    released, so another card may be tried. Money taken for a checkout completed meanwhile
+    (the buyer also paid on the hosted page) is never lost: it becomes the company's credit."""
+    if not result.succeeded:
+        async with rt.transaction() as uow:
+            await uow.checkouts.release_charge(checkout_id, method)
+            await uow.commit()
+        return
+    async with rt.reading() as uow:
+        checkout = await uow.checkouts.get(checkout_id)
+        if checkout is None or await uow.payments.taken(result.reference or ""):
+            return  # not ours, or settled already
+        price = await price_of(uow.connection, checkout.price_id)
+    if checkout.status == "open":
+        try:
+            await complete_purchase(rt, checkout_id, price, method, result)
+            return
+        except CheckoutNotOpen:
+            pass
+    await _credit_late_charge(rt, checkout_id, method, result)
+
+
+async def _credit_late_charge(
+    rt: Runtime, checkout_id: str, method: str, result: PaymentResult
+) -> None:
+    """The charge recorded as taken, its amount credited to the company (once)."""
+    async with rt.transaction() as uow:
+        checkout = await uow.checkouts.get(checkout_id)
+        if checkout is None or await uow.payments.taken(result.reference or ""):
+            return
+        await _record_payment(
+            uow,
+            rt,
+            checkout=checkout,
+            payment_method=method,
+            result=result,
+            invoice_id=None,
+            now=rt.clock.now(),
+        )
+        if checkout.company_id is not None:
+            key = (checkout.company_id, checkout.currency)
+            await add_to_balances(uow, {key: checkout.amount_due})
+        else:  # a buyer with no company yet has no balance: the payment says what was taken
+            log.warning("checkout %s was paid twice; refund %s", checkout.id, result.reference)
+        await uow.commit()
 
 
 async def complete_purchase(
@@ -186,4 +268,4 @@ async def complete_purchase(
     return checkout
 
 
-__all__ = ["complete_purchase", "confirm_checkout"]
+__all__ = ["complete_purchase", "confirm_checkout", "settle_waiting_charge"]

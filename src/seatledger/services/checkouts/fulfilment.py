@@ -10,6 +10,7 @@ from seatledger.domain.events import EventType
 from seatledger.domain.invoice import Invoice, invoice_lines
 from seatledger.domain.purchase import Checkout, Order, Subscription
 from seatledger.pricing import add_intervals
+from seatledger.services import provider_starts
 from seatledger.services.invoicing import create_invoice
 from seatledger.services.manager_seat import hold_billing_manager_seat
 from seatledger.services.runtime import Runtime
@@ -56,6 +57,7 @@ async def create_subscription(
         )
     )
     await hold_billing_manager_seat(uow, rt, subscription_id=subscription_id)
+    await provider_starts.wanted(uow, rt, subscription_id)  # ``billing`` mode: Stripe takes over
     # After the manager's seat: the event shows the subscription as its first answer will.
     uow.emit(EventType.SUBSCRIPTION_CREATED, await uow.subscriptions.current(subscription_id))
     return await create_invoice(

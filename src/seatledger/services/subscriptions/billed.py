@@ -16,6 +16,8 @@ naming ``price_id``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from seatledger.adapters.db.provider_billing import ProviderSubscriptions
 from seatledger.domain.billing import ChangePlan
 from seatledger.domain.errors import PaymentFailed, ValidationFailed
@@ -41,12 +43,28 @@ def check_billed_change(plan: ChangePlan, current_price_id: str) -> None:
         )
 
 
+async def push_cancel_flag(rt: Runtime, subscription_id: str, flag: Mapping[str, object]) -> None:
+    """A cancellation at period end scheduled or undone (``flag``, as a PATCH sets it) in the
+    provider first; nothing asked when ``flag`` changes nothing."""
+    if flag.get("cancel_at_period_end") is True:
+        await provider_subscriptions.cancel_billed(rt, subscription_id, at_period_end=True)
+    elif flag.get("cancel_at_period_end") is False:
+        await provider_subscriptions.undo_cancel_billed(rt, subscription_id)
+
+
 async def change_billed(
-    rt: Runtime, subscription_id: str, plan: ChangePlan, key: str
+    rt: Runtime,
+    subscription_id: str,
+    plan: ChangePlan,
+    key: str,
+    *,
+    flag: Mapping[str, object] | None = None,
 ) -> Subscription:
-    """Push ``plan``'s seats to the provider, then follow what it applied."""
+    """Push ``plan``'s seats to the provider, then follow what it applied (and ``flag``, the
+    cancellation at period end the same PATCH set or undid, pushed before)."""
     assert rt.billing is not None
     assert plan.behavior is not None
+    await push_cancel_flag(rt, subscription_id, flag or {})
     pushed = await provider_subscriptions.push_seats(
         rt,
         rt.billing,
@@ -61,6 +79,8 @@ async def change_billed(
         row = await subscription_of(uow, subscription_id, None, lock=True)
         if row.seats != plan.seats:
             await uow.pools.resize(row.id, plan.seats)
+        if flag:
+            await uow.subscriptions.update(row.id, **flag)
         updated = await subscription_of(uow, row.id, None, lock=False)
         uow.emit(EventType.SUBSCRIPTION_UPDATED, updated)
         await uow.commit()
@@ -70,4 +90,4 @@ async def change_billed(
     return updated
 
 
-__all__ = ["change_billed", "check_billed_change"]
+__all__ = ["change_billed", "check_billed_change", "push_cancel_flag"]

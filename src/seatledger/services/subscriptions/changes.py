@@ -28,7 +28,11 @@ from seatledger.services import idempotency, provider_subscriptions
 from seatledger.services.collection import customer_of
 from seatledger.services.credit import add_to_balances
 from seatledger.services.runtime import Runtime
-from seatledger.services.subscriptions.billed import change_billed, check_billed_change
+from seatledger.services.subscriptions.billed import (
+    change_billed,
+    check_billed_change,
+    push_cancel_flag,
+)
 from seatledger.services.subscriptions.plan import apply_plan
 from seatledger.services.subscriptions.standing import (
     change_target,
@@ -125,7 +129,12 @@ async def change_subscription(
     )
     book = TermsBook()
     asks_change = seats is not None or price_id is not None
-    billed = asks_change and await provider_subscriptions.is_billed(rt, subscription_id)
+    asks_flag = cancel_at_period_end is not None
+    billed = (asks_change or asks_flag) and await provider_subscriptions.is_billed(
+        rt, subscription_id
+    )
+    if billed and asks_flag and not asks_change:  # with a change: pushed once it is planned
+        await _push_cancel_flag(rt, subscription_id, cancel_at_period_end, scope_company_id)
     async with rt.transaction() as uow:
         connection = uow.connection
         row = await subscription_of(uow, subscription_id, scope_company_id, lock=True)
@@ -157,7 +166,7 @@ async def change_subscription(
             key = f"subscription:{row.id}:change:{_fingerprint(row, plan)}"
 
     if billed:  # the provider bills it: pushed there with no transaction open
-        return await change_billed(rt, row.id, plan, key)
+        return await change_billed(rt, row.id, plan, key, flag=flag)
     result = await _collect_change(rt, row, plan, key)
     return await _apply_paid(
         rt, row.id, request, plan, result, book, now, cancel_at_period_end, undo=undo
@@ -176,6 +185,16 @@ def _below_minimum(
     deferred = replace(request, behavior="prorate")
     replanned = plan_change(standing, deferred, now)
     return (request, plan) if replanned.invoice_now else (deferred, replanned)
+
+
+async def _push_cancel_flag(
+    rt: Runtime, subscription_id: str, value: object, scope_company_id: str | None
+) -> None:
+    """``billing`` mode: a cancellation at period end scheduled or undone in the provider
+    first (it bills the subscription); nothing is asked when nothing would change."""
+    async with rt.reading() as uow:
+        row = await subscription_of(uow, subscription_id, scope_company_id, lock=False)
+    await push_cancel_flag(rt, row.id, _cancel_flag(row, value))
 
 
 async def _set_cancel_flag(
