@@ -1,6 +1,6 @@
 """billing mode: the provider subscriptions waiting to be started; provider invoices shown
 
-Revision ID: i_stripe_0001
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-11-30
 
@@ -19,7 +19,7 @@ from alembic import op
 
 from seatledger.adapters.db.types import UTCDateTime
 
-revision = "i_stripe_0001"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
