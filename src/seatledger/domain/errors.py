@@ -40,8 +40,9 @@
 
 Raise the class, never a bare code; code that tells errors apart uses ``isinstance``. The
 classes above with a code are the whole catalogue: the API documents exactly these codes (plus
-the few the HTTP edge makes itself, such as ``invalid_json``), and ``seatledger.api.problems``
-alone maps a class (or its kind: every ``Conflict`` is one status) to an HTTP status.
+the few the HTTP edge makes itself, such as ``invalid_json``), and ``seatledger.web.statuses``
+alone maps a class (or its kind: every ``Conflict`` is one status) to an HTTP status, for the
+API's problem documents and the pages alike.
 
 ``CorruptData`` is not in the catalogue: stored data that the engine's own rules refuse (written
 before the rule existed, or by hand). The use case stops before it commits; the API logs it and

@@ -23,8 +23,9 @@ from seatledger.services.pages import MAX_LIMIT
 from seatledger.web import csrf
 from seatledger.web.checkout import closed_page, find_view
 from seatledger.web.cookies import runtime
-from seatledger.web.failures import invalid_fields, status_of
+from seatledger.web.failures import invalid_fields
 from seatledger.web.portal_session import PortalSignedOut, current_caller
+from seatledger.web.statuses import status_for
 from seatledger.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -125,7 +126,7 @@ async def invite(checkout_id: str, request: Request) -> Response:
             "errors": invalid_fields(error),
             "emails": typed,
         }
-        return await _done_page(request, found, caller, status=status_of(error), context=context)
+        return await _done_page(request, found, caller, status=status_for(error), context=context)
     if outcome.refused:
         refused = [
             {"text": f"{email}: {reason}", "error": True} for email, reason in outcome.refused

@@ -32,7 +32,6 @@ from seatledger.web.portal_route import (
     page,
     rt_of,
     seat_count,
-    status_of,
     text_of,
 )
 from seatledger.web.portal_session import PortalCaller
@@ -45,6 +44,7 @@ from seatledger.web.portal_views import (
     subscription_href,
     subscription_view,
 )
+from seatledger.web.statuses import status_for
 
 router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 CSRF = [Depends(csrf.require)]
@@ -232,7 +232,7 @@ async def resend(request: Request, seat_id: str, caller: PortalCaller) -> Respon
     except SeatledgerError as error:
         flashes = [{"text": f"{seat.email}: {error.detail}", "error": True}]
         return await pool_page(
-            request, caller, _ref_of(seat), status=status_of(error), flashes=flashes
+            request, caller, _ref_of(seat), status=status_for(error), flashes=flashes
         )
     notice = Notice(f"A new invitation was sent to {seat.email}; the old link no longer works.")
     return await redirect(request, _href_of(seat), [notice])
@@ -275,7 +275,7 @@ async def buy_more(request: Request, order_id: str, caller: PortalCaller) -> Res
     except SeatledgerError as error:
         form, errors = {"buy_seats": typed}, {"buy_seats": error.detail}
         return await pool_page(
-            request, caller, ref, status=status_of(error), form=form, errors=errors
+            request, caller, ref, status=status_for(error), form=form, errors=errors
         )
     return RedirectResponse(f"/checkout/{checkout.id}", status_code=303)
 
