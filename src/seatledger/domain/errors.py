@@ -51,6 +51,7 @@ answers ``internal_error`` without details.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from seatledger.errors import SeatledgerError
@@ -78,8 +79,10 @@ class Conflict(SeatledgerError):
 
     default_detail: ClassVar[str]
 
-    def __init__(self, detail: str | None = None) -> None:
-        super().__init__(self.default_detail if detail is None else detail)
+    def __init__(
+        self, detail: str | None = None, *, errors: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        super().__init__(self.default_detail if detail is None else detail, errors=errors)
 
 
 class NoSeatsAvailable(Conflict):
