@@ -4,7 +4,8 @@ It sits below every layer (``pricing`` included) so that one hierarchy holds the
 catalogue itself, one class per stable ``code``, is drawn in ``seatledger.domain.errors``.
 An error carries its ``code`` (a class attribute, stable, part of the API), a ``detail`` for
 people and, when the input was at fault, ``errors``: ``(field, message)`` pairs. It carries no
-HTTP status: the API maps error classes to statuses (``seatledger.api.problems``).
+HTTP status: the HTTP edge maps error classes to statuses, one table for the API and the pages
+(``seatledger.web.statuses``).
 """
 
 from __future__ import annotations

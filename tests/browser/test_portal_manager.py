@@ -95,7 +95,7 @@ def _seat_row(page: Page, email: str) -> Any:
     return page.locator("tbody tr").filter(has=page.get_by_role("rowheader", name=email))
 
 
-def test_invite_three_with_one_over_capacity_then_resend_and_revoke(
+def test_invite_three_for_two_seats_then_two_then_resend_and_revoke(
     live_server: LiveServer, page: Page, api: httpx.Client, acme: Acme
 ) -> None:
     for name in ("ann", "bob", "cy"):
@@ -109,10 +109,15 @@ def test_invite_three_with_one_over_capacity_then_resend_and_revoke(
     page.get_by_role("link", name="Team plan (monthly)").click()
     page.get_by_label("Email addresses").fill("dee@acme.test, eve@acme.test\nfay@acme.test")
     page.get_by_role("button", name="Send invitations").click()
-    expect(page.get_by_role("status")).to_contain_text("Invited 2: dee@acme.test, eve@acme.test.")
-    expect(page.get_by_role("alert")).to_contain_text(
-        "fay@acme.test was not invited: Every seat of this subscription is assigned."
+    # Three addresses for two free seats: nobody is invited, the list waits to be fixed.
+    expect(page.locator("#emails-error")).to_contain_text("2 of 5 seats are free, for 3")
+    expect(page.get_by_label("Email addresses")).to_have_value(
+        "dee@acme.test, eve@acme.test\nfay@acme.test"
     )
+    expect(page.locator("#seats-available")).to_have_text("2")
+    page.get_by_label("Email addresses").fill("dee@acme.test, eve@acme.test")
+    page.get_by_role("button", name="Send invitations").click()
+    expect(page.get_by_role("status")).to_contain_text("Invited 2: dee@acme.test, eve@acme.test.")
     expect(page.locator("#seats-available")).to_have_text("0")
     listed = api.get(f"/v1/seats?subscription_id={acme.subscription_id}").json()
     assert sorted(s["email"] for s in listed["data"]) == [

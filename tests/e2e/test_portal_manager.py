@@ -47,11 +47,10 @@ async def test_a_pool_page_lists_its_seats_with_their_status(
     assert "sandbox test card <code>pm_card_ok</code>" in html
 
 
-async def test_inviting_several_reports_each_email_and_keeps_the_rest(
+async def test_inviting_a_list_invites_each_address_once(
     api: Api, manager: Visitor, acme: Shop
 ) -> None:
-    # The order has 2 seats: the third address is refused, the other two are invited.
-    emails = "dee@acme.test, eve@acme.test\nfay@acme.test\n\nDEE@acme.test"
+    emails = "dee@acme.test,\n\nDEE@acme.test eve@acme.test"
     answer = await manager.post(f"/portal/orders/{acme.order_id}/invite", {"emails": emails})
     assert answer.status_code == 303
     assert answer.headers["location"] == f"/portal/orders/{acme.order_id}"
@@ -59,9 +58,37 @@ async def test_inviting_several_reports_each_email_and_keeps_the_rest(
     assert sorted(seat["email"] for seat in listed["data"]) == ["dee@acme.test", "eve@acme.test"]
     html = (await manager.get(answer.headers["location"])).text
     assert "Invited 2: dee@acme.test, eve@acme.test." in html
-    assert "fay@acme.test was not invited: Every seat of this order is assigned." in html
     again = (await manager.get(answer.headers["location"])).text
-    assert "was not invited" not in again  # shown once
+    assert "Invited 2" not in again  # shown once
+
+
+async def test_a_list_with_a_bad_address_or_too_many_invites_nobody(
+    api: Api, manager: Visitor, acme: Shop
+) -> None:
+    path = f"/portal/orders/{acme.order_id}/invite"
+    before = await row_counts(api.runtime)
+    # The order has 2 seats: three addresses are too many; nobody is invited.
+    full = await manager.post(path, {"emails": "dee@acme.test eve@acme.test fay@acme.test"})
+    assert full.status_code == 409
+    assert "2 of 2 seats are free, for 3 addresses" in full.text
+    assert ">dee@acme.test eve@acme.test fay@acme.test</textarea>" in full.text
+    # Each address that is not one is named; the good ones wait with the list.
+    typed = "dee@acme.test\nnot-an-address\n@acme.test"
+    bad = await manager.post(path, {"emails": typed})
+    assert bad.status_code == 422
+    assert "<li>&#39;not-an-address&#39; is not an email address</li>" in bad.text
+    assert "<li>&#39;@acme.test&#39; is not an email address</li>" in bad.text
+    assert "correct or remove these 2 addresses" in bad.text
+    assert 'aria-invalid="true"' in bad.text
+    assert await row_counts(api.runtime) == before
+    # Once invited, the same list sent again (a resubmitted form) is refused, not repeated.
+    done = await manager.post(path, {"emails": "dee@acme.test"})
+    assert done.status_code == 303
+    twice = await manager.post(path, {"emails": "dee@acme.test"})
+    assert twice.status_code == 409
+    assert "<li>dee@acme.test already holds a seat of this order</li>" in twice.text
+    listed = await api.get(f"/v1/seats?order_id={acme.order_id}")
+    assert [seat["email"] for seat in listed["data"]] == ["dee@acme.test"]
 
 
 async def test_an_empty_or_bad_invitation_is_shown_on_the_form(
@@ -71,11 +98,10 @@ async def test_an_empty_or_bad_invitation_is_shown_on_the_form(
     empty = await manager.post(path, {"emails": " ,\n "})
     assert empty.status_code == 422
     assert 'aria-invalid="true"' in empty.text
-    assert "Enter at least one email" in empty.text
+    assert "Give at least one email address" in empty.text
     bad = await manager.post(path, {"emails": "not-an-address"})
-    assert bad.status_code == 303
-    html = (await manager.get(bad.headers["location"])).text
-    assert "not-an-address was not invited" in html
+    assert bad.status_code == 422
+    assert "<li>&#39;not-an-address&#39; is not an email address</li>" in bad.text
     listed = await api.get(f"/v1/seats?subscription_id={acme.subscription_id}")
     assert listed["data"] == []
 

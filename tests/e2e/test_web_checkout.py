@@ -217,24 +217,35 @@ async def test_the_invite_form_assigns_seats(api: Api, client: httpx.AsyncClient
     shown = await client.get(answer.headers["location"])
     assert "Invitations sent: 3." in shown.text
     assert "cy@acme.test" in shown.text
-    # One address already holds a seat: the other is invited, the refusal is named.
+    # One address already holds a seat: the list is refused whole, that address named, the
+    # list kept as typed to fix and send again; nobody else is invited.
+    before = await row_counts(api.runtime)
     again = await post_form(
         client,
         done,
         f"/checkout/{checkout['id']}/invite",
-        {"emails": "ann@acme.test dee@acme.test"},
+        {"emails": "dee@acme.test\nANN@acme.test"},
     )
     assert again.status_code == 409
-    assert "Invitations sent: 1." in again.text
-    assert "ann@acme.test: " in again.text
-    assert ">ann@acme.test</textarea>" in again.text  # kept to try again
-    assert "dee@acme.test" in again.text
+    assert "Nobody was invited: correct or remove this address" in again.text
+    problems = again.text[again.text.index('<ul id="emails-problems"') :].split("</ul>")[0]
+    assert "<li>ann@acme.test already holds a seat of this subscription</li>" in problems
+    assert "dee@acme.test" not in problems
+    assert ">dee@acme.test\nANN@acme.test</textarea>" in again.text  # kept to fix
+    assert 'aria-invalid="true"' in again.text
+    assert await row_counts(api.runtime) == before
+    # The first list sent twice (a resubmitted form) invites nobody twice.
+    twice = await post_form(client, done, f"/checkout/{checkout['id']}/invite", {"emails": emails})
+    assert twice.status_code == 409
+    assert "correct or remove these 3 addresses" in twice.text
+    assert await row_counts(api.runtime) == before
 
 
 @pytest.mark.parametrize(
     ("emails", "status", "text"),
     [
-        ("ann@acme.test, not-an-address", 422, "is not an email address"),
+        ("ann@acme.test, not-an-address", 422, "<li>&#39;not-an-address&#39; is not an email"),
+        ("no-at-sign\nann@acme.test\nb@", 422, "correct or remove these 2 addresses"),
         ("", 422, "at least one"),
         (" ,\n ", 422, "at least one"),
         ("a@x.test b@x.test c@x.test d@x.test", 409, "3 of 3 seats are free"),

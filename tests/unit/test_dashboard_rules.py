@@ -4,10 +4,11 @@ tier editor's form."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 
 from starlette.datastructures import FormData
 
-from seatledger.adapters.db.metrics import PoolFacts, SeatSpan
+from seatledger.adapters.db.metrics import PoolFacts, SeatSpan, SubscriptionChange
 from seatledger.domain.dashboard_user import (
     SESSION_ABSOLUTE,
     SESSION_IDLE,
@@ -19,7 +20,7 @@ from seatledger.domain.dashboard_user import (
     Throttle,
 )
 from seatledger.pricing import SeatPrice
-from seatledger.services.dashboard_charts import STEP, chart_data, monthly
+from seatledger.services.dashboard_charts import chart_data, month_ends, monthly_amount
 from seatledger.web.dashboard.tier_form import PriceForm, preview
 
 NOW = datetime(2031, 1, 16, 12, tzinfo=UTC)
@@ -62,34 +63,69 @@ def _price(interval: str | None, unit: int, currency: str = "usd") -> SeatPrice:
     )
 
 
-def _pool(price: SeatPrice, seats: int, start: datetime, end: datetime | None = None) -> PoolFacts:
-    return PoolFacts("prod", "Team", price, seats, 1, start, end, price.interval is not None)
+def _pool(
+    price: SeatPrice, seats: int, start: datetime, end: datetime | None = None, name: str = "p"
+) -> PoolFacts:
+    return PoolFacts(name, "prod", "Team", price, seats, 1, start, end, price.interval is not None)
 
 
-def test_mrr_is_monthly_per_currency_and_never_adds_currencies() -> None:
+# The ends of the months the charts show at NOW (Jan 16, 2031), with points=6.
+ENDS = month_ends(NOW, 6)
+
+
+def test_the_points_are_month_ends_and_now() -> None:
+    assert [f"{end:%Y-%m-%d %H:%M:%S.%f}" for end in ENDS] == [
+        "2030-08-31 23:59:59.999999",
+        "2030-09-30 23:59:59.999999",
+        "2030-10-31 23:59:59.999999",
+        "2030-11-30 23:59:59.999999",
+        "2030-12-31 23:59:59.999999",
+        "2031-01-16 12:00:00.000000",
+    ]
+    assert month_ends(datetime(2031, 3, 31, tzinfo=UTC), 2)[0].day == 28
+
+
+def test_mrr_is_monthly_per_currency_summed_exactly_and_rounded_once() -> None:
     month = _pool(_price("month", 1000), 3, NOW - timedelta(days=100))
-    year = _pool(_price("year", 12001), 1, NOW - timedelta(days=10))
+    years = [_pool(_price("year", 1001), 1, NOW - timedelta(days=10)) for _ in range(2)]
     euros = _pool(_price("month", 500, "eur"), 2, NOW - timedelta(days=10))
     order = _pool(_price(None, 9999), 5, NOW - timedelta(days=10))
-    ended = _pool(_price("month", 1000), 4, NOW - STEP * 5, NOW - STEP * 2)
-    assert monthly(year) == 1000  # 12001 / 12, rounded half to even
-    assert monthly(order) == 0
-    charts = chart_data([month, year, euros, order, ended], [], NOW, points=6)
-    assert charts.mrr["usd"][-1] == 3000 + 1000
+    ended = _pool(_price("month", 1000), 4, ENDS[0] - timedelta(days=1), ENDS[2])
+    assert monthly_amount(years[0].price, 1) == Fraction(1001, 12)
+    assert monthly_amount(order.price, 5) == 0
+    charts = chart_data([month, *years, euros, order, ended], [], [], NOW, points=6)
+    assert charts.mrr["usd"][-1] == 3000 + 167  # 2002 / 12 = 166.83…, not 83 + 83
     assert charts.mrr["eur"][-1] == 1000
-    assert charts.mrr["usd"][-4] == 3000 + 4000  # the ended one ran then
-    assert charts.mrr["usd"][-3] == 3000  # and ended at that moment
-    assert charts.bought[-1] == 3 + 1 + 2 + 5
-    assert charts.bought[0] == 4  # the ended one had just begun
+    # The ended one runs until Oct's last instant (excluded); the first starts on Oct 8.
+    assert charts.mrr["usd"][:4] == (4000, 4000, 3000, 3000)
+    assert charts.bought[-1] == 3 + 1 + 1 + 2 + 5
+    assert charts.bought[0] == 4
+
+
+def test_a_subscriptions_recorded_states_set_its_seats_and_price_at_each_moment() -> None:
+    monthly, yearly = _price("month", 1000), _price("year", 24000)
+    pool = _pool(monthly, 9, ENDS[0] - timedelta(days=3), name="sub_1")
+    changes = [
+        SubscriptionChange("sub_1", ENDS[0] - timedelta(days=3), 2, monthly, live=True),
+        SubscriptionChange("sub_1", ENDS[2] - timedelta(days=1), 4, monthly, live=True),
+        SubscriptionChange("sub_1", ENDS[3] - timedelta(days=1), 4, yearly, live=True),
+        SubscriptionChange("sub_1", ENDS[4] - timedelta(days=1), 4, yearly, live=False),
+        SubscriptionChange("sub_2", ENDS[0], 50, monthly, live=True),  # no such pool
+    ]
+    charts = chart_data([pool], [], changes, NOW, points=6)
+    assert charts.bought == (2, 2, 4, 4, 0, 0)
+    assert charts.mrr["usd"] == (2000, 2000, 4000, 8000, 0, 0)
+    # Without a recorded state, a pool counts from its start with its seats as they are now.
+    assert chart_data([pool], [], [], NOW, points=6).bought == (9,) * 6
 
 
 def test_assigned_seats_are_those_held_at_each_moment() -> None:
     spans = [
-        SeatSpan(NOW - STEP * 3, None),
-        SeatSpan(NOW - STEP * 3, NOW - STEP),
+        SeatSpan(ENDS[1], None),
+        SeatSpan(ENDS[1], ENDS[3]),
         SeatSpan(NOW - timedelta(days=1), None),
     ]
-    assert chart_data([], spans, NOW, points=5).assigned == (0, 2, 2, 1, 2)
+    assert chart_data([], spans, [], NOW, points=6).assigned == (0, 2, 2, 1, 1, 2)
 
 
 def test_the_tier_form_reads_rows_and_previews_from_the_pricing_package() -> None:

@@ -9,14 +9,7 @@ import pytest
 
 from seatledger.pricing.errors import SeatsOutOfRange
 from seatledger.web.portal_notices import _BUDGET, Notice, _fitted
-from seatledger.web.portal_pools import emails_of
 from seatledger.web.portal_route import seat_count
-
-
-def test_emails_are_split_on_lines_and_commas_each_kept_once() -> None:
-    typed = " ann@acme.test,bob@acme.test\r\n\n cy@acme.test ; ANN@acme.test,,\tdee@acme.test "
-    assert emails_of(typed) == ["ann@acme.test", "bob@acme.test", "cy@acme.test", "dee@acme.test"]
-    assert emails_of(" ,\n;") == []
 
 
 @pytest.mark.parametrize("typed", ["8", "0", "000012", "999999999999"])

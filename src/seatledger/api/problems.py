@@ -1,6 +1,8 @@
-"""Errors as RFC 9457 problem documents (``application/problem+json``); the only place that maps
-errors to HTTP statuses: an error class answers the status of its nearest kind in ``STATUS_OF``
-(every ``Conflict`` is 409), and the few codes the HTTP edge makes itself are ``EDGE_STATUS``.
+"""Errors as RFC 9457 problem documents (``application/problem+json``); the only place that turns
+errors into problem documents: an error class answers the status of its nearest kind in
+``STATUS_OF`` (every ``Conflict`` is 409; the table is ``seatledger.web.statuses``, shared with
+the pages so that a page and the API answer one error alike), and the few codes the HTTP edge
+makes itself are ``EDGE_STATUS``.
 
     {"type": "urn:seatledger:problem:no_seats_available", "title": "Conflict", "status": 409,
      "detail": "Every seat of this subscription is assigned.", "code": "no_seats_available",
@@ -27,39 +29,13 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from seatledger.domain.errors import (
-    Conflict,
-    Forbidden,
-    InvalidProviderEvent,
-    InvalidToken,
-    NotFound,
-    NotReady,
-    PaymentFailed,
-    PaymentProviderUnavailable,
-    PricingError,
-    SeatledgerError,
-    Unauthenticated,
-    ValidationFailed,
-    catalogue,
-)
+from seatledger.domain.errors import SeatledgerError, catalogue
+from seatledger.web.statuses import STATUS_OF, status_of
 
 log = logging.getLogger("seatledger.api")
 
 MEDIA_TYPE = "application/problem+json"
 
-STATUS_OF: dict[type[SeatledgerError], int] = {
-    InvalidToken: 400,
-    InvalidProviderEvent: 400,
-    Unauthenticated: 401,
-    PaymentFailed: 402,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-    ValidationFailed: 422,
-    PricingError: 422,
-    NotReady: 503,
-    PaymentProviderUnavailable: 503,
-}
 # Codes no engine error carries: the HTTP layer's own refusals, and the unforeseen.
 EDGE_STATUS: dict[str, int] = {
     "invalid_json": 400,
@@ -125,14 +101,6 @@ def problem(
         body["errors"] = listed
     content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
     return Response(content, status_code=status, media_type=MEDIA_TYPE, headers=headers)
-
-
-def status_of(kind: type[SeatledgerError]) -> int | None:
-    """The status of ``kind``'s nearest ancestor in ``STATUS_OF``; None for an unmapped one."""
-    for ancestor in kind.__mro__:
-        if ancestor in STATUS_OF:
-            return STATUS_OF[ancestor]
-    return None
 
 
 def domain_problem(error: SeatledgerError) -> Response:

@@ -40,8 +40,9 @@
 
 Raise the class, never a bare code; code that tells errors apart uses ``isinstance``. The
 classes above with a code are the whole catalogue: the API documents exactly these codes (plus
-the few the HTTP edge makes itself, such as ``invalid_json``), and ``seatledger.api.problems``
-alone maps a class (or its kind: every ``Conflict`` is one status) to an HTTP status.
+the few the HTTP edge makes itself, such as ``invalid_json``), and ``seatledger.web.statuses``
+alone maps a class (or its kind: every ``Conflict`` is one status) to an HTTP status, for the
+API's problem documents and the pages alike.
 
 ``CorruptData`` is not in the catalogue: stored data that the engine's own rules refuse (written
 before the rule existed, or by hand). The use case stops before it commits; the API logs it and
@@ -50,6 +51,7 @@ answers ``internal_error`` without details.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from seatledger.errors import SeatledgerError
@@ -77,8 +79,10 @@ class Conflict(SeatledgerError):
 
     default_detail: ClassVar[str]
 
-    def __init__(self, detail: str | None = None) -> None:
-        super().__init__(self.default_detail if detail is None else detail)
+    def __init__(
+        self, detail: str | None = None, *, errors: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        super().__init__(self.default_detail if detail is None else detail, errors=errors)
 
 
 class NoSeatsAvailable(Conflict):

@@ -28,7 +28,8 @@ from seatledger.services.checkouts.buyer import open_buyer_session
 from seatledger.services.checkouts.view import CheckoutView, view_checkout
 from seatledger.web import csrf, portal_session
 from seatledger.web.cookies import runtime
-from seatledger.web.failures import invalid_fields, status_of
+from seatledger.web.failures import invalid_fields
+from seatledger.web.statuses import status_for
 from seatledger.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -148,7 +149,9 @@ async def _change_seats(
         return await _after_closed(request, view.checkout.id)
     except SeatledgerError as error:
         typed = {"seats": "" if seats is None else seats}
-        return await checkout_page(request, view, status=status_of(error), error=error, typed=typed)
+        return await checkout_page(
+            request, view, status=status_for(error), error=error, typed=typed
+        )
     fresh = await find_view(request, view.checkout.id)
     return fresh if fresh is not None else await closed_page(request, None)
 
@@ -189,7 +192,9 @@ async def pay(checkout_id: str, request: Request) -> Response:
         return await _after_closed(request, checkout_id)
     except SeatledgerError as error:
         typed = {"payment_method": method if isinstance(method, str) else None}
-        return await checkout_page(request, view, status=status_of(error), error=error, typed=typed)
+        return await checkout_page(
+            request, view, status=status_for(error), error=error, typed=typed
+        )
     root = request.scope.get("root_path", "").rstrip("/")
     response = RedirectResponse(f"{root}/checkout/{checkout.id}/done", 303)
     session = await open_buyer_session(rt, checkout)

@@ -3,8 +3,9 @@
 Anyone holding the checkout's link sees what was bought and the invoice it paid. The billing
 manager of the buying company, signed in to the portal (the paying browser is, see
 ``services.checkouts.buyer``), also gets the "invite your team" form: several addresses at
-once, a seat and an invitation email for each (``services.invitations``), and the list of the
-pool's seats so far. A stranger sees the confirmation and no form.
+once, a seat and an invitation email for each (``services.invitations``: a list with a bad
+address is refused whole, each bad address named on the form), and the list of the pool's
+seats so far. A stranger sees the confirmation and no form.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from seatledger.services.pages import MAX_LIMIT
 from seatledger.web import csrf
 from seatledger.web.checkout import closed_page, find_view
 from seatledger.web.cookies import runtime
-from seatledger.web.failures import invalid_fields, status_of
+from seatledger.web.invitation_form import refusal_of
 from seatledger.web.portal_session import PortalSignedOut, current_caller
+from seatledger.web.statuses import status_for
 from seatledger.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -120,19 +122,20 @@ async def invite(checkout_id: str, request: Request) -> Response:
             runtime(request), _pool(found), emails, scope_company_id=caller.company_scope
         )
     except SeatledgerError as error:
-        context = {
-            "flashes": [{"text": error.detail, "error": True}],
-            "errors": invalid_fields(error),
+        refusal = refusal_of(error)
+        context: dict[str, Any] = {
+            "errors": {"emails": refusal.message},
+            "problems": refusal.problems,
             "emails": typed,
         }
-        return await _done_page(request, found, caller, status=status_of(error), context=context)
-    if outcome.refused:
+        return await _done_page(request, found, caller, status=status_for(error), context=context)
+    if outcome.refused:  # another request's change between the check and the assignment
         refused = [
             {"text": f"{email}: {reason}", "error": True} for email, reason in outcome.refused
         ]
         sent = [{"text": f"Invitations sent: {len(outcome.seats)}.", "error": False}]
         retry = "\n".join(email for email, _ in outcome.refused)
-        context = {"flashes": sent + refused, "emails": retry}
+        context = {"flashes": sent + refused, "emails": retry, "problems": ()}
         return await _done_page(request, found, caller, status=409, context=context)
     root = request.scope.get("root_path", "").rstrip("/")
     return RedirectResponse(f"{root}/checkout/{checkout_id}/done?invited={len(outcome.seats)}", 303)

@@ -29,9 +29,10 @@ from seatledger.services.subscriptions.standing import proration_behavior_of
 from seatledger.web import csrf
 from seatledger.web.portal_notices import Notice, redirect
 from seatledger.web.portal_pools import pool_page, pool_ref, read_pool
-from seatledger.web.portal_route import PortalRoute, page, rt_of, seat_count, status_of, text_of
+from seatledger.web.portal_route import PortalRoute, page, rt_of, seat_count, text_of
 from seatledger.web.portal_session import PortalCaller
 from seatledger.web.portal_views import Offers, PoolView
+from seatledger.web.statuses import status_for
 from seatledger.web.templating import day
 
 router = APIRouter(route_class=PortalRoute, include_in_schema=False)
@@ -80,7 +81,7 @@ async def _refused(
         request,
         caller,
         ref,
-        status=status_of(error),
+        status=status_for(error),
         form=change.form(),
         errors={field: error.detail},
     )
@@ -174,7 +175,7 @@ async def _change_refused(
 ) -> Response:
     """A declined payment is shown on the preview, which still holds; other refusals (the
     subscription moved meanwhile, a count out of range) on the pool's page."""
-    if status_of(error) == 402:
+    if status_for(error) == 402:
         try:
             found = await _preview(request, caller, pool, change)
         except SeatledgerError:
@@ -232,7 +233,7 @@ async def resume(request: Request, subscription_id: str, caller: PortalCaller) -
         )
     except SeatledgerError as error:
         flashes = [{"text": error.detail, "error": True}]
-        return await pool_page(request, caller, ref, status=status_of(error), flashes=flashes)
+        return await pool_page(request, caller, ref, status=status_for(error), flashes=flashes)
     return await redirect(
         request, pool.href, [Notice("The cancellation is undone: the subscription renews.")]
     )

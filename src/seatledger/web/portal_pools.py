@@ -1,16 +1,16 @@
 """A pool's page in the manager's portal: its seats, inviting people, resending and revoking.
 
 ``GET /portal/subscriptions/{id}`` and ``GET /portal/orders/{id}`` list the pool's seats
-(pending, claimed, revoked) with the forms that act on them. Invitations go out through the
-seats service one email at a time, each in its own transaction, so one refusal (no seat left,
-already invited, not an address) does not undo the others; the page then reports each email.
+(pending, claimed, revoked) with the forms that act on them. Inviting a list follows the one rule
+of ``services.invitations``: a list with a bad address (not an address, already holding a seat)
+or more addresses than free seats is refused whole and shown again with each bad address named;
+a good list is invited, one seat and one email each.
 Revoking asks first on a page of its own (a confirmation that needs no JavaScript). Buying more
 seats of a one-time product opens a checkout for the same price and hands over to its page.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -20,10 +20,11 @@ from seatledger.domain.ids import check_id
 from seatledger.domain.seat import Seat
 from seatledger.domain.seat_pool import PoolRef
 from seatledger.errors import SeatledgerError
-from seatledger.services import checkouts, invoicing, purchases, seats
+from seatledger.services import checkouts, invitations, invoicing, purchases, seats
 from seatledger.services.callers import Caller
 from seatledger.services.runtime import Runtime
 from seatledger.web import csrf
+from seatledger.web.invitation_form import refusal_of
 from seatledger.web.portal_notices import Notice, redirect
 from seatledger.web.portal_route import (
     PortalRoute,
@@ -32,7 +33,6 @@ from seatledger.web.portal_route import (
     page,
     rt_of,
     seat_count,
-    status_of,
     text_of,
 )
 from seatledger.web.portal_session import PortalCaller
@@ -45,13 +45,12 @@ from seatledger.web.portal_views import (
     subscription_href,
     subscription_view,
 )
+from seatledger.web.statuses import status_for
 
 router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 CSRF = [Depends(csrf.require)]
 
-MAX_INVITES = 100  # emails per submission: each is a transaction of its own
 SEATS_SHOWN = 100
-_SEPARATORS = re.compile(r"[\s,;]+")
 
 
 async def read_pool(rt: Runtime, caller: Caller, ref: PoolRef) -> PoolView:
@@ -143,51 +142,30 @@ async def order_page(
     return await pool_page(request, caller, pool_ref("order", order_id), cursor=cursor)
 
 
-def emails_of(text: str) -> list[str]:
-    """The addresses typed, one per line or separated by commas, each once (case aside)."""
-    seen: dict[str, str] = {}
-    for email in _SEPARATORS.split(text):
-        if email and email.lower() not in seen:
-            seen[email.lower()] = email
-    return list(seen.values())
-
-
-async def _invite_each(
-    rt: Runtime, ref: PoolRef, emails: list[str], company_id: str
-) -> list[Notice]:
-    invited: list[str] = []
-    refused: list[Notice] = []
-    for email in emails:
-        try:
-            await seats.assign_seat(
-                rt,
-                subscription_id=ref.id if ref.kind == "subscription" else None,
-                order_id=ref.id if ref.kind == "order" else None,
-                email=email,
-                scope_company_id=company_id,
-            )
-        except SeatledgerError as error:
-            refused.append(Notice(f"{email} was not invited: {error.detail}", error=True))
-        else:
-            invited.append(email)
-    done = [Notice(f"Invited {len(invited)}: {', '.join(invited)}.")] if invited else []
-    return done + refused
-
-
 async def _invite(request: Request, caller: Caller, ref: PoolRef) -> Response:
     rt = rt_of(request)
     pool = await read_pool(rt, caller, ref)
+    company_id = manager_company(caller)
     text = text_of(await request.form(), "emails", limit=100_000)
-    emails = emails_of(text)
-    problem = None
-    if not emails:
-        problem = "Enter at least one email address."
-    elif len(emails) > MAX_INVITES:
-        problem = f"Invite at most {MAX_INVITES} people at once."
-    if problem is not None:
-        form, errors = {"emails": text}, {"emails": problem}
-        return await pool_page(request, caller, ref, status=422, form=form, errors=errors)
-    notices = await _invite_each(rt, ref, emails, manager_company(caller))
+    try:
+        outcome = await invitations.invite(rt, ref, text, scope_company_id=company_id)
+    except SeatledgerError as error:
+        refusal = refusal_of(error)
+        return await pool_page(
+            request,
+            caller,
+            ref,
+            status=status_for(error),
+            form={"emails": text},
+            errors={"emails": refusal.message},
+            problems=refusal.problems,
+        )
+    invited = [seat.email for seat in outcome.seats]
+    notices = [Notice(f"Invited {len(invited)}: {', '.join(invited)}.")] if invited else []
+    notices += [  # another request's change between the check and the assignment
+        Notice(f"{email} was not invited: {reason}", error=True)
+        for email, reason in outcome.refused
+    ]
     return await redirect(request, pool.href, notices)
 
 
@@ -232,7 +210,7 @@ async def resend(request: Request, seat_id: str, caller: PortalCaller) -> Respon
     except SeatledgerError as error:
         flashes = [{"text": f"{seat.email}: {error.detail}", "error": True}]
         return await pool_page(
-            request, caller, _ref_of(seat), status=status_of(error), flashes=flashes
+            request, caller, _ref_of(seat), status=status_for(error), flashes=flashes
         )
     notice = Notice(f"A new invitation was sent to {seat.email}; the old link no longer works.")
     return await redirect(request, _href_of(seat), [notice])
@@ -275,9 +253,9 @@ async def buy_more(request: Request, order_id: str, caller: PortalCaller) -> Res
     except SeatledgerError as error:
         form, errors = {"buy_seats": typed}, {"buy_seats": error.detail}
         return await pool_page(
-            request, caller, ref, status=status_of(error), form=form, errors=errors
+            request, caller, ref, status=status_for(error), form=form, errors=errors
         )
     return RedirectResponse(f"/checkout/{checkout.id}", status_code=303)
 
 
-__all__ = ["emails_of", "pool_page", "pool_ref", "read_pool", "router"]
+__all__ = ["pool_page", "pool_ref", "read_pool", "router"]

@@ -19,7 +19,6 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 
-from seatledger.domain.errors import Conflict, Forbidden, NotFound, NotReady, PaymentFailed
 from seatledger.domain.ids import ID_PATTERN
 from seatledger.errors import SeatledgerError
 from seatledger.pricing.errors import SeatsOutOfRange
@@ -27,26 +26,12 @@ from seatledger.services.callers import Caller
 from seatledger.services.runtime import Runtime
 from seatledger.web import portal_notices
 from seatledger.web.cookies import runtime
+from seatledger.web.statuses import status_for
 from seatledger.web.templating import render
 
 # A seat count as typed: ASCII digits only (``int()`` would also take "１２" or "1_000"), and
 # short enough that the price's own bounds, not Python, say what is too many.
 _COUNT = re.compile(r"[0-9]{1,12}")
-
-
-def status_of(error: SeatledgerError) -> int:
-    """The status a page answers an error with (the API's mapping, for the codes pages meet)."""
-    if isinstance(error, NotFound):
-        return 404
-    if isinstance(error, Forbidden):
-        return 403
-    if isinstance(error, PaymentFailed):
-        return 402
-    if isinstance(error, Conflict):
-        return 409
-    if isinstance(error, NotReady):
-        return 503
-    return 422
 
 
 async def error_page(request: Request, error: SeatledgerError) -> Response:
@@ -56,8 +41,10 @@ async def error_page(request: Request, error: SeatledgerError) -> Response:
         402: "The payment was declined",
         409: "This cannot be done now",
         503: "The service is unavailable; try again in a moment",
+        400: "This link or request cannot be used",
+        401: "Sign in again",
     }
-    status = status_of(error)
+    status = status_for(error)
     text = error.detail
     if status == 404:
         text = "There is nothing here, or it belongs to another company."
@@ -146,6 +133,5 @@ __all__ = [
     "page",
     "rt_of",
     "seat_count",
-    "status_of",
     "text_of",
 ]

@@ -318,6 +318,19 @@ class Seats:
         ).first()
         return row is not None
 
+    async def holders_in(self, pool_id: str, emails: Sequence[str]) -> set[str]:
+        """Which of ``emails`` (lowercased) hold a live seat of the pool: one statement."""
+        if not emails:
+            return set()
+        rows = await self._connection.execute(
+            select(func.lower(_seats.c.email)).where(
+                _seats.c.pool_id == pool_id,
+                _seats.c.status.in_(LIVE),
+                func.lower(_seats.c.email).in_(list(emails)),
+            )
+        )
+        return {str(email) for email in rows.scalars()}
+
     async def page_of_pool(
         self,
         ref: PoolRef,

@@ -12,7 +12,7 @@ from seatledger.web.cookies import runtime
 from seatledger.web.dashboard.pages import DashboardRoute
 from seatledger.web.dashboard.session import DashboardCaller
 from seatledger.web.dashboard.svg import bar_chart, line_chart
-from seatledger.web.templating import day, money, render
+from seatledger.web.templating import money, render
 
 router = APIRouter(include_in_schema=False, route_class=DashboardRoute)
 
@@ -20,7 +20,7 @@ router = APIRouter(include_in_schema=False, route_class=DashboardRoute)
 @router.get("/dashboard")
 async def overview(request: Request, who: DashboardCaller) -> Response:
     data = await dashboard_charts.charts(runtime(request))
-    labels = [day(moment) for moment in data.moments]
+    labels = list(data.labels)
     seats = line_chart(
         [("Seats bought", "bought", data.bought), ("Seats assigned", "assigned", data.assigned)],
         labels,

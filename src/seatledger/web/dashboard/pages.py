@@ -2,7 +2,7 @@
 
 ``DashboardRoute`` is the routers' route class. A ``SeatledgerError`` that a route does not
 answer itself (an unknown id, a malformed one, a refused change) is a plain page with the
-service's message and the status its kind has in the API (404, 422, 409, 403), never a JSON
+service's message and the API's status for it (``web.statuses``), never a JSON
 problem document and never a 500; no session is a 303 to the login page.
 """
 
@@ -15,28 +15,30 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 
-from seatledger.domain.errors import Conflict, Forbidden, InvalidPrice, NotFound, ValidationFailed
+from seatledger.domain.errors import InvalidPrice
 from seatledger.errors import SeatledgerError
-from seatledger.pricing import PricingError
 from seatledger.web.dashboard.session import DashboardSignedOut
+from seatledger.web.statuses import status_for
 from seatledger.web.templating import render
 
 LOGIN = "/dashboard/login"
-_STATUS: tuple[tuple[type[SeatledgerError], int, str], ...] = (
-    (NotFound, 404, "Not found"),
-    (Forbidden, 403, "Not allowed"),
-    (Conflict, 409, "That cannot be done now"),
-    (ValidationFailed, 422, "That input is not valid"),
-    (InvalidPrice, 422, "That price is not valid"),
-    (PricingError, 422, "That input is not valid"),
-)
+# The page's own wording; the status is the API's (``web.statuses``).
+_HEADINGS: dict[int, str] = {
+    400: "That cannot be used",
+    402: "The payment was declined",
+    403: "Not allowed",
+    404: "Not found",
+    409: "That cannot be done now",
+    422: "That input is not valid",
+    503: "The service is unavailable; try again in a moment",
+}
 
 
 def status_of(error: SeatledgerError) -> tuple[int, str]:
-    for kind, status, heading in _STATUS:
-        if isinstance(error, kind):
-            return status, heading
-    return 400, "That cannot be done"
+    """The API's status for ``error`` and the page's heading for it."""
+    status = status_for(error)
+    heading = "That price is not valid" if isinstance(error, InvalidPrice) else None
+    return status, heading or _HEADINGS.get(status, "That cannot be done")
 
 
 async def error_page(request: Request, error: SeatledgerError) -> Response:
