@@ -81,18 +81,26 @@ async def _lock_pool_of(connection: AsyncConnection, seat_id: str) -> None:
 
 
 async def revoke(
-    connection: AsyncConnection, seat_revocation: Any, seat_id: str, now: datetime
+    connection: AsyncConnection,
+    seat_revocation: Any,
+    seat_id: str,
+    now: datetime,
+    *,
+    release: bool = True,
 ) -> Revoked | None:
-    """Run ``seat_revocation`` (the seat's ``UPDATE … RETURNING``), the pool's release and the
+    """Run ``seat_revocation`` (the seat's ``UPDATE … RETURNING``), the pool's release (unless
+    ``release`` is False: the seat passes to a new holder in the same transaction) and the
     grants' revocation (module docstring); None when no live seat was found."""
     if connection.dialect.name == "postgresql":
         await _lock_pool_of(connection, seat_id)
         seat = seat_revocation.cte("seat")
-        statement = select(seat).add_cte(_release(select(seat.c.pool_id)).cte("pool"))
+        statement = select(seat)
+        if release:
+            statement = statement.add_cte(_release(select(seat.c.pool_id)).cte("pool"))
         row = (await connection.execute(statement)).first()
     else:
         row = (await connection.execute(seat_revocation)).first()
-        if row is not None:
+        if row is not None and release:
             await connection.execute(_release([row.pool_id]))
     if row is None:
         return None

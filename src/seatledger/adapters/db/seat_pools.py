@@ -218,6 +218,19 @@ class SeatPools:
             return None
         return pool_from_row(row)
 
+    async def lock(self, ref: PoolRef, *, scope_company_id: str | None = None) -> SeatPool | None:
+        """The pool, its row locked for this transaction (``FOR NO KEY UPDATE``, the lock its
+        own ``UPDATE`` takes): assignments, revocations and resizes of it wait until this
+        transaction ends. Read after the lock is held, so the counts are the last ones
+        committed. SQLite's write transactions are serialised already. None as ``get``."""
+        if self._connection.dialect.name == "postgresql":
+            await self._connection.execute(
+                select(_pools.c.id)
+                .where(_pools.c.id == ref.id, _pools.c.kind == ref.kind)
+                .with_for_update(key_share=True)
+            )
+        return await self.get(ref, scope_company_id=scope_company_id)
+
     async def take(self, ref: PoolRef, *, scope_company_id: str | None = None) -> SeatPool | None:
         """One seat of the pool, atomically: the capacity guard is the conditional update
         ``assigned_seats < seats`` (concurrent takes queue on the pool's row and each sees the

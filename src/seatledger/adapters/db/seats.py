@@ -260,19 +260,27 @@ class Seats:
         return None if row is None else seat_from_row(row, invitation)
 
     async def revoke(
-        self, seat_id: str, now: datetime, *, scope_company_id: str | None = None
+        self,
+        seat_id: str,
+        now: datetime,
+        *,
+        scope_company_id: str | None = None,
+        release: bool = True,
     ) -> tuple[Seat, bool, list[BenefitGrant]] | None:
         """``Seat.revoke`` on a live seat, its pool's seat released and its live grants revoked
         (``seatledger.adapters.db.revocation``: one statement on PostgreSQL). Answers the seat,
         whether its pool follows members (a subscription's on a ``members`` price) and the
-        grants revoked now; None when it is revoked already (or absent)."""
+        grants revoked now; None when it is revoked already (or absent). ``release=False``
+        keeps the pool's seat taken: a transfer hands it to the next holder at once."""
         statement = (
             update(_seats)
             .where(_scoped(seat_id, scope_company_id), _seats.c.status.in_(LIVE))
             .values(status="revoked", revoked_at=now, token_hash=None, token_expires_at=None)
             .returning(*_COLUMNS, _seat_sync())
         )
-        revoked = await revocation.revoke(self._connection, statement, seat_id, now)
+        revoked = await revocation.revoke(
+            self._connection, statement, seat_id, now, release=release
+        )
         if revoked is None:
             return None
         row = revoked.seat
@@ -284,6 +292,15 @@ class Seats:
             select(_seats.c.id).where(_seats.c.member_id == member_id, _seats.c.status.in_(LIVE))
         )
         return list(rows.scalars())
+
+    async def live_of_pool(self, pool_id: str) -> list[Seat]:
+        """The pool's pending and claimed seats, oldest first."""
+        rows = await self._connection.execute(
+            select(*_COLUMNS)
+            .where(_seats.c.pool_id == pool_id, _seats.c.status.in_(LIVE))
+            .order_by(_seats.c.created_at, _seats.c.id)
+        )
+        return [seat_from_row(row) for row in rows]
 
     async def live_ids_in(self, pool_id: str) -> list[str]:
         rows = await self._connection.execute(
