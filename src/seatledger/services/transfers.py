@@ -20,6 +20,7 @@ one's ``metadata``.
 
 from __future__ import annotations
 
+from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.emails import normalize_email
 from seatledger.domain.errors import NotFound, SeatNotPending, ValidationFailed
 from seatledger.domain.seat import Seat
@@ -39,10 +40,19 @@ def _recipient(email: object, member_id: object) -> tuple[str | None, str | None
     return None, member_id
 
 
-def _check_not_self(seat: Seat, email: str | None, member_id: str | None) -> None:
+async def _check_not_self(
+    uow: UnitOfWork, seat: Seat, email: str | None, member_id: str | None
+) -> None:
+    """A transfer to the seat's own holder (by address, or a member of that address) is a
+    mistake, not a move; a member not in the seat's company is not found."""
     if email is not None and email == seat.email.lower():
         raise ValidationFailed.field("email", "is the seat's holder already")
-    if member_id is not None and member_id == seat.member_id:
+    if member_id is None:
+        return
+    member = await uow.members.current(seat.company_id, member_id)
+    if member is None:
+        raise NotFound("member", field="member_id")
+    if member_id == seat.member_id or member.email.lower() == seat.email.lower():
         raise ValidationFailed.field("member_id", "is the seat's holder already")
 
 
@@ -71,7 +81,7 @@ async def transfer_seat(
         assert seat is not None
         if not seat.live:
             raise SeatNotPending("This seat is revoked: only a live seat can be transferred.")
-        _check_not_self(seat, address, member)
+        await _check_not_self(uow, seat, address, member)
         pool.check_assignable()
         revoked = await revoke_in(uow, rt, seat.id, follow_members=False, release=False)
         assert revoked is not None  # live under the pool's lock, which every revocation takes
