@@ -1,4 +1,5 @@
-"""Seat transfer through HTTP: ``POST /v1/seats/{id}/transfer`` (``seatledger.services.transfers``)."""
+"""Seat transfer through HTTP: ``POST /v1/seats/{id}/transfer``
+(``seatledger.services.transfers``)."""
 
 from __future__ import annotations
 

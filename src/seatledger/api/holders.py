@@ -51,7 +51,7 @@ class AssignedHolderOut(OutModel):
     )
 
 
-class SeatCountsOut(OutModel):
+class HolderSeatsOut(OutModel):
     before: int
     after: int
 
@@ -68,7 +68,7 @@ class HoldersOut(OutModel):
     revoked: list[SeatOut]
     unchanged: list[SeatOut]
     duplicates: list[str]
-    seats: SeatCountsOut
+    seats: HolderSeatsOut
     proration_behavior: Literal["invoice", "prorate", "next_period"] | None
     proration: list[LineOut]
     invoice_now: bool
@@ -108,7 +108,7 @@ def _holders_out(result: HoldersSync, *, secrets: bool = True) -> HoldersOut:
         revoked=[seat_out(seat) for seat in result.revoked],
         unchanged=[seat_out(seat) for seat in result.unchanged],
         duplicates=list(result.duplicates),
-        seats=SeatCountsOut(before=result.seats_before, after=result.seats_after),
+        seats=HolderSeatsOut(before=result.seats_before, after=result.seats_after),
         proration_behavior=result.proration_behavior,
         proration=[line_out(line) for line in result.proration],
         invoice_now=result.invoice_now,
@@ -151,7 +151,7 @@ defaults (an increase is prorated onto the next renewal).""",
     dependencies=[Depends(idempotency_key_header)],
     responses=responses(400, 401, 403, 404, 409, 422),
 )
-async def put_subscription_holders(
+async def set_subscription_holders(
     subscription_id: str,
     body: HoldersIn,
     request: Request,
@@ -170,7 +170,7 @@ async def put_subscription_holders(
     dependencies=[Depends(idempotency_key_header)],
     responses=responses(400, 401, 403, 404, 409, 422),
 )
-async def put_order_holders(
+async def set_order_holders(
     order_id: str,
     body: HoldersIn,
     request: Request,
