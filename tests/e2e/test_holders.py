@@ -208,3 +208,33 @@ async def test_only_the_billing_manager_syncs_and_only_their_own_pools(api: Api)
         404,
         "not_found",
     )
+
+
+async def test_a_revoked_holder_loses_their_benefits_as_a_revocation_does(api: Api) -> None:
+    benefit = await api.post(
+        "/v1/benefits",
+        {"type": "license_key", "description": "Licence", "properties": {"prefix": "TEAM"}},
+    )
+    price_id = (await api.product({"benefit_ids": [benefit["id"]]}))["prices"][0]["id"]
+    company = await api.company()
+    subscription_id = (await api.buy(price_id, company["id"], 3))["subscription_id"]
+    path = f"/v1/subscriptions/{subscription_id}/holders"
+    body = {"emails": ["ann@acme.test", "bob@acme.test"], "immediate_claim": True}
+    claimed = await _put(api, path, body)
+    members = [a["seat"]["member_id"] for a in claimed["assigned"]]
+    for member_id in members:
+        held = await api.get(f"/v1/members/{member_id}/entitlements")
+        assert len(held["products"][0]["benefits"]) == 1
+    before = await _types(api)
+    emptied = await _put(api, path, {"emails": []})
+    assert [s["status"] for s in emptied["revoked"]] == ["revoked", "revoked"]
+    for member_id in members:
+        assert (await api.get(f"/v1/members/{member_id}/entitlements"))["products"] == []
+    assert (await _types(api))[len(before) :] == [
+        "seat.revoked",
+        "benefit_grant.revoked",
+        "seat.revoked",
+        "benefit_grant.revoked",
+    ]
+    pool = await api.get(f"/v1/seats?subscription_id={subscription_id}")
+    assert (pool["total_seats"], pool["assigned_seats"]) == (3, 0)

@@ -23,15 +23,16 @@ from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.billing import ChangePlan, ChangeRequest, Standing, plan_change
 from seatledger.domain.catalog import ProrationBehavior
 from seatledger.domain.errors import NoSeatsAvailable, NotFound
+from seatledger.domain.events import EventType
 from seatledger.domain.holders import HoldersDiff, holders_diff, seats_after, wanted_holders
 from seatledger.domain.invoice import InvoiceLine
 from seatledger.domain.purchase import Subscription
 from seatledger.domain.seat import Seat
 from seatledger.domain.seat_pool import PoolRef, SeatPool
 from seatledger.observability import metrics
+from seatledger.services import grants
 from seatledger.services.runtime import Runtime
 from seatledger.services.seat_placement import INVITE, Placement, place_seat
-from seatledger.services.seats import revoke_in
 from seatledger.services.subscriptions import apply_plan, load_standing, subscription_of
 from seatledger.services.terms import TermsBook
 
@@ -177,18 +178,12 @@ async def sync_holders(
         plan, duplicates = await _plan(
             uow, ref, emails, scope_company_id, rt.clock.now(), lock=True
         )
-        revoked: list[Seat] = []
-        for seat in plan.diff.revoke:
-            done = await revoke_in(uow, rt, seat.id, follow_members=False)
-            revoked.append(done or seat)
+        revoked = await _revoke_all(uow, rt, plan)
         if plan.change is not None:
             assert plan.subscription is not None
             assert plan.standing is not None
             await apply_plan(uow, rt, plan.subscription, plan.standing, plan.change)
-        assigned = [
-            Assigned(email, await _assign(uow, rt, plan.pool, email, how))
-            for email in plan.diff.assign
-        ]
+        assigned = await _assign_all(uow, rt, plan.pool, plan.diff.assign, how)
         await uow.commit()
     for _ in assigned:
         metrics.seats_assigned()
@@ -199,14 +194,48 @@ async def sync_holders(
     )
 
 
-async def _assign(uow: UnitOfWork, rt: Runtime, pool: SeatPool, email: str, how: Placement) -> Seat:
-    """One seat taken (the pool is locked and was sized for every holder) and placed."""
-    if await uow.pools.take(pool.ref) is None:  # pragma: no cover - the plan sized the pool
+async def _revoke_all(uow: UnitOfWork, rt: Runtime, plan: _Plan) -> tuple[Seat, ...]:
+    """The unwanted seats revoked together, each with the events a revocation emits; the pool
+    is not shrunk seat by seat (a ``members`` pool is resized once, by the plan)."""
+    if not plan.diff.revoke:
+        return ()
+    done = await uow.seats.revoke_in_pool(
+        plan.pool.id, [seat.id for seat in plan.diff.revoke], rt.clock.now()
+    )
+    for seat, revoked_grants in done:
+        uow.emit(EventType.SEAT_REVOKED, seat)
+        grants.emit_revoked(uow, revoked_grants)
+        metrics.seats_revoked()
+    # The pool is locked and its live seats were read under the lock: all of them are revoked.
+    assert len(done) == len(plan.diff.revoke)
+    return tuple(seat for seat, _ in done)
+
+
+async def _assign_all(
+    uow: UnitOfWork, rt: Runtime, pool: SeatPool, emails: tuple[str, ...], how: Placement
+) -> list[Assigned]:
+    """The pool's seats taken for every new holder in one statement (the pool is locked and
+    was sized for them), then a seat placed for each."""
+    if not emails:
+        return []
+    if await uow.pools.take(pool.ref, count=len(emails)) is None:  # pragma: no cover
         raise NoSeatsAvailable(f"Every seat of this {pool.kind} is assigned.")
     assert pool.company_id is not None  # ``check_assignable`` refuses a pool without one
-    return await place_seat(
-        uow, rt, pool.ref, company_id=pool.company_id, price_id=pool.price_id, email=email, how=how
-    )
+    return [
+        Assigned(
+            email,
+            await place_seat(
+                uow,
+                rt,
+                pool.ref,
+                company_id=pool.company_id,
+                price_id=pool.price_id,
+                email=email,
+                how=how,
+            ),
+        )
+        for email in emails
+    ]
 
 
 __all__ = ["Assigned", "HoldersSync", "preview_holders", "sync_holders"]

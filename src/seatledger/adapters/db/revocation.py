@@ -108,4 +108,29 @@ async def revoke(
     return Revoked(seat=row, grants=list((await connection.execute(statement)).all()))
 
 
-__all__ = ["Revoked", "revoke"]
+async def revoke_many(
+    connection: AsyncConnection, seat_revocation: Any, now: datetime
+) -> tuple[list[Any], list[Any]]:
+    """``revoke`` for several seats of one pool whose row the caller holds locked (a
+    declarative sync): ``seat_revocation`` revokes them all, the pool releases as many seats
+    as were live, then their grants are revoked. Answers the revoked seats' rows and the
+    grants' rows (three statements whatever the number of seats; SQLite runs them the same)."""
+    rows = list((await connection.execute(seat_revocation)).all())
+    if not rows:
+        return [], []
+    await connection.execute(
+        update(t.seat_pools)
+        .where(t.seat_pools.c.id == rows[0].pool_id)
+        .values(assigned_seats=t.seat_pools.c.assigned_seats - len(rows))
+    )
+    seat_ids = [row.id for row in rows]
+    statement = (
+        update(_grants)
+        .where(_grants.c.seat_id.in_(seat_ids), _grants.c.status == "granted")
+        .values(status="revoked", revoked_at=now)
+        .returning(*_grants.c, _benefit_type)
+    )
+    return rows, list((await connection.execute(statement)).all())
+
+
+__all__ = ["Revoked", "revoke", "revoke_many"]
