@@ -25,6 +25,9 @@ BODIES: dict[str, Any] = {
     "preview_subscription_change": {"seats": 4},
     "cancel_subscription": {"at_period_end": True},
     "pay_invoice": {"payment_method": "pm_card_ok"},
+    "set_subscription_holders": {"emails": ["x@acme.test"]},
+    "set_order_holders": {"emails": ["x@acme.test"]},
+    "transfer_seat": {"email": "x@acme.test"},
 }
 PARAMETER_KIND = {
     "company_id": "company",
@@ -154,6 +157,7 @@ async def test_ids_in_queries_and_bodies_hide_another_companys_objects(
         ("/v1/seats", {"subscription_id": b["subscription"], "email": "x@acme.test"}),
         ("/v1/seats", {"order_id": b["order"], "email": "x@acme.test"}),
         ("/v1/seats", {"subscription_id": a["subscription"], "member_id": b["member"]}),
+        (f"/v1/seats/{a['pending_seat']}/transfer", {"member_id": b["member"]}),
         ("/v1/checkouts", {"price_id": a["price"], "seats": 2, "company_id": b["company"]}),
     ]
     for token in world.sessions.values():

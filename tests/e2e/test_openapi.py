@@ -52,6 +52,9 @@ OPERATIONS = {
     ("GET", "/v1/seats"): "list_seats",
     ("DELETE", "/v1/seats/{seat_id}"): "revoke_seat",
     ("POST", "/v1/seats/{seat_id}/resend"): "resend_invitation",
+    ("POST", "/v1/seats/{seat_id}/transfer"): "transfer_seat",
+    ("PUT", "/v1/subscriptions/{subscription_id}/holders"): "set_subscription_holders",
+    ("PUT", "/v1/orders/{order_id}/holders"): "set_order_holders",
     ("GET", "/v1/claims/{token}"): "lookup_claim",
     ("POST", "/v1/claims/{token}"): "claim_seat",
     ("GET", "/v1/invoices"): "list_invoices",
@@ -128,10 +131,10 @@ async def test_every_route_and_its_answers_are_described(client: httpx.AsyncClie
         assert bool(operation.get("security")) != public, (method, path)
         if not public:
             assert "401" in answers, (method, path)
-        if method == "POST":
+        if method in ("POST", "PUT"):
             headers = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
             assert headers == ["Idempotency-Key"], (method, path)
-        if method in ("POST", "PATCH") and "requestBody" in operation:
+        if method in ("POST", "PUT", "PATCH") and "requestBody" in operation:
             assert {"400", "422"} <= set(answers), (method, path)
 
 

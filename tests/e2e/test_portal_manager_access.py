@@ -26,6 +26,7 @@ async def _pages(api: Api, acme: Shop) -> list[str]:
         f"{sub}/cancel?when=now",
         f"{sub}/cancel?when=period_end",
         f"/portal/orders/{acme.order_id}",
+        f"/portal/seats/{seat['id']}/transfer",
         f"/portal/seats/{seat['id']}/revoke",
     ]
 
@@ -86,6 +87,7 @@ async def test_another_companys_manager_finds_nothing_of_ours(
             (f"{sub}/resume", {}),
             (f"/portal/orders/{acme.order_id}/buy", {"seats": "3"}),
             (pages[-1].removesuffix("/revoke") + "/resend", {}),
+            (pages[-2], {"email": "x@acme.test"}),
             (pages[-1], {}),
         ]:
             answer = await stranger.post(path, data)
@@ -120,6 +122,7 @@ async def test_a_post_without_its_csrf_token_is_refused_and_changes_nothing(
         (f"{sub}/resume", {}),
         (f"/portal/orders/{acme.order_id}/buy", {"seats": "3"}),
         (pages[-1].removesuffix("/revoke") + "/resend", {}),
+        (pages[-2], {"email": "x@acme.test"}),
         (pages[-1], {}),
     ]:
         await manager.csrf()  # the visitor has its CSRF cookie; the form lacks the token

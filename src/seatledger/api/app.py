@@ -30,6 +30,7 @@ from seatledger.api import (
     events,
     files,
     health,
+    holders,
     invoices,
     members,
     metrics,
@@ -71,7 +72,7 @@ session token (`cs_…`, from `POST /v1/customer-sessions` or a claim) confined 
 **Errors** are RFC 9457 problem documents (`application/problem+json`) with a stable `code`:
 `{type, title, status, detail, code, errors?: [{field, message}]}`.
 
-**Retries.** Every POST and PATCH takes an `Idempotency-Key` header (kept 24 h): the work and
+**Retries.** Every POST, PUT and PATCH takes an `Idempotency-Key` header (kept 24 h): the work and
 its answer are stored together, a retry gets the first answer (`Idempotent-Replayed: true`),
 without the secrets it held (`Idempotent-Withheld` names them).
 
@@ -141,6 +142,7 @@ def create_app(runtime: Runtime | None = None, *, delivery_loop: bool | None = N
         subscriptions,
         orders,
         seats,
+        holders,
         claims,
         invoices,
         webhook_endpoints,

@@ -1,8 +1,9 @@
-"""``Idempotency-Key`` on POST (and PATCH) requests, as ASGI middleware around the routes.
+"""``Idempotency-Key`` on POST (and PUT and PATCH) requests, as ASGI middleware around the routes.
 
 PATCH takes a key too: a subscription change with ``invoice`` behaviour charges a card, and a
 retry of it after a crash must send the charge under the same provider key (it plans at the
-first run's instant, ``seatledger.services.idempotency.recovery_point``).
+first run's instant, ``seatledger.services.idempotency.recovery_point``). PUT takes one too: a
+declarative sync of a pool's holders (``PUT …/holders``) hands out invitations once.
 
 The key is scoped to the credential (an API key's or a session's id) and the path. A public
 claim (``/v1/claims/{token}``) has no credential: its key is scoped to the token's hash, so a
@@ -54,7 +55,7 @@ from seatledger.services.runtime import Runtime
 
 log = logging.getLogger("seatledger.api")
 HEADER = "idempotency-key"
-METHODS = ("POST", "PATCH")
+METHODS = ("POST", "PUT", "PATCH")
 CLAIMS = "/v1/claims/"
 # Where a route leaves the form of its answer to store (see ``store_for_replay``).
 REPLAY_FORM_KEY = "seatledger.replay_form"

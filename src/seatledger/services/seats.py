@@ -74,7 +74,8 @@ async def get_pool(rt: Runtime, ref: PoolRef, *, scope_company_id: str | None = 
     return pool
 
 
-def _invitation(rt: Runtime, now: datetime) -> tuple[str, Invitation]:
+def new_invitation(rt: Runtime, now: datetime) -> tuple[str, Invitation]:
+    """A fresh invitation: the token's hash to store, and the invitation to answer once."""
     token = new_token()
     expires_at = now + rt.settings.invitation_ttl
     url = f"{rt.settings.public_url}/claim/{token}"
@@ -91,7 +92,7 @@ def _invitation_email(seat: Seat, invitation: Invitation) -> dict[str, Any]:
     }
 
 
-def _emit_invitation_email(uow: UnitOfWork, seat: Seat, invitation: Invitation) -> None:
+def emit_invitation_email(uow: UnitOfWork, seat: Seat, invitation: Invitation) -> None:
     uow.emit("invitation.email", _invitation_email(seat, invitation))
 
 
@@ -136,7 +137,7 @@ async def assign_seat(
     invitation: Invitation | None = None
     token_hash: str | None = None
     if not immediate_claim:
-        token_hash, invitation = _invitation(rt, now)
+        token_hash, invitation = new_invitation(rt, now)
     values: dict[str, Any] = {
         "id": new_id("seat"),
         "status": "pending",
@@ -169,7 +170,7 @@ async def assign_seat(
             taken = await _take(uow, rt, ref, scope_company_id, refused=at_once)
             assigned = await _add(uow, ref, taken, values, address, member_id, invitation)
             if mail and invitation is not None:
-                _emit_invitation_email(uow, assigned[1], invitation)
+                emit_invitation_email(uow, assigned[1], invitation)
         pool, seat = assigned
         if immediate_claim:
             product_id = await product_of_price(uow, pool.price_id)
@@ -261,7 +262,7 @@ async def resend_invitation(
     """A new token and a new expiry for a pending seat; the old token stops working."""
     now = rt.clock.now()
     async with rt.transaction() as uow:
-        token_hash, invitation = _invitation(rt, now)
+        token_hash, invitation = new_invitation(rt, now)
         seat = await uow.seats.reissue(
             seat_id, token_hash, invitation, scope_company_id=scope_company_id
         )
@@ -270,7 +271,7 @@ async def resend_invitation(
             raise SeatNotPending()
         uow.emit(EventType.SEAT_INVITATION_RESENT, seat)
         if send_email:
-            _emit_invitation_email(uow, seat, invitation)
+            emit_invitation_email(uow, seat, invitation)
         await uow.commit()
     return seat
 
@@ -282,17 +283,22 @@ async def revoke_in(
     *,
     follow_members: bool = True,
     scope_company_id: str | None = None,
+    release: bool = True,
 ) -> Seat | None:
     """Revoke one live seat inside ``uow``; None when it was already revoked (or is absent).
 
     In ``members`` mode the subscription then shrinks by one seat (never below its minimum),
-    unless ``follow_members`` is False (a cancellation revokes every seat and bills nothing).
+    unless ``follow_members`` is False (a cancellation revokes every seat and bills nothing; a
+    declarative sync bills its net change once). ``release=False`` keeps the pool's seat taken
+    for a new holder (a transfer; the pool's count does not change, so nothing shrinks).
     """
-    revoked = await uow.seats.revoke(seat_id, rt.clock.now(), scope_company_id=scope_company_id)
+    revoked = await uow.seats.revoke(
+        seat_id, rt.clock.now(), scope_company_id=scope_company_id, release=release
+    )
     if revoked is None:
         return None
     seat, follows_members, revoked_grants = revoked  # its pool's seat is free, its grants revoked
-    if follow_members and follows_members:
+    if follow_members and follows_members and release:
         await seat_sync.shrink_after_release(uow, rt, seat.pool_id)
     uow.emit(EventType.SEAT_REVOKED, seat)
     grants.emit_revoked(uow, revoked_grants)
@@ -371,10 +377,12 @@ __all__ = [
     "assign_seat",
     "claim_seat",
     "count_live_seats",
+    "emit_invitation_email",
     "get_pool",
     "get_seat",
     "list_seats",
     "lookup_invitation",
+    "new_invitation",
     "pool_of",
     "resend_invitation",
     "revoke_in",

@@ -1,11 +1,13 @@
-"""A pool's page in the manager's portal: its seats, inviting people, resending and revoking.
+"""A pool's page in the manager's portal: its seats, inviting people, resending, transferring
+and revoking.
 
 ``GET /portal/subscriptions/{id}`` and ``GET /portal/orders/{id}`` list the pool's seats
 (pending, claimed, revoked) with the forms that act on them. Inviting a list follows the one rule
 of ``services.invitations``: a list with a bad address (not an address, already holding a seat)
 or more addresses than free seats is refused whole and shown again with each bad address named;
 a good list is invited, one seat and one email each.
-Revoking asks first on a page of its own (a confirmation that needs no JavaScript). Buying more
+Revoking asks first on a page of its own (a confirmation that needs no JavaScript); so does a
+transfer, whose page asks for the new holder's address. Buying more
 seats of a one-time product opens a checkout for the same price and hands over to its page.
 """
 
@@ -20,7 +22,7 @@ from seatledger.domain.ids import check_id
 from seatledger.domain.seat import Seat
 from seatledger.domain.seat_pool import PoolRef
 from seatledger.errors import SeatledgerError
-from seatledger.services import checkouts, invitations, invoicing, purchases, seats
+from seatledger.services import checkouts, invitations, invoicing, purchases, seats, transfers
 from seatledger.services.callers import Caller
 from seatledger.services.runtime import Runtime
 from seatledger.web import csrf
@@ -232,6 +234,35 @@ async def revoke(request: Request, seat_id: str, caller: PortalCaller) -> Respon
     else:
         await seats.revoke_seat(rt_of(request), seat.id, scope_company_id=caller.company_scope)
         notice = Notice(f"The seat of {seat.email} is revoked; it is free again.")
+    return await redirect(request, _href_of(seat), [notice])
+
+
+@router.get("/portal/seats/{seat_id}/transfer")
+async def transfer_form(request: Request, seat_id: str, caller: PortalCaller) -> Response:
+    """Who gets the seat (a GET: nothing changes until the form is sent)."""
+    seat = await _seat(request, caller, seat_id)
+    pool = await read_pool(rt_of(request), caller, _ref_of(seat))
+    context = {"seat": seat, "pool": pool, "form": {}, "errors": {}}
+    return await page(request, "portal/transfer.html", context)
+
+
+@router.post("/portal/seats/{seat_id}/transfer", dependencies=CSRF)
+async def transfer(request: Request, seat_id: str, caller: PortalCaller) -> Response:
+    """The seat passes to the address typed, through the API's own transfer
+    (``transfers.transfer_seat``); a refusal shows the form again, naming why."""
+    seat = await _seat(request, caller, seat_id)
+    rt = rt_of(request)
+    email = text_of(await request.form(), "email", limit=320)
+    try:
+        _, moved = await transfers.transfer_seat(
+            rt, seat.id, email=email, scope_company_id=caller.company_scope
+        )
+    except SeatledgerError as error:
+        pool = await read_pool(rt, caller, _ref_of(seat))
+        context = {"seat": seat, "pool": pool, "form": {"email": email}}
+        context["errors"] = {"email": error.detail}
+        return await page(request, "portal/transfer.html", context, status=status_for(error))
+    notice = Notice(f"The seat of {seat.email} now belongs to {moved.email}; they are invited.")
     return await redirect(request, _href_of(seat), [notice])
 
 

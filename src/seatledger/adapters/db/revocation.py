@@ -81,18 +81,26 @@ async def _lock_pool_of(connection: AsyncConnection, seat_id: str) -> None:
 
 
 async def revoke(
-    connection: AsyncConnection, seat_revocation: Any, seat_id: str, now: datetime
+    connection: AsyncConnection,
+    seat_revocation: Any,
+    seat_id: str,
+    now: datetime,
+    *,
+    release: bool = True,
 ) -> Revoked | None:
-    """Run ``seat_revocation`` (the seat's ``UPDATE … RETURNING``), the pool's release and the
+    """Run ``seat_revocation`` (the seat's ``UPDATE … RETURNING``), the pool's release (unless
+    ``release`` is False: the seat passes to a new holder in the same transaction) and the
     grants' revocation (module docstring); None when no live seat was found."""
     if connection.dialect.name == "postgresql":
         await _lock_pool_of(connection, seat_id)
         seat = seat_revocation.cte("seat")
-        statement = select(seat).add_cte(_release(select(seat.c.pool_id)).cte("pool"))
+        statement = select(seat)
+        if release:
+            statement = statement.add_cte(_release(select(seat.c.pool_id)).cte("pool"))
         row = (await connection.execute(statement)).first()
     else:
         row = (await connection.execute(seat_revocation)).first()
-        if row is not None:
+        if row is not None and release:
             await connection.execute(_release([row.pool_id]))
     if row is None:
         return None
@@ -100,4 +108,29 @@ async def revoke(
     return Revoked(seat=row, grants=list((await connection.execute(statement)).all()))
 
 
-__all__ = ["Revoked", "revoke"]
+async def revoke_many(
+    connection: AsyncConnection, seat_revocation: Any, now: datetime
+) -> tuple[list[Any], list[Any]]:
+    """``revoke`` for several seats of one pool whose row the caller holds locked (a
+    declarative sync): ``seat_revocation`` revokes them all, the pool releases as many seats
+    as were live, then their grants are revoked. Answers the revoked seats' rows and the
+    grants' rows (three statements whatever the number of seats; SQLite runs them the same)."""
+    rows = list((await connection.execute(seat_revocation)).all())
+    if not rows:
+        return [], []
+    await connection.execute(
+        update(t.seat_pools)
+        .where(t.seat_pools.c.id == rows[0].pool_id)
+        .values(assigned_seats=t.seat_pools.c.assigned_seats - len(rows))
+    )
+    seat_ids = [row.id for row in rows]
+    statement = (
+        update(_grants)
+        .where(_grants.c.seat_id.in_(seat_ids), _grants.c.status == "granted")
+        .values(status="revoked", revoked_at=now)
+        .returning(*_grants.c, _benefit_type)
+    )
+    return rows, list((await connection.execute(statement)).all())
+
+
+__all__ = ["Revoked", "revoke", "revoke_many"]

@@ -150,7 +150,9 @@ def _returning(kind: PoolKind) -> list[Any]:
 pool_columns = _returning
 
 
-def taking(kind: PoolKind, pool_id: Any, scope_company_id: Any) -> ReturningUpdate[Any]:
+def taking(
+    kind: PoolKind, pool_id: Any, scope_company_id: Any, count: int = 1
+) -> ReturningUpdate[Any]:
     """``SeatPool.take`` as one conditional update answering the pool after (``take``; the
     first step of an assignment made in one statement, ``seatledger.adapters.db.assignment``,
     which passes bind parameters for the pool's id and the scope)."""
@@ -159,10 +161,13 @@ def taking(kind: PoolKind, pool_id: Any, scope_company_id: Any) -> ReturningUpda
         .where(
             _pools.c.id == pool_id,
             _pools.c.kind == kind,
-            _pools.c.assigned_seats < _pools.c.seats,
+            # One seat (every assignment) as the statement always read; more for a sync.
+            _pools.c.assigned_seats < _pools.c.seats
+            if count == 1
+            else _pools.c.assigned_seats + count <= _pools.c.seats,
             _assignable(kind, scope_company_id),
         )
-        .values(assigned_seats=_pools.c.assigned_seats + 1)
+        .values(assigned_seats=_pools.c.assigned_seats + count)
         .returning(*_returning(kind))
     )
 
@@ -218,11 +223,27 @@ class SeatPools:
             return None
         return pool_from_row(row)
 
-    async def take(self, ref: PoolRef, *, scope_company_id: str | None = None) -> SeatPool | None:
-        """One seat of the pool, atomically: the capacity guard is the conditional update
-        ``assigned_seats < seats`` (concurrent takes queue on the pool's row and each sees the
-        count its predecessor left). Answers the pool after, or None when refused."""
-        statement = taking(ref.kind, ref.id, scope_company_id)
+    async def lock(self, ref: PoolRef, *, scope_company_id: str | None = None) -> SeatPool | None:
+        """The pool, its row locked for this transaction (``FOR NO KEY UPDATE``, the lock its
+        own ``UPDATE`` takes): assignments, revocations and resizes of it wait until this
+        transaction ends. Read after the lock is held, so the counts are the last ones
+        committed. SQLite's write transactions are serialised already. None as ``get``."""
+        if self._connection.dialect.name == "postgresql":
+            await self._connection.execute(
+                select(_pools.c.id)
+                .where(_pools.c.id == ref.id, _pools.c.kind == ref.kind)
+                .with_for_update(key_share=True)
+            )
+        return await self.get(ref, scope_company_id=scope_company_id)
+
+    async def take(
+        self, ref: PoolRef, *, scope_company_id: str | None = None, count: int = 1
+    ) -> SeatPool | None:
+        """``count`` seats of the pool (one by default), atomically: the capacity guard is the
+        conditional update ``assigned_seats + count <= seats`` (concurrent takes queue on the
+        pool's row and each sees the count its predecessor left). Answers the pool after, or
+        None when refused (nothing taken)."""
+        statement = taking(ref.kind, ref.id, scope_company_id, count)
         row = (await self._connection.execute(statement)).first()
         return None if row is None else pool_from_row(row)
 

@@ -260,30 +260,71 @@ class Seats:
         return None if row is None else seat_from_row(row, invitation)
 
     async def revoke(
-        self, seat_id: str, now: datetime, *, scope_company_id: str | None = None
+        self,
+        seat_id: str,
+        now: datetime,
+        *,
+        scope_company_id: str | None = None,
+        release: bool = True,
     ) -> tuple[Seat, bool, list[BenefitGrant]] | None:
         """``Seat.revoke`` on a live seat, its pool's seat released and its live grants revoked
         (``seatledger.adapters.db.revocation``: one statement on PostgreSQL). Answers the seat,
         whether its pool follows members (a subscription's on a ``members`` price) and the
-        grants revoked now; None when it is revoked already (or absent)."""
+        grants revoked now; None when it is revoked already (or absent). ``release=False``
+        keeps the pool's seat taken: a transfer hands it to the next holder at once."""
         statement = (
             update(_seats)
             .where(_scoped(seat_id, scope_company_id), _seats.c.status.in_(LIVE))
             .values(status="revoked", revoked_at=now, token_hash=None, token_expires_at=None)
             .returning(*_COLUMNS, _seat_sync())
         )
-        revoked = await revocation.revoke(self._connection, statement, seat_id, now)
+        revoked = await revocation.revoke(
+            self._connection, statement, seat_id, now, release=release
+        )
         if revoked is None:
             return None
         row = revoked.seat
         grants = [grant_from_row(grant) for grant in revoked.grants]
         return seat_from_row(row), row.seat_sync == "members", grants
 
+    async def revoke_in_pool(
+        self, pool_id: str, seat_ids: Sequence[str], now: datetime
+    ) -> list[tuple[Seat, list[BenefitGrant]]]:
+        """``Seat.revoke`` on those of ``seat_ids`` that are live seats of the pool, whose row
+        the caller holds locked: the pool's seats released and the grants revoked with them
+        (``revocation.revoke_many``), in a few statements whatever their number. Answers each
+        seat revoked now with its grants, in the order of ``seat_ids``."""
+        statement = (
+            update(_seats)
+            .where(
+                _seats.c.pool_id == pool_id,
+                _seats.c.id.in_(list(seat_ids)),
+                _seats.c.status.in_(LIVE),
+            )
+            .values(status="revoked", revoked_at=now, token_hash=None, token_expires_at=None)
+            .returning(*_COLUMNS)
+        )
+        rows, grant_rows = await revocation.revoke_many(self._connection, statement, now)
+        grants: dict[str, list[BenefitGrant]] = {}
+        for row in grant_rows:
+            grants.setdefault(row.seat_id, []).append(grant_from_row(row))
+        by_id = {row.id: seat_from_row(row) for row in rows}
+        return [(by_id[i], grants.get(i, [])) for i in seat_ids if i in by_id]
+
     async def live_ids_of_member(self, member_id: str) -> list[str]:
         rows = await self._connection.execute(
             select(_seats.c.id).where(_seats.c.member_id == member_id, _seats.c.status.in_(LIVE))
         )
         return list(rows.scalars())
+
+    async def live_of_pool(self, pool_id: str) -> list[Seat]:
+        """The pool's pending and claimed seats, oldest first."""
+        rows = await self._connection.execute(
+            select(*_COLUMNS)
+            .where(_seats.c.pool_id == pool_id, _seats.c.status.in_(LIVE))
+            .order_by(_seats.c.created_at, _seats.c.id)
+        )
+        return [seat_from_row(row) for row in rows]
 
     async def live_ids_in(self, pool_id: str) -> list[str]:
         rows = await self._connection.execute(
