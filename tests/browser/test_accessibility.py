@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.axe import AXE, blocking
 from tests.browser.conftest import LiveServer
-from tests.browser.pages import created, open_checkout
+from tests.browser.pages import VOLUME, created, open_checkout
 from tests.browser.test_dashboard_login import PASSWORD, new_login
 
 SCHEMES = ["light", "dark"]
@@ -131,13 +131,18 @@ def site(live_server: LiveServer) -> Iterator[Site]:
     headers = {"Authorization": f"Bearer {live_server.new_key()}"}
     with httpx.Client(base_url=live_server.base, headers=headers, timeout=30) as api:
         opened = open_checkout(api)
+        products = created(api.get("/v1/products", params={"limit": 100}))["data"]
+        (product,) = [p for p in products if p["prices"][0]["id"] == opened["price_id"]]
+        # A yearly price too: the pool page offers the switch, previewed with its credit line.
+        yearly = created(
+            api.post(f"/v1/products/{product['id']}/prices", json={**VOLUME, "interval": "year"})
+        )
         portal, holder_token = _portal_pages(api, opened)
+        portal["switch preview"] = f"{portal['pool']}/change?price_id={yearly['id']}"
         company = created(api.get(f"/v1/companies/{opened['company_id']}"))
         member = created(
             api.post(f"/v1/companies/{company['id']}/members", json={"email": "cy@acme.test"})
         )
-        products = created(api.get("/v1/products", params={"limit": 100}))["data"]
-        (product,) = [p for p in products if p["prices"][0]["id"] == opened["price_id"]]
         public = {
             "home": "/",
             "claim valid": portal.pop("claim valid"),
@@ -237,6 +242,8 @@ def test_portal_pages(live_server: LiveServer, site: Site, context: BrowserConte
     page = _enter(context, live_server, site.manager_token)
     for name, path in site.portal.items():
         page.goto(f"{live_server.base}{path}")
+        if name.endswith("preview"):  # the lines are on the page, not a refusal
+            expect(page.locator("#preview-lines")).to_be_visible()
         _audit(page, name, failures)
     page.goto(f"{live_server.base}{site.portal['pool']}")
     page.get_by_label("Email addresses").fill("dee@acme.test, eve@acme.test, fay@acme.test")
