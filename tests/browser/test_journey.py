@@ -174,6 +174,11 @@ def test_from_the_checkout_to_an_annual_pool_of_eight(
     expect(page.locator("#seats-bought")).to_have_text("8")
     after = created(api.get(f"/v1/subscriptions/{subscription_id}"))
     assert after["price_id"] != monthly
+    invoices = created(api.get("/v1/invoices", params={"subscription_id": subscription_id}))
+    totals = sorted(i["total"] for i in invoices["data"])
+    assert totals == sorted([3000, raise_amount, year + credit])
+    (switch,) = [i for i in invoices["data"] if i["total"] == year + credit]
+    assert sorted(line["amount"] for line in switch["lines"]) == sorted([credit, year])
     assert _instant(after["current_period_start"]) == switched_at
 
     # The seat change's invoice as a PDF, from the portal's invoices.
