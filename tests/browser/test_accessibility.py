@@ -181,9 +181,8 @@ def _audit(page: Page, where: str, failures: list[str]) -> None:
         failures.append(found)
 
 
-def test_axe_is_not_served_by_the_app(live_server: LiveServer, context: BrowserContext) -> None:
+def test_axe_is_not_served_by_the_app(live_server: LiveServer, page: Page) -> None:
     assert AXE.is_file()
-    page = context.new_page()
     for path in ("/assets/vendor/axe-core/axe.min.js", "/assets/app/axe.min.js"):
         answer = page.request.get(f"{live_server.base}{path}")
         assert answer.status == 404, path
