@@ -108,12 +108,14 @@ async def _take(
     pool, refusal = await _refusal(uow, ref, scope)
     if pool is None or ref.kind != "subscription" or not isinstance(refusal, NoSeatsAvailable):
         raise refusal
-    # Only a pool that follows members grows, under its rows' locks; a full manual pool refuses
-    # without taking them (in a storm of attempts on full pools the refusals would queue there).
     price = await uow.catalog.price(pool.price_id)
-    if price is None or price.seat_price.seat_sync != "members":
-        raise refusal
-    return await seat_sync.grow(uow, rt, ref.id)
+    if price is not None and price.seat_price.seat_sync == "members":
+        return await seat_sync.grow(uow, rt, ref.id)
+    # A manual pool takes a seat freed since it refused, once; a full one refuses without its
+    # rows' locks (in a storm of attempts on full pools the refusals would queue there).
+    if pool.available_seats > 0 and (taken := await uow.pools.take(ref, scope_company_id=scope)):
+        return taken
+    raise refusal
 
 
 async def assign_seat(
