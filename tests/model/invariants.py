@@ -37,8 +37,9 @@ async def _all(engine: AsyncEngine, table: Any) -> list[Any]:
 
 
 async def check_seats(engine: AsyncEngine) -> None:
-    """assigned ≤ purchased; the pool's counter is its live seats; no member or email holds two
-    live seats in one pool; live grants exist exactly for claimed seats."""
+    """assigned ≤ purchased; the pool's counter is its live seats; a pool is closed exactly when
+    its subscription is canceled; no member or email holds two live seats in one pool; live
+    grants exist exactly for claimed seats."""
     pools = {row.id: row for row in await _all(engine, t.seat_pools)}
     seats = await _all(engine, t.seats)
     live = [s for s in seats if s.status != "revoked"]
@@ -46,6 +47,9 @@ async def check_seats(engine: AsyncEngine) -> None:
     for pool in pools.values():
         assert pool.assigned_seats <= pool.seats, pool
         assert per_pool[pool.id] == pool.assigned_seats, (pool, per_pool[pool.id])
+    canceled = {s.id for s in await _all(engine, t.subscriptions) if s.status == "canceled"}
+    closed = {pool.id for pool in pools.values() if pool.closed_at is not None}
+    assert closed == canceled, closed ^ canceled  # a canceled subscription's pool takes no seat
     holders = Counter((s.pool_id, s.member_id) for s in live if s.member_id is not None)
     assert all(n == 1 for n in holders.values()), holders
     emails = Counter((s.pool_id, s.email) for s in live)

@@ -43,6 +43,9 @@ async def end_subscription(
     waiting lines on a final invoice, cancel. Answers the canceled subscription and the attempt
     that collects the final invoice, if it has anything to collect (after commit)."""
     now = rt.clock.now()
+    # First, under the pool's row lock: an assignment waiting for that row then finds the pool
+    # closed, rather than a free seat in a subscription its snapshot still shows running.
+    await uow.pools.close(row.id, now)
     for seat_id in await uow.seats.live_ids_in(row.id):
         await seats.revoke_in(uow, rt, seat_id, follow_members=False)
 

@@ -53,16 +53,18 @@ def pool_of(subscription_id: str | None, order_id: str | None) -> PoolRef:
     return PoolRef.of(subscription_id, order_id)
 
 
-async def _refusal(uow: UnitOfWork, ref: PoolRef, scope_company_id: str | None) -> Exception:
-    """Why the pool refused a seat, named by ``SeatPool.take`` on a fresh read."""
+async def _refusal(
+    uow: UnitOfWork, ref: PoolRef, scope_company_id: str | None
+) -> tuple[SeatPool | None, Exception]:
+    """The pool and why it refused a seat, named by ``SeatPool.take`` on a fresh read."""
     pool = await uow.pools.get(ref, scope_company_id=scope_company_id)
     if pool is None:
-        return NotFound(ref.noun, field=ref.field)
+        return None, NotFound(ref.noun, field=ref.field)
     try:
         pool.take()
     except Conflict as refusal:  # company_required, subscription_not_active, order_not_paid, …
-        return refusal
-    return NoSeatsAvailable(f"Every seat of this {ref.kind} is assigned.")  # freed meanwhile
+        return pool, refusal
+    return pool, NoSeatsAvailable(f"Every seat of this {ref.kind} is assigned.")  # freed meanwhile
 
 
 async def get_pool(rt: Runtime, ref: PoolRef, *, scope_company_id: str | None = None) -> SeatPool:
@@ -104,10 +106,17 @@ async def _take(
     taken = None if refused else await uow.pools.take(ref, scope_company_id=scope)
     if taken is not None:
         return taken
-    refusal = await _refusal(uow, ref, scope)
-    if ref.kind != "subscription" or not isinstance(refusal, NoSeatsAvailable):
+    pool, refusal = await _refusal(uow, ref, scope)
+    if pool is None or ref.kind != "subscription" or not isinstance(refusal, NoSeatsAvailable):
         raise refusal
-    return await seat_sync.grow(uow, rt, ref.id)
+    price = await uow.catalog.price(pool.price_id)
+    if price is not None and price.seat_price.seat_sync == "members":
+        return await seat_sync.grow(uow, rt, ref.id)
+    # A manual pool takes a seat freed since it refused, once; a full one refuses without its
+    # rows' locks (in a storm of attempts on full pools the refusals would queue there).
+    if pool.available_seats > 0 and (taken := await uow.pools.take(ref, scope_company_id=scope)):
+        return taken
+    raise refusal
 
 
 async def assign_seat(

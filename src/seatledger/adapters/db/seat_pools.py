@@ -8,8 +8,9 @@ statements that take or free a seat with the seat's own change (``assignment``,
 domain's methods:
 
 * ``take``: ``SeatPool.take`` as one conditional update (capacity and assignability, the
-  owner's row read in the same statement); None when refused, and ``SeatPool.take`` on a fresh
-  read then names why;
+  owner's row read in the same statement, and the pool not closed by a cancellation); None
+  when refused, and ``SeatPool.take`` on a fresh read then names why;
+* ``close``: a cancellation closes its subscription's pool, under the pool's row lock;
 * ``release``: ``SeatPool.release``, in a seat's revoking statement (``revocation``);
 * ``resize``: ``SeatPool.grow``/``shrink``/``resize``, under the pool's and the subscription's
   row locks (``lock_subscription``) taken by the use case.
@@ -165,6 +166,10 @@ def taking(
             _pools.c.assigned_seats < _pools.c.seats
             if count == 1
             else _pools.c.assigned_seats + count <= _pools.c.seats,
+            # On the pool's own row, which PostgreSQL reads again after waiting for its lock:
+            # the owner's status below is read from the snapshot before that wait, and would
+            # let a take queued behind a cancellation into the canceled pool.
+            _pools.c.closed_at.is_(None),
             _assignable(kind, scope_company_id),
         )
         .values(assigned_seats=_pools.c.assigned_seats + count)
@@ -259,6 +264,13 @@ class SeatPools:
             )
         ).first()
         return row is not None
+
+    async def close(self, pool_id: str, now: datetime) -> None:
+        """Close the pool of a subscription being canceled (its row is locked by the caller):
+        no take succeeds afterwards, also one already waiting for the row."""
+        await self._connection.execute(
+            update(_pools).where(_pools.c.id == pool_id).values(closed_at=now)
+        )
 
     async def resize(self, pool_id: str, seats: int, *, assigned_delta: int = 0) -> None:
         """The pool's purchased count (and assigned count, moved by ``assigned_delta``):

@@ -182,6 +182,8 @@ seat_pools = Table(
     Column("seats", Integer, nullable=False),
     Column("assigned_seats", Integer, nullable=False, server_default=text("0")),
     Column("created_at", UTCDateTime, nullable=False),
+    # When its subscription was canceled: a closed pool takes no seat (``SeatPools.take``).
+    Column("closed_at", UTCDateTime, nullable=True),
     CheckConstraint("kind IN ('subscription', 'order')", name="kind"),
     CheckConstraint("seats >= 1", name="seats"),
     CheckConstraint("assigned_seats >= 0 AND assigned_seats <= seats", name="assigned_seats"),
