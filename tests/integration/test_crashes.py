@@ -224,3 +224,83 @@ async def test_a_charged_change_killed_after_the_charge_is_charged_once(
         ).one()
     assert update.status == "paid"
     assert len(references) == 2
+
+
+def _post_anew(server: Server, api: Api, method: str, path: str, body: Any) -> httpx.Response:
+    """The same call as a new request: no Idempotency-Key."""
+    return httpx.request(method, f"{server.base}{path}", json=body, headers=api.headers, timeout=30)
+
+
+async def test_a_confirm_killed_after_the_charge_then_asked_anew_is_charged_once(
+    shop: Api, engine: AsyncEngine, database_url: str, doomed: list[Server], restarted: Server
+) -> None:
+    price_id = await shop.price()
+    company = await shop.company()
+    checkout = await shop.checkout(price_id, 3, company_id=company["id"])
+    path = f"/v1/checkouts/{checkout['id']}/confirm"
+
+    _crash(_doomed(doomed, database_url, "charged"), shop, "POST", path, OK, "confirm-anew")
+    assert await _count(engine, t.subscriptions) == 0
+
+    retried = _post_anew(restarted, shop, "POST", path, OK)
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["status"] == "completed"
+    assert await _count(engine, t.subscriptions) == 1
+    assert await _count(engine, t.payments) == 1
+    assert await _count(engine, t.outbox, t.outbox.c.type == "checkout.completed") == 1
+    async with engine.connect() as connection:
+        payment = (await connection.execute(select(t.payments))).one()
+    # The charge the killed server took: the provider key is the checkout's and the card's.
+    assert payment.provider_reference == reference_for(f"checkout:{checkout['id']}:pm_card_ok")
+    again = _post_anew(restarted, shop, "POST", path, OK)
+    assert again.status_code == 409, again.text
+    assert again.json()["code"] == "checkout_not_open"
+
+
+async def _in_flight(engine: AsyncEngine) -> list[str]:
+    """The keys of the change charges in flight."""
+    async with engine.connect() as connection:
+        rows = await connection.execute(select(t.change_charges.c.idempotency_key))
+        return [str(key) for (key,) in rows]
+
+
+@pytest.mark.parametrize("keyed", [True, False], ids=["same key", "new request"])
+async def test_a_change_killed_after_the_charge_then_asked_again_is_charged_once(
+    shop: Api,
+    engine: AsyncEngine,
+    database_url: str,
+    doomed: list[Server],
+    restarted: Server,
+    keyed: bool,
+) -> None:
+    subscription_id, _ = await shop.subscription(seats=3)
+    path = f"/v1/subscriptions/{subscription_id}"
+    change = {"seats": 5, "proration_behavior": "invoice"}
+
+    _crash(_doomed(doomed, database_url, "charged"), shop, "PATCH", path, change, "grow-2")
+    assert (await shop.get(path))["seats"] == 3
+    [taken] = await _in_flight(engine)  # the key the killed server's charge went under
+    time.sleep(1.1)  # the retry comes later: a plan made now would prorate another amount
+
+    if keyed:
+        retried = _post(restarted, shop, "PATCH", path, change, "grow-2")
+    else:
+        retried = _post_anew(restarted, shop, "PATCH", path, change)
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["seats"] == 5
+    assert await _in_flight(engine) == []
+    assert await _count(engine, t.payments) == 2  # the checkout's and the change's
+    async with engine.connect() as connection:
+        update = (
+            await connection.execute(
+                select(t.invoices).where(t.invoices.c.reason == "subscription_update")
+            )
+        ).one()
+        payment = (
+            await connection.execute(select(t.payments).where(t.payments.c.invoice_id == update.id))
+        ).one()
+        credit = await connection.execute(select(func.count()).select_from(t.credit_balances))
+    assert update.status == "paid"
+    assert (payment.provider_reference, payment.amount) == (reference_for(taken), update.total)
+    assert credit.scalar_one() == 0  # nothing paid twice, so nothing left over as credit
+    assert await _count(engine, t.outbox, t.outbox.c.type == "subscription.updated") == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from seatledger.adapters.db.purchases import pending_change_json
 from seatledger.adapters.db.unit_of_work import UnitOfWork
@@ -22,7 +22,12 @@ from seatledger.domain.errors import (
 from seatledger.domain.events import EventType
 from seatledger.domain.invoice import InvoiceLine
 from seatledger.domain.payment_record import PaymentRecord
-from seatledger.domain.payments import PaymentRequest, PaymentResult, minimum_charge
+from seatledger.domain.payments import (
+    ChangeCharge,
+    PaymentRequest,
+    PaymentResult,
+    minimum_charge,
+)
 from seatledger.domain.purchase import PendingChange, Subscription
 from seatledger.services import idempotency, provider_subscriptions
 from seatledger.services.collection import customer_of
@@ -37,6 +42,10 @@ from seatledger.services.subscriptions.standing import (
     subscription_of,
 )
 from seatledger.services.terms import TermsBook
+
+# How long a change's charge may be in flight before another change settles it as abandoned:
+# longer than any provider call takes.
+CHARGE_LEASE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +112,10 @@ def _fingerprint(row: Subscription, plan: ChangePlan) -> str:
     return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
+def _charge_key(row: Subscription, plan: ChangePlan) -> str:
+    return f"subscription:{row.id}:change:{_fingerprint(row, plan)}"
+
+
 async def change_subscription(
     rt: Runtime,
     subscription_id: str,
@@ -127,7 +140,6 @@ async def change_subscription(
     asks_change = seats is not None or price_id is not None
     billed = asks_change and await provider_subscriptions.is_billed(rt, subscription_id)
     async with rt.transaction() as uow:
-        connection = uow.connection
         row = await subscription_of(uow, subscription_id, scope_company_id, lock=True)
         flag = _cancel_flag(row, cancel_at_period_end)
         if not asks_change:
@@ -136,17 +148,20 @@ async def change_subscription(
         standing = await load_standing(
             uow, row, book, lock=True, cancel_at_period_end=False if undo else None
         )
-        target = await change_target(connection, book, price_id)
+        target = await change_target(uow.connection, book, price_id)
         request = ChangeRequest(seats=seats, terms=target, behavior=behavior)
         if billed:
             plan = plan_change(standing, request, now)
             check_billed_change(plan, row.price_id)
+            planned = _Planned(request, plan, now)
         else:
-            request, plan = _below_minimum(
-                rt, standing, request, plan_change(standing, request, now), now
-            )
+            charges = await uow.change_charges.of(row.id)
+            planned = _plan_here(rt, row, standing, request, now, charges)
+        request, plan, now = planned.request, planned.plan, planned.at
         if billed and plan.changed:
             key = f"seatledger-change-{row.id}-{_fingerprint(row, plan)}"
+        elif planned.stale:
+            key = ""  # nothing is charged before those are settled and the change planned again
         elif plan.total == 0:
             applied = await apply_plan(uow, rt, row, standing, plan, extra=flag)
             if applied is None:
@@ -154,14 +169,69 @@ async def change_subscription(
             await uow.commit()
             return applied
         else:
-            key = f"subscription:{row.id}:change:{_fingerprint(row, plan)}"
+            key = _charge_key(row, plan)
+            if planned.reused is None and row.payment_method is not None:
+                await _hold(uow, rt, row, plan, key, now)
 
     if billed:  # the provider bills it: pushed there with no transaction open
         return await change_billed(rt, row.id, plan, key)
+    if planned.stale:
+        for charge in planned.stale:
+            await _settle(rt, charge)
+        return await change_subscription(
+            rt,
+            subscription_id,
+            seats=seats,
+            price_id=price_id,
+            proration_behavior=proration_behavior,
+            cancel_at_period_end=cancel_at_period_end,
+            scope_company_id=scope_company_id,
+        )
     result = await _collect_change(rt, row, plan, key)
     return await _apply_paid(
-        rt, row.id, request, plan, result, book, now, cancel_at_period_end, undo=undo
+        rt, row.id, request, plan, result, book, now, cancel_at_period_end, undo=undo, key=key
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    request: ChangeRequest
+    plan: ChangePlan
+    at: datetime  # the instant planned at
+    reused: ChangeCharge | None = None  # the charge in flight it is the same change as
+    stale: tuple[ChangeCharge, ...] = ()  # abandoned charges in flight, to settle first
+
+
+def _plan_here(
+    rt: Runtime,
+    row: Subscription,
+    standing: Standing,
+    request: ChangeRequest,
+    now: datetime,
+    charges: list[ChangeCharge],
+) -> _Planned:
+    """The change planned now; or, when a charge of the same change is in flight (a process
+    stopped while the provider answered), at that charge's instant, so that it goes under the
+    same key and the provider answers the charge it took. Other charges in flight for longer
+    than ``CHARGE_LEASE`` were abandoned: they are settled first."""
+    first = _below_minimum(rt, standing, request, plan_change(standing, request, now), now)
+    planned = _Planned(*first, now)
+    for charge in charges:
+        at = charge.planned_at
+        try:
+            again = (
+                first
+                if at == now
+                else _below_minimum(rt, standing, request, plan_change(standing, request, at), at)
+            )
+        except (Conflict, ValidationFailed):
+            continue  # not this change
+        if again[1].total > 0 and _charge_key(row, again[1]) == charge.request.idempotency_key:
+            planned = _Planned(*again, at, reused=charge)
+            break
+    cutoff = rt.clock.now() - CHARGE_LEASE
+    stale = tuple(c for c in charges if c is not planned.reused and c.held_at <= cutoff)
+    return replace(planned, stale=stale)
 
 
 def _below_minimum(
@@ -201,11 +271,18 @@ async def _apply_paid(
     cancel_at_period_end: object,
     *,
     undo: bool,
+    key: str,
 ) -> Subscription:
     """After the charge: plan again at the same instant and write the change, or, should the
-    subscription have moved meanwhile, keep the money as credit (``subscription_changed``)."""
+    subscription have moved meanwhile, keep the money as credit (``subscription_changed``).
+    A charge already recorded (another request sent the same charge in flight again, and
+    settled it first) is neither applied nor credited twice: ``subscription_changed`` too."""
     async with rt.transaction() as uow:
         row = await subscription_of(uow, subscription_id, None, lock=True)
+        await uow.change_charges.release(key)
+        if result.reference and await uow.payments.recorded([result.reference]):
+            await uow.commit()
+            raise SubscriptionChanged()
         try:
             flag = _cancel_flag(row, cancel_at_period_end)
             standing = await load_standing(
@@ -220,9 +297,48 @@ async def _apply_paid(
         applied = await apply_plan(
             uow, rt, row, standing, plan, extra=flag, payment=(row.payment_method or "", result)
         )
+        await uow.change_charges.release(row.id)
         await uow.commit()
     assert applied is not None
     return applied
+
+
+def _change_request(row: Subscription, plan: ChangePlan, method: str, key: str) -> PaymentRequest:
+    return PaymentRequest(
+        amount=plan.total,
+        currency=plan.terms.price.currency,
+        payment_method=method,
+        customer=customer_of(row),
+        description=f"Subscription {row.id}: change",
+        idempotency_key=key,
+    )
+
+
+async def _hold(
+    uow: UnitOfWork, rt: Runtime, row: Subscription, plan: ChangePlan, key: str, now: datetime
+) -> None:
+    """Write the charge about to be sent, committed before it goes (``ChangeCharge``)."""
+    assert row.payment_method is not None
+    request = _change_request(row, plan, row.payment_method, key)
+    await uow.change_charges.hold(ChangeCharge(row.id, request, now, rt.clock.now()))
+    await uow.commit()
+
+
+async def _settle(rt: Runtime, charge: ChangeCharge) -> None:
+    """Settle a change's charge left in flight by a process that stopped while the provider
+    answered, before another change: sent again under its key, the provider answers what it
+    did; money taken is kept as credit, since that change was never applied."""
+    result = await rt.charge(charge.request)
+    async with rt.transaction() as uow:
+        row = await subscription_of(uow, charge.subscription_id, None, lock=True)
+        if charge not in await uow.change_charges.of(row.id):
+            return  # another request settled it meanwhile
+        reference = result.reference or ""
+        if result.succeeded and not await uow.payments.recorded([reference]):
+            request = charge.request
+            await _credit(uow, rt, row, request.amount, request.currency, result)
+        await uow.change_charges.release(charge.request.idempotency_key)
+        await uow.commit()
 
 
 async def _collect_change(
@@ -233,21 +349,13 @@ async def _collect_change(
     result = (
         PaymentResult(False, failure_reason="No payment method is saved for this subscription.")
         if method is None
-        else await rt.charge(
-            PaymentRequest(
-                amount=plan.total,
-                currency=plan.terms.price.currency,
-                payment_method=method,
-                customer=customer_of(row),
-                description=f"Subscription {row.id}: change",
-                idempotency_key=key,
-            )
-        )
+        else await rt.charge(_change_request(row, plan, method, key))
     )
     if result.succeeded:
         return result
     reason = result.failure_reason or "The payment was declined."
     async with rt.transaction() as uow:
+        await uow.change_charges.release(key)
         uow.emit(
             "subscription.update_payment_failed",
             {
@@ -266,22 +374,33 @@ async def _collect_change(
 async def _keep_as_credit(
     uow: UnitOfWork, rt: Runtime, row: Subscription, plan: ChangePlan, result: PaymentResult
 ) -> None:
-    currency = plan.terms.price.currency
+    await _credit(uow, rt, row, plan.total, plan.terms.price.currency, result)
+    await uow.commit()
+
+
+async def _credit(
+    uow: UnitOfWork,
+    rt: Runtime,
+    row: Subscription,
+    amount: int,
+    currency: str,
+    result: PaymentResult,
+) -> None:
+    """Money taken for a change that was not applied: the company's credit, and its payment."""
     assert row.company_id is not None  # ``plan_change`` refuses a subscription without one
-    await add_to_balances(uow, {(row.company_id, currency): plan.total})
+    await add_to_balances(uow, {(row.company_id, currency): amount})
     await uow.payments.add(
         [
             PaymentRecord.of(
                 result,
                 provider=rt.gateway.name,
                 payment_method=row.payment_method or "",
-                amount=plan.total,
+                amount=amount,
                 currency=currency,
                 now=rt.clock.now(),
             )
         ]
     )
-    await uow.commit()
 
 
 async def preview_change(
