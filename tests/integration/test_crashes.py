@@ -1,5 +1,8 @@
 """A server killed between the steps of a keyed request, then started again: a retry with the
-same Idempotency-Key never runs the work twice (``seatledger.services.idempotency``).
+same Idempotency-Key never runs the work twice (``seatledger.services.idempotency``); killed
+after the provider took a charge, the same call made anew without a key is not charged twice
+either (a checkout's charge is keyed by the checkout and the card, a change's by the charge in
+flight it left behind: ``seatledger.services.subscriptions.changes``).
 
 Each test runs ``seatledger serve`` as a real process with ``SEATLEDGER_FAULT`` naming a crash
 point (``seatledger.faults``): the process exits there, at once, as a killed one would. A new
