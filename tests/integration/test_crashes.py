@@ -58,7 +58,9 @@ class Server:
         port = _free_port()
         self.base = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
-            [str(SEATLEDGER), "serve", "--port", str(port)],
+            # No delivery loop: a server's delivery round reading the outbox while a test's
+            # fixture empties the tables deadlocks on PostgreSQL, and no test here needs it.
+            [str(SEATLEDGER), "serve", "--port", str(port), "--no-delivery"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -199,34 +201,6 @@ async def test_an_assignment_killed_midway_assigns_one_seat(
     assert await _count(engine, t.outbox, t.outbox.c.type == "invitation.email") == 1
     subscription = await shop.get(f"/v1/subscriptions/{subscription_id}")
     assert subscription["assigned_seats"] == 1
-
-
-async def test_a_charged_change_killed_after_the_charge_is_charged_once(
-    shop: Api, engine: AsyncEngine, database_url: str, doomed: list[Server], restarted: Server
-) -> None:
-    subscription_id, _ = await shop.subscription(seats=3)
-    path = f"/v1/subscriptions/{subscription_id}"
-    change = {"seats": 5, "proration_behavior": "invoice"}
-
-    _crash(_doomed(doomed, database_url, "charged"), shop, "PATCH", path, change, "grow-1")
-    assert (await shop.get(path))["seats"] == 3
-    time.sleep(1.1)  # the retry comes later: a plan made now would prorate another amount
-
-    server = restarted
-    retried = _post(server, shop, "PATCH", path, change, "grow-1")
-    assert retried.status_code == 200, retried.text
-    assert retried.json()["seats"] == 5
-    assert await _count(engine, t.payments) == 2  # the checkout's and the change's
-    async with engine.connect() as connection:
-        rows = (await connection.execute(select(t.payments.c.provider_reference))).scalars()
-        references = set(rows)
-        update = (
-            await connection.execute(
-                select(t.invoices).where(t.invoices.c.reason == "subscription_update")
-            )
-        ).one()
-    assert update.status == "paid"
-    assert len(references) == 2
 
 
 def _post_anew(server: Server, api: Api, method: str, path: str, body: Any) -> httpx.Response:
