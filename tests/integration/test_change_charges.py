@@ -18,7 +18,7 @@ from seatledger.domain.errors import Conflict
 from seatledger.domain.payments import ChangeCharge, PaymentRequest, PaymentResult
 from seatledger.services import credit, purchases, subscriptions
 from seatledger.services.runtime import Runtime
-from seatledger.services.subscriptions.changes import CHARGE_LEASE
+from seatledger.services.subscriptions.change_charges import CHARGE_LEASE
 from tests.integration import shop
 from tests.integration.shop import utc
 

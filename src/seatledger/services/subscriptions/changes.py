@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from seatledger.adapters.db.purchases import pending_change_json
 from seatledger.adapters.db.unit_of_work import UnitOfWork
@@ -21,19 +21,22 @@ from seatledger.domain.errors import (
 )
 from seatledger.domain.events import EventType
 from seatledger.domain.invoice import InvoiceLine
-from seatledger.domain.payment_record import PaymentRecord
 from seatledger.domain.payments import (
     ChangeCharge,
-    PaymentRequest,
     PaymentResult,
     minimum_charge,
 )
 from seatledger.domain.purchase import PendingChange, Subscription
 from seatledger.services import idempotency, provider_subscriptions
-from seatledger.services.collection import customer_of
-from seatledger.services.credit import add_to_balances
 from seatledger.services.runtime import Runtime
 from seatledger.services.subscriptions.billed import change_billed, check_billed_change
+from seatledger.services.subscriptions.change_charges import (
+    CHARGE_LEASE,
+    change_request,
+    credit_change,
+    hold_charge,
+    settle_charge,
+)
 from seatledger.services.subscriptions.plan import apply_plan
 from seatledger.services.subscriptions.standing import (
     change_target,
@@ -42,10 +45,6 @@ from seatledger.services.subscriptions.standing import (
     subscription_of,
 )
 from seatledger.services.terms import TermsBook
-
-# How long a change's charge may be in flight before another change settles it as abandoned:
-# longer than any provider call takes.
-CHARGE_LEASE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,13 +170,13 @@ async def change_subscription(
         else:
             key = _charge_key(row, plan)
             if planned.reused is None and row.payment_method is not None:
-                await _hold(uow, rt, row, plan, key, now)
+                await hold_charge(uow, rt, row, plan, key, now)
 
     if billed:  # the provider bills it: pushed there with no transaction open
         return await change_billed(rt, row.id, plan, key)
     if planned.stale:
         for charge in planned.stale:
-            await _settle(rt, charge)
+            await settle_charge(rt, charge)
         return await change_subscription(
             rt,
             subscription_id,
@@ -303,44 +302,6 @@ async def _apply_paid(
     return applied
 
 
-def _change_request(row: Subscription, plan: ChangePlan, method: str, key: str) -> PaymentRequest:
-    return PaymentRequest(
-        amount=plan.total,
-        currency=plan.terms.price.currency,
-        payment_method=method,
-        customer=customer_of(row),
-        description=f"Subscription {row.id}: change",
-        idempotency_key=key,
-    )
-
-
-async def _hold(
-    uow: UnitOfWork, rt: Runtime, row: Subscription, plan: ChangePlan, key: str, now: datetime
-) -> None:
-    """Write the charge about to be sent, committed before it goes (``ChangeCharge``)."""
-    assert row.payment_method is not None
-    request = _change_request(row, plan, row.payment_method, key)
-    await uow.change_charges.hold(ChangeCharge(row.id, request, now, rt.clock.now()))
-    await uow.commit()
-
-
-async def _settle(rt: Runtime, charge: ChangeCharge) -> None:
-    """Settle a change's charge left in flight by a process that stopped while the provider
-    answered, before another change: sent again under its key, the provider answers what it
-    did; money taken is kept as credit, since that change was never applied."""
-    result = await rt.charge(charge.request)
-    async with rt.transaction() as uow:
-        row = await subscription_of(uow, charge.subscription_id, None, lock=True)
-        if charge not in await uow.change_charges.of(row.id):
-            return  # another request settled it meanwhile
-        reference = result.reference or ""
-        if result.succeeded and not await uow.payments.recorded([reference]):
-            request = charge.request
-            await _credit(uow, rt, row, request.amount, request.currency, result)
-        await uow.change_charges.release(charge.request.idempotency_key)
-        await uow.commit()
-
-
 async def _collect_change(
     rt: Runtime, row: Subscription, plan: ChangePlan, key: str
 ) -> PaymentResult:
@@ -349,7 +310,7 @@ async def _collect_change(
     result = (
         PaymentResult(False, failure_reason="No payment method is saved for this subscription.")
         if method is None
-        else await rt.charge(_change_request(row, plan, method, key))
+        else await rt.charge(change_request(row, plan, method, key))
     )
     if result.succeeded:
         return result
@@ -374,33 +335,8 @@ async def _collect_change(
 async def _keep_as_credit(
     uow: UnitOfWork, rt: Runtime, row: Subscription, plan: ChangePlan, result: PaymentResult
 ) -> None:
-    await _credit(uow, rt, row, plan.total, plan.terms.price.currency, result)
+    await credit_change(uow, rt, row, plan.total, plan.terms.price.currency, result)
     await uow.commit()
-
-
-async def _credit(
-    uow: UnitOfWork,
-    rt: Runtime,
-    row: Subscription,
-    amount: int,
-    currency: str,
-    result: PaymentResult,
-) -> None:
-    """Money taken for a change that was not applied: the company's credit, and its payment."""
-    assert row.company_id is not None  # ``plan_change`` refuses a subscription without one
-    await add_to_balances(uow, {(row.company_id, currency): amount})
-    await uow.payments.add(
-        [
-            PaymentRecord.of(
-                result,
-                provider=rt.gateway.name,
-                payment_method=row.payment_method or "",
-                amount=amount,
-                currency=currency,
-                now=rt.clock.now(),
-            )
-        ]
-    )
 
 
 async def preview_change(
