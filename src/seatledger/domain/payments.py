@@ -48,6 +48,19 @@ class PaymentResult:
     payment_method: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ChangeCharge:
+    """A subscription change's charge in flight: the request sent to the provider, and the
+    instant the change was planned at. Asked again, the same change planned at that instant
+    is sent under the same key (the provider answers the charge it took); any other change
+    first settles this one."""
+
+    subscription_id: str
+    request: PaymentRequest
+    planned_at: datetime
+    held_at: datetime  # when it was written, just before it was sent
+
+
 class PaymentGateway(Protocol):
     name: str
 

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from seatledger import faults
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.events import EventType
 from seatledger.domain.invoice import Invoice, InvoiceLine
@@ -268,6 +269,7 @@ async def record(
                     for sub_id, of in outcomes.items()
                 ],
             )
+        faults.reached("payments_recorded")
         await uow.commit()
 
 

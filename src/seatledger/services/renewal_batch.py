@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from seatledger import faults
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.billing import Terms
 from seatledger.domain.events import EventType
@@ -52,6 +53,7 @@ async def renew_batch(
     )
     plans, deltas = _plan_all(subscriptions, terms, waiting, balances)
     invoices = await create_invoices(uow, _drafts(subscriptions, plans, terms), now=now)
+    faults.reached("renewal_invoiced")
     await _advance_all(uow, subscriptions, plans, invoices, waiting, lease)
     await add_to_balances(uow, deltas)
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from seatledger import faults
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.purchase import Subscription
 from seatledger.domain.renewal import grace_expired
@@ -175,6 +176,7 @@ async def _run_due(rt: Runtime, batch_size: int, report: DueRun) -> None:
         report.retried += done.retried
         report.canceled += done.canceled
         metrics.renewals(renewed=len(done.renewed), canceled=len(done.canceled))
+        faults.reached("renewal_committed")
         try:
             results = await collect(rt, done.attempts)
         except Exception as error:

@@ -372,6 +372,23 @@ payments = Table(
     CheckConstraint("status IN ('succeeded', 'failed')", name="status"),
 )
 
+# A subscription change's charge sent to the provider and not yet settled here (the change
+# applied, the money kept as credit, or the charge declined): written before the charge, so a
+# process killed while the provider answers leaves behind the key the charge was taken under.
+change_charges = Table(
+    "change_charges",
+    metadata,
+    Column("idempotency_key", String(200), primary_key=True),
+    Column("subscription_id", ID, ForeignKey("subscriptions.id"), nullable=False, index=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("payment_method", String(100), nullable=False),
+    Column("customer", String(254), nullable=False),
+    Column("description", String(300), nullable=False),
+    Column("planned_at", UTCDateTime, nullable=False),
+    Column("held_at", UTCDateTime, nullable=False),
+)
+
 # Side effects (emails, webhooks, merchant events) recorded in the transaction that causes them
 # and delivered after commit by the worker: a crash loses none, a rollback sends none.
 outbox = Table(

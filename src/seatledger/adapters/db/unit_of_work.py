@@ -48,6 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 
 from seatledger.adapters.db.api_keys import ApiKeys
 from seatledger.adapters.db.catalog import Catalog
+from seatledger.adapters.db.change_charges import ChangeCharges
 from seatledger.adapters.db.checkouts import Checkouts
 from seatledger.adapters.db.companies import Companies, Members
 from seatledger.adapters.db.emails import Emails
@@ -194,6 +195,10 @@ class UnitOfWork:
     @property
     def checkouts(self) -> Checkouts:
         return self._repository(Checkouts)
+
+    @property
+    def change_charges(self) -> ChangeCharges:
+        return self._repository(ChangeCharges)
 
     @property
     def invoices(self) -> Invoices:

@@ -21,17 +21,25 @@ from seatledger.domain.errors import (
 )
 from seatledger.domain.events import EventType
 from seatledger.domain.invoice import InvoiceLine
-from seatledger.domain.payment_record import PaymentRecord
-from seatledger.domain.payments import PaymentRequest, PaymentResult, minimum_charge
+from seatledger.domain.payments import (
+    ChangeCharge,
+    PaymentResult,
+    minimum_charge,
+)
 from seatledger.domain.purchase import PendingChange, Subscription
 from seatledger.services import idempotency, provider_subscriptions
-from seatledger.services.collection import customer_of
-from seatledger.services.credit import add_to_balances
 from seatledger.services.runtime import Runtime
 from seatledger.services.subscriptions.billed import (
     change_billed,
     check_billed_change,
     push_cancel_flag,
+)
+from seatledger.services.subscriptions.change_charges import (
+    CHARGE_LEASE,
+    change_request,
+    credit_change,
+    hold_charge,
+    settle_charge,
 )
 from seatledger.services.subscriptions.plan import apply_plan
 from seatledger.services.subscriptions.standing import (
@@ -107,6 +115,10 @@ def _fingerprint(row: Subscription, plan: ChangePlan) -> str:
     return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
+def _charge_key(row: Subscription, plan: ChangePlan) -> str:
+    return f"subscription:{row.id}:change:{_fingerprint(row, plan)}"
+
+
 async def change_subscription(
     rt: Runtime,
     subscription_id: str,
@@ -136,7 +148,6 @@ async def change_subscription(
     if billed and asks_flag and not asks_change:  # with a change: pushed once it is planned
         await _push_cancel_flag(rt, subscription_id, cancel_at_period_end, scope_company_id)
     async with rt.transaction() as uow:
-        connection = uow.connection
         row = await subscription_of(uow, subscription_id, scope_company_id, lock=True)
         flag = _cancel_flag(row, cancel_at_period_end)
         if not asks_change:
@@ -145,17 +156,20 @@ async def change_subscription(
         standing = await load_standing(
             uow, row, book, lock=True, cancel_at_period_end=False if undo else None
         )
-        target = await change_target(connection, book, price_id)
+        target = await change_target(uow.connection, book, price_id)
         request = ChangeRequest(seats=seats, terms=target, behavior=behavior)
         if billed:
             plan = plan_change(standing, request, now)
             check_billed_change(plan, row.price_id)
+            planned = _Planned(request, plan, now)
         else:
-            request, plan = _below_minimum(
-                rt, standing, request, plan_change(standing, request, now), now
-            )
+            charges = await uow.change_charges.of(row.id)
+            planned = _plan_here(rt, row, standing, request, now, charges)
+        request, plan, now = planned.request, planned.plan, planned.at
         if billed and plan.changed:
             key = f"seatledger-change-{row.id}-{_fingerprint(row, plan)}"
+        elif planned.stale:
+            key = ""  # nothing is charged before those are settled and the change planned again
         elif plan.total == 0:
             applied = await apply_plan(uow, rt, row, standing, plan, extra=flag)
             if applied is None:
@@ -163,14 +177,69 @@ async def change_subscription(
             await uow.commit()
             return applied
         else:
-            key = f"subscription:{row.id}:change:{_fingerprint(row, plan)}"
+            key = _charge_key(row, plan)
+            if planned.reused is None and row.payment_method is not None:
+                await hold_charge(uow, rt, row, plan, key, now)
 
     if billed:  # the provider bills it: pushed there with no transaction open
         return await change_billed(rt, row.id, plan, key, flag=flag)
+    if planned.stale:
+        for charge in planned.stale:
+            await settle_charge(rt, charge)
+        return await change_subscription(
+            rt,
+            subscription_id,
+            seats=seats,
+            price_id=price_id,
+            proration_behavior=proration_behavior,
+            cancel_at_period_end=cancel_at_period_end,
+            scope_company_id=scope_company_id,
+        )
     result = await _collect_change(rt, row, plan, key)
     return await _apply_paid(
-        rt, row.id, request, plan, result, book, now, cancel_at_period_end, undo=undo
+        rt, row.id, request, plan, result, book, now, cancel_at_period_end, undo=undo, key=key
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    request: ChangeRequest
+    plan: ChangePlan
+    at: datetime  # the instant planned at
+    reused: ChangeCharge | None = None  # the charge in flight it is the same change as
+    stale: tuple[ChangeCharge, ...] = ()  # abandoned charges in flight, to settle first
+
+
+def _plan_here(
+    rt: Runtime,
+    row: Subscription,
+    standing: Standing,
+    request: ChangeRequest,
+    now: datetime,
+    charges: list[ChangeCharge],
+) -> _Planned:
+    """The change planned now; or, when a charge of the same change is in flight (a process
+    stopped while the provider answered), at that charge's instant, so that it goes under the
+    same key and the provider answers the charge it took. Other charges in flight for longer
+    than ``CHARGE_LEASE`` were abandoned: they are settled first."""
+    first = _below_minimum(rt, standing, request, plan_change(standing, request, now), now)
+    planned = _Planned(*first, now)
+    for charge in charges:
+        at = charge.planned_at
+        try:
+            again = (
+                first
+                if at == now
+                else _below_minimum(rt, standing, request, plan_change(standing, request, at), at)
+            )
+        except (Conflict, ValidationFailed):
+            continue  # not this change
+        if again[1].total > 0 and _charge_key(row, again[1]) == charge.request.idempotency_key:
+            planned = _Planned(*again, at, reused=charge)
+            break
+    cutoff = rt.clock.now() - CHARGE_LEASE
+    stale = tuple(c for c in charges if c is not planned.reused and c.held_at <= cutoff)
+    return replace(planned, stale=stale)
 
 
 def _below_minimum(
@@ -220,11 +289,18 @@ async def _apply_paid(
     cancel_at_period_end: object,
     *,
     undo: bool,
+    key: str,
 ) -> Subscription:
     """After the charge: plan again at the same instant and write the change, or, should the
-    subscription have moved meanwhile, keep the money as credit (``subscription_changed``)."""
+    subscription have moved meanwhile, keep the money as credit (``subscription_changed``).
+    A charge already recorded (another request sent the same charge in flight again, and
+    settled it first) is neither applied nor credited twice: ``subscription_changed`` too."""
     async with rt.transaction() as uow:
         row = await subscription_of(uow, subscription_id, None, lock=True)
+        await uow.change_charges.release(key)
+        if result.reference and await uow.payments.recorded([result.reference]):
+            await uow.commit()
+            raise SubscriptionChanged()
         try:
             flag = _cancel_flag(row, cancel_at_period_end)
             standing = await load_standing(
@@ -239,6 +315,7 @@ async def _apply_paid(
         applied = await apply_plan(
             uow, rt, row, standing, plan, extra=flag, payment=(row.payment_method or "", result)
         )
+        await uow.change_charges.release(row.id)
         await uow.commit()
     assert applied is not None
     return applied
@@ -252,21 +329,13 @@ async def _collect_change(
     result = (
         PaymentResult(False, failure_reason="No payment method is saved for this subscription.")
         if method is None
-        else await rt.charge(
-            PaymentRequest(
-                amount=plan.total,
-                currency=plan.terms.price.currency,
-                payment_method=method,
-                customer=customer_of(row),
-                description=f"Subscription {row.id}: change",
-                idempotency_key=key,
-            )
-        )
+        else await rt.charge(change_request(row, plan, method, key))
     )
     if result.succeeded:
         return result
     reason = result.failure_reason or "The payment was declined."
     async with rt.transaction() as uow:
+        await uow.change_charges.release(key)
         uow.emit(
             "subscription.update_payment_failed",
             {
@@ -285,21 +354,7 @@ async def _collect_change(
 async def _keep_as_credit(
     uow: UnitOfWork, rt: Runtime, row: Subscription, plan: ChangePlan, result: PaymentResult
 ) -> None:
-    currency = plan.terms.price.currency
-    assert row.company_id is not None  # ``plan_change`` refuses a subscription without one
-    await add_to_balances(uow, {(row.company_id, currency): plan.total})
-    await uow.payments.add(
-        [
-            PaymentRecord.of(
-                result,
-                provider=rt.gateway.name,
-                payment_method=row.payment_method or "",
-                amount=plan.total,
-                currency=currency,
-                now=rt.clock.now(),
-            )
-        ]
-    )
+    await credit_change(uow, rt, row, plan.total, plan.terms.price.currency, result)
     await uow.commit()
 
 
