@@ -80,7 +80,6 @@ async def open_session(
     ``company_id``: the caller knows the member is live and the company's (a claim just made
     it the seat's holder), so it is not read again."""
     now = rt.clock.now()
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     if company_id is None:
         member = (
             await uow.connection.execute(
@@ -92,6 +91,18 @@ async def open_session(
         if member is None:
             raise NotFound("member", field=field)
         company_id = member.company_id
+    session, row, payload = drafted_session(rt, member_id, company_id, now)
+    await uow.connection.execute(insert(t.customer_sessions).values(**row))
+    uow.emit("customer_session.created", payload)
+    return session
+
+
+def drafted_session(
+    rt: Runtime, member_id: str, company_id: str, now: datetime
+) -> tuple[NewSession, dict[str, object], dict[str, object]]:
+    """A new session for the member, its ``customer_sessions`` row and its event's payload
+    (written by the caller: a claim on PostgreSQL writes them in its one statement)."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session = NewSession(
         id=new_id("cs"),
         member_id=member_id,
@@ -100,25 +111,20 @@ async def open_session(
         portal_url=f"{rt.settings.public_url}/portal?session={quote(token, safe='')}",
         expires_at=now + SESSION_TTL,
     )
-    await uow.connection.execute(
-        insert(t.customer_sessions).values(
-            id=session.id,
-            member_id=session.member_id,
-            token_hash=hash_token(token),
-            expires_at=session.expires_at,
-            created_at=now,
-        )
-    )
-    uow.emit(
-        "customer_session.created",
-        {
-            "customer_session_id": session.id,
-            "member_id": session.member_id,
-            "company_id": session.company_id,
-            "expires_at": session.expires_at.isoformat(),
-        },
-    )
-    return session
+    row: dict[str, object] = {
+        "id": session.id,
+        "member_id": session.member_id,
+        "token_hash": hash_token(token),
+        "expires_at": session.expires_at,
+        "created_at": now,
+    }
+    payload: dict[str, object] = {
+        "customer_session_id": session.id,
+        "member_id": session.member_id,
+        "company_id": session.company_id,
+        "expires_at": session.expires_at.isoformat(),
+    }
+    return session, row, payload
 
 
 async def authenticate_session(rt: Runtime, token: str) -> SessionMember | None:
@@ -164,4 +170,5 @@ __all__ = [
     "SessionMember",
     "authenticate_session",
     "create_customer_session",
+    "drafted_session",
 ]

@@ -49,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from seatledger.adapters.db.api_keys import ApiKeys
 from seatledger.adapters.db.catalog import Catalog
 from seatledger.adapters.db.checkouts import Checkouts
+from seatledger.adapters.db.claiming import Claims
 from seatledger.adapters.db.companies import Companies, Members
 from seatledger.adapters.db.emails import Emails
 from seatledger.adapters.db.engine import reading_options
@@ -58,6 +59,7 @@ from seatledger.adapters.db.outbox import Outbox
 from seatledger.adapters.db.payments import Payments
 from seatledger.adapters.db.pending_lines import PendingLines
 from seatledger.adapters.db.purchases import Orders
+from seatledger.adapters.db.revoking import Revocations
 from seatledger.adapters.db.seat_pools import SeatPools
 from seatledger.adapters.db.seats import Seats
 from seatledger.adapters.db.subscriptions import Subscriptions
@@ -182,6 +184,16 @@ class UnitOfWork:
     def seats(self) -> Seats:
         """The seats, read and written in this unit of work."""
         return self._repository(Seats)
+
+    @property
+    def claims(self) -> Claims:
+        """Claims in two statements (PostgreSQL: ``seatledger.adapters.db.claiming``)."""
+        return self._repository(Claims)
+
+    @property
+    def revocations(self) -> Revocations:
+        """Revocations in two statements (PostgreSQL: ``seatledger.adapters.db.revoking``)."""
+        return self._repository(Revocations)
 
     @property
     def subscriptions(self) -> Subscriptions:
