@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from sqlalchemy import insert, select
-
-from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.company import Role
 from seatledger.domain.errors import NotFound
@@ -81,18 +78,12 @@ async def open_session(
     it the seat's holder), so it is not read again."""
     now = rt.clock.now()
     if company_id is None:
-        member = (
-            await uow.connection.execute(
-                select(t.members.c.id, t.members.c.company_id).where(
-                    t.members.c.id == member_id, t.members.c.removed_at.is_(None)
-                )
-            )
-        ).first()
+        member = await uow.members.get(member_id)
         if member is None:
             raise NotFound("member", field=field)
         company_id = member.company_id
     session, row, payload = drafted_session(rt, member_id, company_id, now)
-    await uow.connection.execute(insert(t.customer_sessions).values(**row))
+    await uow.customer_sessions.add(row)
     uow.emit("customer_session.created", payload)
     return session
 
@@ -135,32 +126,16 @@ async def authenticate_session(rt: Runtime, token: str) -> SessionMember | None:
         or len(token) > _MAX_TOKEN_LENGTH
     ):
         return None
-    sessions, members = t.customer_sessions, t.members
-    query = (
-        select(
-            sessions.c.id,
-            sessions.c.expires_at,
-            members.c.id.label("member_id"),
-            members.c.company_id,
-            members.c.role,
-        )
-        .join(members, members.c.id == sessions.c.member_id)
-        .where(
-            sessions.c.token_hash == hash_token(token),
-            sessions.c.expires_at > rt.clock.now(),
-            members.c.removed_at.is_(None),
-        )
-    )
     async with rt.reading() as uow:
-        row = (await uow.connection.execute(query)).first()
-    if row is None:
+        found = await uow.customer_sessions.live(hash_token(token), rt.clock.now())
+    if found is None:
         return None
     return SessionMember(
-        session_id=row.id,
-        member_id=row.member_id,
-        company_id=row.company_id,
-        role=row.role,
-        expires_at=row.expires_at,
+        session_id=found.session_id,
+        member_id=found.member_id,
+        company_id=found.company_id,
+        role=found.role,
+        expires_at=found.expires_at,
     )
 
 

@@ -18,9 +18,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from seatledger.adapters.db.seats import Seats
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.emails import normalize_email
 from seatledger.domain.errors import (
@@ -391,18 +388,12 @@ async def list_seats(
     )
 
 
-async def count_live_seats(connection: AsyncConnection, ref: PoolRef) -> int:
-    """Recount from the seat rows (the counter's cross-check in tests and reconciliation)."""
-    return await Seats(connection).count_live(ref.id)
-
-
 __all__ = [
     "Claim",
     "InvitationView",
     "SeatList",
     "assign_seat",
     "claim_seat",
-    "count_live_seats",
     "get_pool",
     "get_seat",
     "list_seats",

@@ -190,9 +190,7 @@ class Claims:
             benefits=tuple(_benefit(row) for row in rows if row.benefit_id is not None),
         )
 
-    async def claim(
-        self, seat: Seat, token_hash: str, now: datetime, rows: ClaimRows
-    ) -> bool:
+    async def claim(self, seat: Seat, token_hash: str, now: datetime, rows: ClaimRows) -> bool:
         """Write the claim of ``seat`` (``Seat.claim``'s outcome) with its rows, in one
         statement; False when it was refused (nothing written: module docstring)."""
         statement = _claim_statement(

@@ -36,7 +36,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, literal_column, null, select, update
+from sqlalchemy import Select, and_, bindparam, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -51,12 +51,9 @@ from seatledger.domain.seat import Seat
 _seats = t.seats
 _grants = t.benefit_grants
 _pools = t.seat_pools
-# Constants of the SET clauses are spelled in the SQL: a value bound there is lost from the
-# parameters of a statement executed with parameters of its own (a CTE's UPDATE).
-_REVOKED = literal_column("'revoked'")
-_SEPARATOR = ","
+_SEPARATOR = ","  # between the ids of the live grants compared (ids never hold one)
 # Parameters are named apart from every column (``r_…``): an UPDATE executed with a parameter
-# named like one of its table's columns would also SET that column from it.  # between the ids of the live grants compared (ids never hold one)
+# named like one of its table's columns would also SET that column from it.
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +80,9 @@ def _plan_statement(scoped: bool) -> Select[Any]:
             t.benefits.c.type.label("grant_benefit_type"),
         )
         .select_from(
-            found.outerjoin(live, and_(live.c.seat_id == found.c.id, live.c.status == "granted"))
-            .outerjoin(t.benefits, t.benefits.c.id == live.c.benefit_id)
+            found.outerjoin(
+                live, and_(live.c.seat_id == found.c.id, live.c.status == "granted")
+            ).outerjoin(t.benefits, t.benefits.c.id == live.c.benefit_id)
         )
         .order_by(live.c.id)
     )
@@ -97,7 +95,7 @@ def _now() -> Any:
 
 def _live_grant_ids() -> Any:
     """The seat's live grants' ids, in order, as one text (compared with what was read)."""
-    separator = literal_column(f"'{_SEPARATOR}'")
+    separator: Any = literal_column(f"'{_SEPARATOR}'")  # spelled out: no parameter to bind
     ids = func.string_agg(_grants.c.id, aggregate_order_by(separator, _grants.c.id))
     return func.coalesce(
         select(ids)
@@ -125,7 +123,7 @@ def _revoke_statement(events: int) -> Select[Any]:
             _seats.c.status == bindparam("r_status"),
             _live_grant_ids() == bindparam("r_grants"),
         )
-        .values(status=_REVOKED, revoked_at=_now(), token_hash=null(), token_expires_at=null())
+        .values(status="revoked", revoked_at=_now(), token_hash=None, token_expires_at=None)
         .returning(_seats.c.id, _seats.c.pool_id)
         .cte("seat")
     )
@@ -137,7 +135,7 @@ def _revoke_statement(events: int) -> Select[Any]:
     revoked = (
         update(_grants)
         .where(_grants.c.seat_id.in_(select(seat.c.id)), _grants.c.status == "granted")
-        .values(status=_REVOKED, revoked_at=_now())
+        .values(status="revoked", revoked_at=_now())
     )
     statement = select(seat.c.id).add_cte(released.cte("released")).add_cte(revoked.cte("grants"))
     if events:

@@ -51,9 +51,14 @@ from seatledger.adapters.db.catalog import Catalog
 from seatledger.adapters.db.checkouts import Checkouts
 from seatledger.adapters.db.claiming import Claims
 from seatledger.adapters.db.companies import Companies, Members
+from seatledger.adapters.db.credit import CreditBalances
+from seatledger.adapters.db.customer_sessions import CustomerSessions
+from seatledger.adapters.db.email_facts import EmailFacts
 from seatledger.adapters.db.emails import Emails
 from seatledger.adapters.db.engine import reading_options
 from seatledger.adapters.db.grants import Grants
+from seatledger.adapters.db.idempotency_keys import IdempotencyKeys
+from seatledger.adapters.db.instance import SandboxClockRow
 from seatledger.adapters.db.invoices import Invoices
 from seatledger.adapters.db.outbox import Outbox
 from seatledger.adapters.db.payments import Payments
@@ -68,6 +73,9 @@ from seatledger.adapters.db.webhooks import WebhookDeliveries, WebhookEndpoints
 from seatledger.domain.events import EventRenderer, plain_payload
 from seatledger.domain.ids import new_id
 
+# The connection a request holds past its units of work's commits (named here so that the
+# services that hold one need not import the database toolkit).
+HeldConnection = AsyncConnection
 Checkpoint = Callable[[AsyncConnection | None], Awaitable[None]]
 R = TypeVar("R")
 
@@ -232,6 +240,22 @@ class UnitOfWork:
         return self._repository(Members)
 
     @property
+    def credit(self) -> CreditBalances:
+        return self._repository(CreditBalances)
+
+    @property
+    def sandbox_clock(self) -> SandboxClockRow:
+        return self._repository(SandboxClockRow)
+
+    @property
+    def idempotency_keys(self) -> IdempotencyKeys:
+        return self._repository(IdempotencyKeys)
+
+    @property
+    def customer_sessions(self) -> CustomerSessions:
+        return self._repository(CustomerSessions)
+
+    @property
     def api_keys(self) -> ApiKeys:
         return self._repository(ApiKeys)
 
@@ -246,6 +270,11 @@ class UnitOfWork:
     @property
     def emails(self) -> Emails:
         return self._repository(Emails)
+
+    @property
+    def email_facts(self) -> EmailFacts:
+        """What emails say that their events do not (read by the delivery loop)."""
+        return self._repository(EmailFacts)
 
     @property
     def webhook_endpoints(self) -> WebhookEndpoints:
@@ -349,4 +378,4 @@ class UnitOfWork:
         await self.connection.commit()
 
 
-__all__ = ["HeldTransaction", "UnitOfWork", "current_hold", "holding"]
+__all__ = ["HeldConnection", "HeldTransaction", "UnitOfWork", "current_hold", "holding"]

@@ -25,8 +25,9 @@ def inserted_from(
 ) -> Insert:
     """``count`` rows of ``table`` (``columns``), each selected from ``source``."""
     rows = [
-        select(*[bound(f"{prefix}{i}_{name}", table.c[name]).label(name) for name in columns])
-        .select_from(source)
+        select(
+            *[bound(f"{prefix}{i}_{name}", table.c[name]).label(name) for name in columns]
+        ).select_from(source)
         for i in range(count)
     ]
     return insert(table).from_select(list(columns), rows[0] if count == 1 else union_all(*rows))

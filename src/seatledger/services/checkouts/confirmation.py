@@ -128,7 +128,7 @@ async def confirm_checkout(
     async with rt.transaction() as uow:
         row = await checkout_of(uow, checkout_id, scope_company_id)
         await require_open(uow, row, rt.clock.now())
-        price = await price_of(uow.connection, row.price_id)
+        price = await price_of(uow, row.price_id)
         if price.archived:
             raise PriceArchived()
         if row.amount_due > 0:
