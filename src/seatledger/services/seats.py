@@ -14,7 +14,7 @@ commit, one statement each.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +42,7 @@ from seatledger.services.claims import (
     product_of_price,
 )
 from seatledger.services.pages import Page, check_limit, page_of
+from seatledger.services.revocation import revoke_at_once
 from seatledger.services.runtime import Runtime
 
 
@@ -303,7 +304,7 @@ async def revoke_seat(rt: Runtime, seat_id: str, *, scope_company_id: str | None
     """Revoke a seat: benefits revoked, the pool's seat free again. Revoking twice is a no-op
     that answers the seat as it is (with its first ``revoked_at``)."""
     if rt.engine.dialect.name == "postgresql":
-        done = await _revoke_at_once(rt, seat_id, scope_company_id)
+        done = await revoke_at_once(rt, seat_id, scope_company_id)
         if done is not None:
             return done
     async with rt.transaction() as uow:
@@ -311,34 +312,6 @@ async def revoke_seat(rt: Runtime, seat_id: str, *, scope_company_id: str | None
         if seat is None:
             return await _seat(uow, seat_id, scope_company_id)
         await uow.commit()
-    return seat
-
-
-async def _revoke_at_once(rt: Runtime, seat_id: str, scope_company_id: str | None) -> Seat | None:
-    """PostgreSQL: the revocation in two statements (``seatledger.adapters.db.revoking``): the
-    seat and its grants read, ``Seat.revoke`` and the events made from them, one statement
-    writing it all if nothing changed meanwhile. None when something did, or when the pool
-    follows members (the subscription shrinks too): the caller revokes step by step."""
-    now = rt.clock.now()
-    async with rt.statement() as alone:
-        plan = await alone.revocations.plan(seat_id, scope_company_id=scope_company_id)
-        if plan is None:
-            raise NotFound("seat")
-        if plan.seat.status == "revoked":
-            return plan.seat  # revoking twice changes nothing
-        if plan.follows_members:
-            return None
-        seat = plan.seat.revoke(now)
-        revoked = [replace(grant, status="revoked", revoked_at=now) for grant in plan.grants]
-        events = [alone.event_row(EventType.SEAT_REVOKED, seat)]
-        events += [
-            alone.event_row(EventType.BENEFIT_GRANT_REVOKED, grant)
-            for grant in sorted(revoked, key=lambda grant: grant.id)  # as ``emit_revoked``
-        ]
-        if not await alone.revocations.revoke(plan, now, events):
-            return None
-        await alone.commit()
-    metrics.seats_revoked()
     return seat
 
 
