@@ -14,10 +14,14 @@ from tests.e2e.round_trips import RoundTrips, counting
 # BEGIN, no ROLLBACK): their statements alone.
 EXPECTED = {
     "assign": 1,  # one statement, which commits itself: take the seat, insert it and its events
-    "claim": 8,  # BEGIN, token, member unless one exists, seat, benefits, session, outbox, COMMIT
-    # BEGIN, the pool's row locked (the one lock order: pool, subscription, seats), the seat
-    # revoked with its pool's seat freed, the grants, outbox, COMMIT
-    "revoke": 6,
+    # Claim: what it needs read (the seat behind the token, its member, its benefits), then one
+    # statement that checks the token again and writes the claim, its grants, its session and
+    # its events; it was 8 (BEGIN, token, member, seat, benefits, session, outbox, COMMIT).
+    "claim": 2,
+    # Revoke: the seat and its grants read, then one statement that locks the pool's row first
+    # (the one lock order: pool, subscription, seats), revokes the seat and its grants, frees the
+    # pool's seat and writes the events; it was 6 (BEGIN, pool lock, seat, grants, outbox, COMMIT).
+    "revoke": 2,
     "entitlements": 1,  # the company with its live pools, one statement
     "seat list": 1,  # the pool's counts joined with its page of seats
 }

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.seats import Seats
 from seatledger.domain.errors import Conflict, InvalidToken
 from seatledger.services import seats
 from seatledger.services.runtime import Runtime
@@ -25,7 +26,7 @@ async def _pool(runtime: Runtime, *, seats_bought: int) -> str:
 
 async def _live_and_counter(runtime: Runtime, subscription_id: str) -> tuple[int, int]:
     async with runtime.engine.connect() as c:
-        live = await seats.count_live_seats(c, seats.pool_of(subscription_id, None))
+        live = await Seats(c).count_live(subscription_id)
         counter = (
             await c.execute(
                 select(t.seat_pools.c.assigned_seats).where(t.seat_pools.c.id == subscription_id)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.seat_pools import columns_of
+from seatledger.adapters.db.seats import Seats
 from seatledger.domain.clock import FixedClock
 from seatledger.domain.errors import Conflict, InvalidToken, NotFound, ValidationFailed
 from seatledger.services import customer_sessions, seats
@@ -426,7 +427,7 @@ async def test_the_counter_agrees_with_the_rows(runtime: Runtime, pool: dict[str
     await seats.assign_seat(runtime, subscription_id=pool["subscription_id"], email="b@a.test")
     await seats.revoke_seat(runtime, a.id)
     async with runtime.engine.connect() as c:
-        live = await seats.count_live_seats(c, seats.pool_of(pool["subscription_id"], None))
+        live = await Seats(c).count_live(pool["subscription_id"])
     [subscription] = await _rows(runtime.engine, t.subscriptions)
     assert live == subscription.assigned_seats == 1
 

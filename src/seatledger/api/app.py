@@ -125,25 +125,33 @@ def create_app(runtime: Runtime | None = None, *, delivery_loop: bool | None = N
         docs_url=None,  # seatledger.api.docs serves /docs and /redoc, offline
         redoc_url=None,
         generate_unique_id_function=operation_id,
+        # FastAPI's own OpenTelemetry instrumentation: seatledger exports Prometheus metrics
+        # and its own request log, and configures no OpenTelemetry provider, yet with it on
+        # every request asks the global providers whether one was configured since.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.runtime = runtime
     logs.configure_structlog()
     install(app)
+    # A request is matched against the routes in this order, one by one (a tenth of an
+    # entitlement check's CPU went there): the hot paths' routers come first (seats: assign,
+    # revoke, seat lists; companies: entitlement checks; claims). No two routers serve the
+    # same path, so the order changes nothing else.
     routers = [
+        seats,
+        companies,
+        claims,
         health,
         metrics,
         products,
         benefits,
         files,
-        companies,
         members,
         customer_sessions,
         checkouts,
         subscriptions,
         orders,
-        seats,
         holders,
-        claims,
         invoices,
         webhook_endpoints,
         emails,

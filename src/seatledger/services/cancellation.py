@@ -73,18 +73,17 @@ async def _final_invoice(
 ) -> Invoice | None:
     """The waiting lines billed on a final invoice (the balance paying what it can); None when
     nothing waits."""
-    connection = uow.connection
     waiting = (await waiting_lines(uow, [row.id]))[row.id]
     if not waiting:
         return None
-    terms = await book.get(connection, row.price_id)
+    terms = await book.get(uow, row.price_id)
     assert terms is not None
     currency = terms.price.currency
     subtotal = sum(line.amount for line in waiting)
     balance = 0
     if row.company_id is not None:
         key = (row.company_id, currency)
-        balance = (await read_balances(connection, [key]))[key]
+        balance = (await read_balances(uow, [key]))[key]
     credit_applied, after = apply_balance(subtotal, balance)
     invoice = await create_invoice(
         uow,

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from seatledger.adapters.db.claiming import MEMBER_COLUMNS, ClaimRows
+from seatledger.adapters.db.grants import grant_row
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.company import Member
 from seatledger.domain.errors import CorruptData, InvalidToken
@@ -80,6 +83,11 @@ async def claim_seat(rt: Runtime, token: str, *, open_session: bool = False) -> 
     """
     now = rt.clock.now()
     token_hash = _token_hash(token)
+    if rt.engine.dialect.name == "postgresql":
+        claimed = await _claim_at_once(rt, token_hash, now, open_session)
+        if claimed is not None:
+            metrics.seats_claimed()
+            return claimed
     async with rt.transaction() as uow:
         found = await uow.seats.take_token(token_hash, now)
         if found is None:
@@ -98,6 +106,54 @@ async def claim_seat(rt: Runtime, token: str, *, open_session: bool = False) -> 
     return Claim(seat=seat, grants=tuple(granted), session=session)
 
 
+async def _claim_at_once(
+    rt: Runtime, token_hash: str, now: datetime, open_session: bool
+) -> Claim | None:
+    """PostgreSQL: the claim in two statements (``seatledger.adapters.db.claiming``): what it
+    needs is read, the claim is made here as the step-by-step path makes it (the same rows and
+    the same events, in the same order), and one statement writes it all if the token is still
+    good. An unknown, used or expired token is refused at once; None when the write found the
+    seat taken meanwhile (nothing written): the caller claims step by step, which names why."""
+    async with rt.statement() as alone:
+        plan = await alone.claims.plan(token_hash, now)
+        if plan is None:
+            raise InvalidToken()
+        pending = plan.seat
+        member_id = pending.member_id or plan.live_member_id
+        events: list[dict[str, Any]] = []
+        member_row = None
+        if member_id is None:
+            member = _new_member(rt, pending.company_id, pending.email)
+            member_id = member.id
+            member_row = _member_row(member)
+            events.append(alone.event_row(EventType.MEMBER_ADDED, member))
+        seat = pending.claim(member_id, now)
+        events.append(alone.event_row(EventType.SEAT_CLAIMED, seat))
+        granted_now = rt.clock.now()
+        granted = [
+            grants.new_grant(benefit, seat_id=seat.id, member_id=member_id, now=granted_now)
+            for benefit in plan.benefits
+        ]
+        _check_answerable(granted)
+        events += [alone.event_row(EventType.BENEFIT_GRANT_CREATED, grant) for grant in granted]
+        session = session_row = None
+        if open_session:
+            session, session_row, payload = customer_sessions.drafted_session(
+                rt, member_id, seat.company_id, rt.clock.now()
+            )
+            events.append(alone.event_row("customer_session.created", payload))
+        rows = ClaimRows(
+            member=member_row,
+            grants=[grant_row(grant) for grant in granted],
+            session=session_row,
+            events=events,
+        )
+        if not await alone.claims.claim(seat, token_hash, now, rows):
+            return None
+        await alone.commit()
+    return Claim(seat=seat, grants=tuple(granted), session=session)
+
+
 def _check_answerable(granted: list[BenefitGrant]) -> None:
     """The claim's answer shows its grants, so it is checked before the commit: properties
     nested deeper than free-form JSON may be (stored before that bound, or by hand) could not be
@@ -109,12 +165,9 @@ def _check_answerable(granted: list[BenefitGrant]) -> None:
             )
 
 
-async def _member_for(uow: UnitOfWork, rt: Runtime, company_id: str, email: str) -> str:
-    """The company's member with this email, created as a plain member when there is none: one
-    statement inserts it unless a live one exists (the common case: a seat is linked to the
-    company's member of its address when it is assigned, so a claim that gets here usually
-    makes one); only when another exists after all is it read."""
-    member = Member(
+def _new_member(rt: Runtime, company_id: str, email: str) -> Member:
+    """The plain member a claim makes for an address the company has no member of."""
+    return Member(
         id=new_id("mem"),
         company_id=company_id,
         email=email,
@@ -123,6 +176,18 @@ async def _member_for(uow: UnitOfWork, rt: Runtime, company_id: str, email: str)
         role="member",
         created_at=rt.clock.now(),
     )
+
+
+def _member_row(member: Member) -> dict[str, Any]:
+    return {name: getattr(member, name) for name in MEMBER_COLUMNS}
+
+
+async def _member_for(uow: UnitOfWork, rt: Runtime, company_id: str, email: str) -> str:
+    """The company's member with this email, created as a plain member when there is none: one
+    statement inserts it unless a live one exists (the common case: a seat is linked to the
+    company's member of its address when it is assigned, so a claim that gets here usually
+    makes one); only when another exists after all is it read."""
+    member = _new_member(rt, company_id, email)
     existing = await uow.members.add_unless_present(member)
     if existing is not None:
         return existing

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from seatledger.adapters.db.paging import paginating
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.company import (
     Company,
@@ -30,7 +31,7 @@ from seatledger.domain.errors import (
 from seatledger.domain.events import EventType
 from seatledger.domain.ids import new_id
 from seatledger.domain.seat import Seat
-from seatledger.services.pages import Page, check_limit, page_of, paginate
+from seatledger.services.pages import Page, check_limit, page_of
 from seatledger.services.purchases import attach_pending_purchases
 from seatledger.services.runtime import Runtime
 from seatledger.services.seats import revoke_member_seats
@@ -120,7 +121,7 @@ async def list_companies(
         name = check_name(name)
     async with rt.reading() as uow:
         companies = await uow.companies.page(
-            lambda query, id_: paginate(query, id_, cursor, size, newest_first=True),
+            paginating(cursor, size, newest_first=True),
             external_id=external_id,
             email=address,
             company_id=scope_company_id,
@@ -230,9 +231,7 @@ async def list_members(
     size = check_limit(limit)
     async with rt.reading() as uow:
         company = await _company(uow, company_id)
-        members = await uow.members.page(
-            company.id, lambda query, id_: paginate(query, id_, cursor, size)
-        )
+        members = await uow.members.page(company.id, paginating(cursor, size))
     return page_of(members, [m.id for m in members], size)
 
 

@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from sqlalchemy import insert, select
-
-from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.company import Role
 from seatledger.domain.errors import NotFound
@@ -80,18 +77,23 @@ async def open_session(
     ``company_id``: the caller knows the member is live and the company's (a claim just made
     it the seat's holder), so it is not read again."""
     now = rt.clock.now()
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     if company_id is None:
-        member = (
-            await uow.connection.execute(
-                select(t.members.c.id, t.members.c.company_id).where(
-                    t.members.c.id == member_id, t.members.c.removed_at.is_(None)
-                )
-            )
-        ).first()
+        member = await uow.members.get(member_id)
         if member is None:
             raise NotFound("member", field=field)
         company_id = member.company_id
+    session, row, payload = drafted_session(rt, member_id, company_id, now)
+    await uow.customer_sessions.add(row)
+    uow.emit("customer_session.created", payload)
+    return session
+
+
+def drafted_session(
+    rt: Runtime, member_id: str, company_id: str, now: datetime
+) -> tuple[NewSession, dict[str, object], dict[str, object]]:
+    """A new session for the member, its ``customer_sessions`` row and its event's payload
+    (written by the caller: a claim on PostgreSQL writes them in its one statement)."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session = NewSession(
         id=new_id("cs"),
         member_id=member_id,
@@ -100,25 +102,20 @@ async def open_session(
         portal_url=f"{rt.settings.public_url}/portal?session={quote(token, safe='')}",
         expires_at=now + SESSION_TTL,
     )
-    await uow.connection.execute(
-        insert(t.customer_sessions).values(
-            id=session.id,
-            member_id=session.member_id,
-            token_hash=hash_token(token),
-            expires_at=session.expires_at,
-            created_at=now,
-        )
-    )
-    uow.emit(
-        "customer_session.created",
-        {
-            "customer_session_id": session.id,
-            "member_id": session.member_id,
-            "company_id": session.company_id,
-            "expires_at": session.expires_at.isoformat(),
-        },
-    )
-    return session
+    row: dict[str, object] = {
+        "id": session.id,
+        "member_id": session.member_id,
+        "token_hash": hash_token(token),
+        "expires_at": session.expires_at,
+        "created_at": now,
+    }
+    payload: dict[str, object] = {
+        "customer_session_id": session.id,
+        "member_id": session.member_id,
+        "company_id": session.company_id,
+        "expires_at": session.expires_at.isoformat(),
+    }
+    return session, row, payload
 
 
 async def authenticate_session(rt: Runtime, token: str) -> SessionMember | None:
@@ -129,32 +126,16 @@ async def authenticate_session(rt: Runtime, token: str) -> SessionMember | None:
         or len(token) > _MAX_TOKEN_LENGTH
     ):
         return None
-    sessions, members = t.customer_sessions, t.members
-    query = (
-        select(
-            sessions.c.id,
-            sessions.c.expires_at,
-            members.c.id.label("member_id"),
-            members.c.company_id,
-            members.c.role,
-        )
-        .join(members, members.c.id == sessions.c.member_id)
-        .where(
-            sessions.c.token_hash == hash_token(token),
-            sessions.c.expires_at > rt.clock.now(),
-            members.c.removed_at.is_(None),
-        )
-    )
     async with rt.reading() as uow:
-        row = (await uow.connection.execute(query)).first()
-    if row is None:
+        found = await uow.customer_sessions.live(hash_token(token), rt.clock.now())
+    if found is None:
         return None
     return SessionMember(
-        session_id=row.id,
-        member_id=row.member_id,
-        company_id=row.company_id,
-        role=row.role,
-        expires_at=row.expires_at,
+        session_id=found.session_id,
+        member_id=found.member_id,
+        company_id=found.company_id,
+        role=found.role,
+        expires_at=found.expires_at,
     )
 
 
@@ -164,4 +145,5 @@ __all__ = [
     "SessionMember",
     "authenticate_session",
     "create_customer_session",
+    "drafted_session",
 ]

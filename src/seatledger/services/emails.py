@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from seatledger.adapters.db.paging import paginating
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.emails import Email, StoredEmail, normalize_email
 from seatledger.domain.errors import NotFound
@@ -32,15 +33,15 @@ from seatledger.services import email_content
 from seatledger.services.channels import Channel
 from seatledger.services.email_content import LINK_PLACEHOLDER, Draft
 from seatledger.services.email_sending import send_due, with_link
-from seatledger.services.pages import Page, check_limit, page_of, paginate
+from seatledger.services.pages import Page, check_limit, page_of
 from seatledger.services.runtime import Runtime
 
 
 async def _draft(uow: UnitOfWork, rt: Runtime, event: OutboxEvent) -> Draft | None:
     if event.type == "invitation.email":
-        return await email_content.invitation(rt, uow.connection, event)
+        return await email_content.invitation(rt, uow, event)
     if event.type in email_content.BILLING_KINDS:
-        return await email_content.billing(rt, uow.connection, event)
+        return await email_content.billing(rt, uow, event)
     return None
 
 
@@ -108,7 +109,7 @@ async def list_emails(
     address = None if to is None else normalize_email(to, field="to")
     async with rt.reading() as uow:
         stored = await uow.emails.page(
-            lambda query, id_: paginate(query, id_, cursor, size, newest_first=True),
+            paginating(cursor, size, newest_first=True),
             to=address,
             event_id=event_id,
         )

@@ -61,7 +61,7 @@ async def open_hosted_page(rt: Runtime, checkout_id: str) -> str:
     async with rt.transaction() as uow:
         row = await checkout_of(uow, checkout_id, None)
         await require_open(uow, row, rt.clock.now())
-        price = await price_of(uow.connection, row.price_id)
+        price = await price_of(uow, row.price_id)
         if price.archived:
             raise PriceArchived()
         pages = await pages_of(uow.connection, row.id)
@@ -95,7 +95,7 @@ async def complete_paid_page(rt: Runtime, fact: HostedPagePaid) -> None:
         except NotFound:
             log.warning("hosted page %s names an unknown checkout %s", page.id, page.checkout_id)
             return
-        price = await price_of(uow.connection, row.price_id)
+        price = await price_of(uow, row.price_id)
     if row.status != "open":
         return  # completed already: by this page's earlier event, or by a confirm
     if page.amount != row.amount_due:

@@ -37,13 +37,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from seatledger import faults
-from seatledger.adapters.db import tables as t
-from seatledger.adapters.db.unit_of_work import HeldTransaction, holding
+from seatledger.adapters.db.idempotency_keys import KeyRow, begin, read_key, write_key
+from seatledger.adapters.db.unit_of_work import HeldConnection, HeldTransaction, holding
 from seatledger.domain.errors import IdempotencyConflict
 from seatledger.services.runtime import Runtime
 
@@ -77,39 +73,29 @@ class Found:
     recovery: dict[str, Any] = field(default_factory=dict)
 
 
-def _row(slot: Slot) -> ColumnElement[bool]:
-    table = t.idempotency_keys
-    return and_(
-        table.c.credential == slot.credential,
-        table.c.path == slot.path[:MAX_PATH_LENGTH],
-        table.c.key == slot.key,
-    )
-
-
-def _stored(row: Any) -> StoredResponse:
+def _stored(row: KeyRow) -> StoredResponse:
+    # A ``done`` row has its answer.
+    assert row.response_status is not None
+    assert row.response_body is not None
     return StoredResponse(
-        status=int(row.response_status),
-        body=bytes(row.response_body),
+        status=row.response_status,
+        body=row.response_body,
         content_type=str(row.response_content_type),
         withheld=row.response_withheld,
     )
 
 
-async def _read(connection: AsyncConnection, slot: Slot) -> Any:
-    return (await connection.execute(select(t.idempotency_keys).where(_row(slot)))).first()
+async def _read(rt: Runtime, slot: Slot) -> KeyRow | None:
+    return await read_key(rt.engine, slot.credential, slot.path[:MAX_PATH_LENGTH], slot.key)
 
 
 async def look_up(rt: Runtime, slot: Slot, request_hash: str) -> Found | None:
     """The key's state for this request (one read, no transaction): None for a new key (or
     one older than ``KEEP``); ``IdempotencyConflict`` when the key belongs to another request."""
-    async with rt.engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-        row = await _read(connection, slot)
-    return _found(row, request_hash, rt.clock.now())
+    return _found(await _read(rt, slot), request_hash, rt.clock.now())
 
 
-def _found(row: Any, request_hash: str, now: datetime) -> Found | None:
+def _found(row: KeyRow | None, request_hash: str, now: datetime) -> Found | None:
     if row is None or row.created_at <= now - KEEP:
         return None
     if row.request_hash != request_hash:
@@ -117,34 +103,6 @@ def _found(row: Any, request_hash: str, now: datetime) -> Found | None:
     if row.status == "done":
         return Found(_stored(row))
     return Found(None, dict(row.recovery or {}))
-
-
-def _upsert(dialect_name: str, values: dict[str, Any], now: datetime) -> Any:
-    """Insert the key's row, or take over a ``started`` row of the same request or an expired
-    one; answers nothing (no row) when another run's row stands in the way."""
-    table = t.idempotency_keys
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(values)
-    expired = table.c.created_at <= now - KEEP
-    excluded = statement.excluded
-    return statement.on_conflict_do_update(
-        index_elements=[table.c.credential, table.c.path, table.c.key],
-        set_={
-            "request_hash": excluded.request_hash,
-            "status": excluded.status,
-            "response_status": excluded.response_status,
-            "response_body": excluded.response_body,
-            "response_content_type": excluded.response_content_type,
-            "response_withheld": excluded.response_withheld,
-            "recovery": excluded.recovery,
-            # A resumed request keeps its first run's time: it is kept KEEP from then.
-            "created_at": case((expired, excluded.created_at), else_=table.c.created_at),
-        },
-        where=or_(
-            and_(table.c.status == "started", table.c.request_hash == excluded.request_hash),
-            expired,
-        ),
-    ).returning(table.c.key)
 
 
 _current: ContextVar[KeyedRequest | None] = ContextVar("seatledger_keyed", default=None)
@@ -176,20 +134,14 @@ class KeyedRequest:
             "created_at": self._rt.clock.now(),
         }
 
-    async def _checkpoint(self, connection: AsyncConnection | None) -> None:
+    async def _checkpoint(self, connection: HeldConnection | None) -> None:
         """Before a payment provider is called: the row becomes ``started`` in what is held
         (or, when nothing is, in a transaction of its own if there is a recovery point to
         keep)."""
         if connection is None and self._kept == self.recovery:
             return
-        now = self._rt.clock.now()
-        statement = _upsert(self._rt.engine.dialect.name, self._values("started", None), now)
-        if connection is not None:
-            written = (await connection.execute(statement)).first()
-        else:
-            async with self._rt.engine.begin() as own:
-                written = (await own.execute(statement)).first()
-        if written is None:
+        values = self._values("started", None)
+        if not await write_key(connection, self._rt.engine, values, KEEP):
             raise IdempotencyConflict(
                 "Another request with this Idempotency-Key finished meanwhile."
             )
@@ -199,20 +151,13 @@ class KeyedRequest:
         """Store the answer with the work and commit both. Answers None when done; when
         another run of the key recorded first, this run's work is rolled back and the answer
         to give is the winner's (or ``IdempotencyConflict``, when it is not this request's)."""
-        now = self._rt.clock.now()
         connection = self.held.connection
         own = connection is None
         if connection is None:
             # Nothing was held (an answer that changed nothing): a small transaction.
-            connection = await self._rt.engine.connect()
-            await connection.begin()
+            connection = await begin(self._rt.engine)
             self.held.connection = connection
-        written = (
-            await connection.execute(
-                _upsert(connection.dialect.name, self._values("done", response), now)
-            )
-        ).first()
-        if written is None:
+        if not await write_key(connection, self._rt.engine, self._values("done", response), KEEP):
             await self.held.rollback()
             return await self._winner()
         if not own:
@@ -222,9 +167,7 @@ class KeyedRequest:
         return None
 
     async def _winner(self) -> StoredResponse:
-        async with self._rt.engine.connect() as connection:
-            row = await _read(connection, self.slot)
-        found = _found(row, self._hash, self._rt.clock.now())
+        found = _found(await _read(self._rt, self.slot), self._hash, self._rt.clock.now())
         if found is None or found.response is None:
             raise IdempotencyConflict(
                 "The first request with this Idempotency-Key is still running."
@@ -263,11 +206,9 @@ async def prune(rt: Runtime, *, now: datetime | None = None) -> int:
     """Delete keys older than ``KEEP``; answers how many."""
     cutoff = (now or rt.clock.now()) - KEEP
     async with rt.transaction() as uow:
-        result = await uow.connection.execute(
-            delete(t.idempotency_keys).where(t.idempotency_keys.c.created_at <= cutoff)
-        )
+        pruned = await uow.idempotency_keys.prune(cutoff)
         await uow.commit()
-    return int(result.rowcount)
+    return pruned
 
 
 __all__ = [

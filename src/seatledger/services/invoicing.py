@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import cast
 
 from seatledger.adapters.db.invoices import INVOICE_ID, InvoiceOwner
+from seatledger.adapters.db.paging import paginating
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import NotFound, ValidationFailed
 from seatledger.domain.events import EventType
@@ -28,7 +29,7 @@ from seatledger.domain.invoice import (
     invoice_number,
     totals,
 )
-from seatledger.services.pages import Page, check_limit, page_of, paginate
+from seatledger.services.pages import Page, check_limit, page_of
 from seatledger.services.runtime import Runtime
 
 
@@ -190,7 +191,7 @@ async def list_invoices(
             if not await invoices_of.owner_exists(field, value, scope_company_id):
                 raise NotFound(noun, field=field)
             query = invoices_of.query(owner=field, owner_id=cast(str, value))
-        page = paginate(query, INVOICE_ID, cursor, size, newest_first=not filters)
+        page = paginating(cursor, size, newest_first=not filters)(query, INVOICE_ID)
         invoices = await invoices_of.read(page)
     return page_of(invoices, [invoice.id for invoice in invoices], size)
 

@@ -8,9 +8,6 @@ depends on neither, and no two services import each other in a circle.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.events import EventType
 from seatledger.domain.ids import new_id
@@ -27,25 +24,11 @@ async def hold_billing_manager_seat(
     inside the purchase's or the attachment's unit of work, once the subscription belongs to a
     company, the manager gets a claimed seat of it, with the product's benefits. Answers None
     (and does nothing) for a manual pool, an owner-scoped one, or a manager who holds a seat."""
-    connection = uow.connection
-    pool = (
-        await connection.execute(
-            select(t.subscriptions.c.company_id, t.prices.c.seat_sync, t.prices.c.product_id)
-            .join(t.prices, t.prices.c.id == t.subscriptions.c.price_id)
-            .where(t.subscriptions.c.id == subscription_id)
-        )
-    ).one()
-    if pool.seat_sync != "members" or pool.company_id is None:
+    company_id, seat_sync, product_id = await uow.subscriptions.seat_sync_of(subscription_id)
+    if seat_sync != "members" or company_id is None:
         return None
-    manager = (
-        await connection.execute(
-            select(t.members.c.id, t.members.c.email).where(
-                t.members.c.company_id == pool.company_id,
-                t.members.c.role == "billing_manager",
-            )
-        )
-    ).one()
-    if await uow.seats.holds(subscription_id, member_id=manager.id, email=manager.email):
+    manager_id, manager_email = await uow.members.billing_manager_id(company_id)
+    if await uow.seats.holds(subscription_id, member_id=manager_id, email=manager_email):
         return None
     if not await uow.pools.take_any(subscription_id):
         return None  # pragma: no cover - a pool has no seat assigned before it has a company
@@ -54,9 +37,9 @@ async def hold_billing_manager_seat(
         PoolRef("subscription", subscription_id),
         {
             "id": new_id("seat"),
-            "company_id": pool.company_id,
-            "member_id": manager.id,
-            "email": manager.email,
+            "company_id": company_id,
+            "member_id": manager_id,
+            "email": manager_email,
             "metadata": {},
             "created_at": now,
             "claimed_at": now,
@@ -65,7 +48,7 @@ async def hold_billing_manager_seat(
     uow.emit(EventType.SEAT_ASSIGNED, seat)
     uow.emit(EventType.SEAT_CLAIMED, seat)
     await grants.grant_benefits(
-        uow, rt, seat_id=seat.id, member_id=manager.id, product_id=pool.product_id
+        uow, rt, seat_id=seat.id, member_id=manager_id, product_id=product_id
     )
     return seat
 

@@ -1,5 +1,5 @@
 """Cursor pagination: ids are time-ordered, so ``id > cursor ORDER BY id`` pages stably (and
-``id < cursor ORDER BY id DESC``, newest first).
+``id < cursor ORDER BY id DESC``, newest first: ``seatledger.adapters.db.paging``).
 
 Lists of one parent's objects (a company's subscriptions, a pool's seats) and of the catalog run
 oldest first; lists across the whole instance of what keeps coming (companies, checkouts, all
@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
-
-from sqlalchemy import ColumnElement, Select
+from typing import Generic, TypeVar
 
 from seatledger.domain.errors import ValidationFailed
 
@@ -33,24 +31,6 @@ def check_limit(limit: int | None) -> int:
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed.field("limit", f"must be between 1 and {MAX_LIMIT}")
     return limit
-
-
-def paginate(
-    query: Select[Any],
-    id_column: ColumnElement[str],
-    cursor: str | None,
-    limit: int,
-    *,
-    newest_first: bool = False,
-) -> Select[Any]:
-    """``query`` restricted to the page after ``cursor``; one extra row tells ``has_more``."""
-    if newest_first:
-        if cursor:
-            query = query.where(id_column < cursor)
-        return query.order_by(id_column.desc()).limit(limit + 1)
-    if cursor:
-        query = query.where(id_column > cursor)
-    return query.order_by(id_column).limit(limit + 1)
 
 
 def page_of(items: Sequence[T], ids: Sequence[str], limit: int) -> Page[T]:

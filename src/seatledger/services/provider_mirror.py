@@ -21,12 +21,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
-
-from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.provider_billing import ProviderSubscriptions
 from seatledger.domain.events import EventType
 from seatledger.domain.provider_billing import ProviderSubscription, ProviderSubscriptionChanged
+from seatledger.domain.purchase import Subscription
 from seatledger.services import provider_reconciliation
 from seatledger.services.runtime import Runtime
 from seatledger.services.subscriptions.standing import subscription_of
@@ -45,7 +43,7 @@ def _standing(remote: ProviderSubscription) -> dict[str, Any]:
     return values
 
 
-def _differs(row: Any, name: str, value: object) -> bool:
+def _differs(row: Subscription, name: str, value: object) -> bool:
     current = getattr(row, name)
     if isinstance(current, datetime) and isinstance(value, datetime):
         return current.replace(microsecond=0) != value.replace(microsecond=0)
@@ -62,9 +60,7 @@ async def mirror_standing(rt: Runtime, subscription_id: str, remote: ProviderSub
         changed = {k: v for k, v in _standing(remote).items() if _differs(row, k, v)}
         if not changed:
             return False
-        await uow.connection.execute(
-            update(t.subscriptions).where(t.subscriptions.c.id == row.id).values(changed)
-        )
+        await uow.subscriptions.update(row.id, **changed)
         updated = await subscription_of(uow, row.id, None, lock=False)
         fell_due = changed.get("status") == "past_due"
         uow.emit(

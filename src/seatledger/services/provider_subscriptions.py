@@ -16,12 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
-from seatledger.adapters.db import tables as t
-from seatledger.adapters.db.catalog import load_price
 from seatledger.adapters.db.provider_billing import ProviderSubscriptions, drop_waiting_lines
-from seatledger.adapters.db.seat_pools import SUBSCRIPTION_COLUMNS
 from seatledger.domain.catalog import Price
 from seatledger.domain.errors import NotFound
 from seatledger.domain.provider_billing import (
@@ -36,14 +31,13 @@ PROVIDER = "stripe"
 
 
 async def _price_and_seats(rt: Runtime, subscription_id: str) -> tuple[Price, int]:
-    query = select(*SUBSCRIPTION_COLUMNS).where(t.subscriptions.c.id == subscription_id)
-    async with rt.engine.connect() as connection:
-        row = (await connection.execute(query)).first()
-        if row is None:
+    async with rt.reading() as uow:
+        found = await uow.subscriptions.find(subscription_id, scope_company_id=None, lock=False)
+        if found is None:
             raise NotFound("subscription")
-        price = await load_price(connection, row.price_id)
+        price = await uow.catalog.price(found.price_id)
     assert price is not None  # the subscription's foreign key
-    return price, int(row.seats)
+    return price, found.seats
 
 
 async def start_billing(

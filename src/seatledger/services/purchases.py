@@ -18,28 +18,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from seatledger.adapters.db.purchases import (
-    Purchases,
-    company_exists,
-)
+from seatledger.adapters.db.paging import paginating
+from seatledger.adapters.db.purchases import Purchases
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import AlreadyAttached, NotFound
 from seatledger.domain.purchase import Order, Subscription
 from seatledger.services.manager_seat import hold_billing_manager_seat
-from seatledger.services.pages import Page, check_limit, page_of, paginate
+from seatledger.services.pages import Page, check_limit, page_of
 from seatledger.services.runtime import Runtime
 
 P = TypeVar("P", Subscription, Order)
 
 
-async def require_company(connection: AsyncConnection, company_id: object, *, field: str) -> str:
+async def require_company(uow: UnitOfWork, company_id: object, *, field: str) -> str:
     """The id of an existing company, else ``NotFound`` naming ``field`` (a body's id)."""
-    if isinstance(company_id, str):
-        found = await company_exists(connection, company_id)
-        if found is not None:
-            return found
+    if isinstance(company_id, str) and await uow.companies.exists(company_id):
+        return company_id
     raise NotFound("company", field=field)
 
 
@@ -82,9 +76,9 @@ async def _list(
     async with rt.reading() as uow:
         company = None
         if company_id is not None:
-            company = await require_company(uow.connection, company_id, field="company_id")
+            company = await require_company(uow, company_id, field="company_id")
         items = await repository(uow).page(
-            lambda query, id_: paginate(query, id_, cursor, size, newest_first=newest_first),
+            paginating(cursor, size, newest_first=newest_first),
             company_id=company,
         )
     return page_of(items, [item.id for item in items], size)
@@ -164,7 +158,7 @@ async def _attach(
     company_id: object,
 ) -> P:
     async with rt.transaction() as uow:
-        company = await require_company(uow.connection, company_id, field="company_id")
+        company = await require_company(uow, company_id, field="company_id")
         if not isinstance(purchase_id, str):
             raise NotFound(noun)
         purchases = repository(uow)

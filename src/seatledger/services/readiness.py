@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from seatledger.adapters.db import migrations
 from seatledger.domain.errors import NotReady
 from seatledger.services.runtime import Runtime
@@ -20,7 +18,7 @@ async def check_ready(rt: Runtime) -> str:
     saying what to do (the cause is logged, not told: the route is public)."""
     try:
         current = await migrations.current_revision(rt.engine)
-    except (SQLAlchemyError, OSError) as error:
+    except migrations.UNREACHABLE as error:
         log.warning("readiness: the database does not answer: %s", error)
         raise NotReady("The database does not answer.") from None
     head = migrations.head_revision()

@@ -40,15 +40,14 @@ async def renew_batch(
     them."""
     if not subscriptions:
         return []
-    connection = uow.connection
     terms = await book.load(
-        connection,
+        uow,
         {s.price_id for s in subscriptions}
         | {s.pending_change.price_id for s in subscriptions if s.pending_change},
     )
     waiting = await waiting_lines(uow, [s.id for s in subscriptions])
     balances = await read_balances(
-        connection,
+        uow,
         [(s.company_id, terms[s.price_id].price.currency) for s in subscriptions if s.company_id],
     )
     plans, deltas = _plan_all(subscriptions, terms, waiting, balances)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cachetools import TTLCache
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from seatledger import faults
+from seatledger.adapters.db.engine import Database
 from seatledger.adapters.db.unit_of_work import UnitOfWork, current_hold
 from seatledger.config import Settings
 from seatledger.domain.api_key import ApiKey
@@ -31,7 +31,7 @@ def _api_key_cache() -> TTLCache[str, ApiKey]:
 
 @dataclass
 class Runtime:
-    engine: AsyncEngine
+    engine: Database
     clock: Clock
     settings: Settings
     gateway: PaymentGateway

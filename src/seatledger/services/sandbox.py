@@ -19,9 +19,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
-
-from seatledger.adapters.db import tables as t
 from seatledger.domain.errors import NotFound, ValidationFailed
 from seatledger.services import renewals
 from seatledger.services.runtime import Runtime
@@ -39,22 +36,9 @@ def _require_sandbox(rt: Runtime) -> Settable:
 
 async def _next_due(rt: Runtime) -> datetime | None:
     """The earliest time something falls due: a period's end or a payment attempt."""
-    subs = t.subscriptions
     async with rt.reading() as uow:
-        row = (
-            await uow.connection.execute(
-                select(
-                    select(func.min(subs.c.current_period_end))
-                    .where(subs.c.status != "canceled")
-                    .scalar_subquery()
-                    .label("period_end"),
-                    select(func.min(subs.c.next_payment_attempt_at))
-                    .scalar_subquery()
-                    .label("attempt"),
-                )
-            )
-        ).one()
-    times = [value for value in (row.period_end, row.attempt) if value is not None]
+        period_end, attempt = await uow.subscriptions.earliest_due()
+    times = [value for value in (period_end, attempt) if value is not None]
     return min(times) if times else None
 
 

@@ -18,9 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from seatledger.adapters.db.seats import Seats
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.emails import normalize_email
 from seatledger.domain.errors import (
@@ -45,6 +42,7 @@ from seatledger.services.claims import (
     product_of_price,
 )
 from seatledger.services.pages import Page, check_limit, page_of
+from seatledger.services.revocation import revoke_at_once
 from seatledger.services.runtime import Runtime
 
 
@@ -320,6 +318,10 @@ async def revoke_in(
 async def revoke_seat(rt: Runtime, seat_id: str, *, scope_company_id: str | None = None) -> Seat:
     """Revoke a seat: benefits revoked, the pool's seat free again. Revoking twice is a no-op
     that answers the seat as it is (with its first ``revoked_at``)."""
+    if rt.engine.dialect.name == "postgresql":
+        done = await revoke_at_once(rt, seat_id, scope_company_id)
+        if done is not None:
+            return done
     async with rt.transaction() as uow:
         seat = await revoke_in(uow, rt, seat_id, scope_company_id=scope_company_id)
         if seat is None:
@@ -374,18 +376,12 @@ async def list_seats(
     )
 
 
-async def count_live_seats(connection: AsyncConnection, ref: PoolRef) -> int:
-    """Recount from the seat rows (the counter's cross-check in tests and reconciliation)."""
-    return await Seats(connection).count_live(ref.id)
-
-
 __all__ = [
     "Claim",
     "InvitationView",
     "SeatList",
     "assign_seat",
     "claim_seat",
-    "count_live_seats",
     "emit_invitation_email",
     "get_pool",
     "get_seat",

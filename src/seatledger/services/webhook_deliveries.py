@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from seatledger.adapters.db.paging import paginating
 from seatledger.adapters.db.unit_of_work import UnitOfWork, current_hold
 from seatledger.domain.errors import DeliveryNotRetryable, NotFound
 from seatledger.domain.events import OutboxEvent
@@ -48,7 +49,7 @@ from seatledger.domain.webhook import (
 )
 from seatledger.observability import metrics
 from seatledger.services.channels import Channel
-from seatledger.services.pages import Page, check_limit, page_of, paginate
+from seatledger.services.pages import Page, check_limit, page_of
 from seatledger.services.runtime import Runtime
 from seatledger.services.webhook_endpoints import private_allowed
 from seatledger.services.webhook_sender import Sent
@@ -286,7 +287,7 @@ async def list_deliveries(
         await _check_endpoint(uow, endpoint_id)
         deliveries = await uow.webhook_deliveries.page(
             endpoint_id,
-            lambda query, id_: paginate(query, id_, cursor, size, newest_first=True),
+            paginating(cursor, size, newest_first=True),
             status=status,
         )
     return page_of(deliveries, [d.id for d in deliveries], size)

@@ -25,13 +25,14 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from seatledger.adapters.db.paging import paginating
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.config import Settings
 from seatledger.domain.errors import NotFound, ValidationFailed
 from seatledger.domain.events import ALL_EVENTS, EventType, unknown_event_types
 from seatledger.domain.ids import new_id
 from seatledger.domain.webhook import ROTATION_OVERLAP, WebhookEndpoint
-from seatledger.services.pages import Page, check_limit, page_of, paginate
+from seatledger.services.pages import Page, check_limit, page_of
 from seatledger.services.runtime import Runtime
 from seatledger.services.webhook_sender import RefusedDestination, checked_address
 
@@ -161,9 +162,7 @@ async def list_webhook_endpoints(
     """The endpoints, oldest first, without their secrets."""
     size = check_limit(limit)
     async with rt.reading() as uow:
-        endpoints = await uow.webhook_endpoints.page(
-            lambda query, id_: paginate(query, id_, cursor, size)
-        )
+        endpoints = await uow.webhook_endpoints.page(paginating(cursor, size))
     return page_of(endpoints, [e.id for e in endpoints], size)
 
 

@@ -17,11 +17,12 @@ from sqlalchemy import ColumnElement, Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
+from seatledger.domain.billing import Terms
 from seatledger.domain.catalog import Benefit, Price, Product, StoredFile
 from seatledger.pricing import SeatPrice
 
 # How a list is paged: the query and its id column in, the page's query out
-# (``seatledger.services.pages.paginate`` with the caller's cursor and size).
+# (``seatledger.adapters.db.paging.paginating`` with the caller's cursor and size).
 Paging = Callable[[Select[Any], ColumnElement[str]], Select[Any]]
 
 
@@ -180,6 +181,36 @@ class Catalog:
     async def price(self, price_id: str) -> Price | None:
         """The price with this id, archived or not; None when there is none."""
         return await load_price(self._connection, price_id)
+
+    async def terms(self, price_ids: Sequence[str]) -> dict[str, Terms]:
+        """The terms of each known price id (unknown ids are left out), with their product's
+        proration defaults."""
+        ids = sorted(set(price_ids))
+        if not ids:
+            return {}
+        rows = await self._connection.execute(
+            select(
+                t.prices.c.id,
+                t.prices.c.product_id,
+                t.prices.c.definition,
+                t.prices.c.archived_at,
+                t.products.c.proration_increase,
+                t.products.c.proration_decrease,
+            )
+            .join(t.products, t.products.c.id == t.prices.c.product_id)
+            .where(t.prices.c.id.in_(ids))
+        )
+        return {
+            row.id: Terms(
+                price_id=row.id,
+                product_id=row.product_id,
+                price=SeatPrice.from_mapping(row.definition),
+                proration_increase=row.proration_increase,
+                proration_decrease=row.proration_decrease,
+                archived=row.archived_at is not None,
+            )
+            for row in rows
+        }
 
     async def latest_version(self, product_id: str) -> int:
         """The product's highest price version (0 before any), in a statement of its own."""

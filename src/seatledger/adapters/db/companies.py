@@ -20,7 +20,7 @@ from seatledger.adapters.db.constraints import translated_violations
 from seatledger.domain.company import Company, Member
 
 # How a list is paged: the query and its id column in, the page's query out
-# (``seatledger.services.pages.paginate`` with the caller's cursor and size).
+# (``seatledger.adapters.db.paging.paginating`` with the caller's cursor and size).
 Paging = Callable[[Select[Any], ColumnElement[str]], Select[Any]]
 
 # Companies with their billing manager's id.
@@ -77,6 +77,10 @@ class Companies:
             select(t.companies.c.name).where(t.companies.c.id == company_id)
         )
         return str(name.scalar_one())
+
+    async def exists(self, company_id: str) -> bool:
+        query = select(t.companies.c.id).where(t.companies.c.id == company_id)
+        return (await self._connection.execute(query)).first() is not None
 
     async def external_id_taken(self, external_id: str) -> bool:
         query = select(t.companies.c.id).where(t.companies.c.external_id == external_id)
@@ -214,6 +218,17 @@ class Members:
             )
         ).one()
         return str(row.email), row.name
+
+    async def billing_manager_id(self, company_id: str) -> tuple[str, str]:
+        """The id and email of the company's billing manager (a company always has one)."""
+        row = (
+            await self._connection.execute(
+                select(t.members.c.id, t.members.c.email).where(
+                    t.members.c.company_id == company_id, t.members.c.role == "billing_manager"
+                )
+            )
+        ).one()
+        return str(row.id), str(row.email)
 
     async def billing_manager_email(self, company_id: str) -> str:
         """The email of the company's billing manager (a company always has one)."""

@@ -13,6 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from seatledger.config import StartupError, async_database_url
 
+# The engine as the services hold it (``Runtime.engine``), named here: the services pass it on
+# and ask its dialect, and import no database toolkit of their own.
+Database = AsyncEngine
+
 
 def sqlite_file(url: str) -> Path | None:
     """The file of a SQLite database URL; None for PostgreSQL or an in-memory database."""

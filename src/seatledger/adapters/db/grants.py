@@ -40,7 +40,7 @@ def grant_from_row(row: Any) -> BenefitGrant:
     )
 
 
-def _grant_row(grant: BenefitGrant) -> dict[str, object]:
+def grant_row(grant: BenefitGrant) -> dict[str, object]:
     return {
         "id": grant.id,
         "seat_id": grant.seat_id,
@@ -116,7 +116,7 @@ class Grants:
         """Write new grants (one multi-row INSERT)."""
         if grants:
             await self._connection.execute(
-                insert(_grants).values([_grant_row(grant) for grant in grants])
+                insert(_grants).values([grant_row(grant) for grant in grants])
             )
 
     async def revoke_of_seat(self, seat_id: str, now: datetime) -> list[BenefitGrant]:
@@ -187,4 +187,4 @@ class Grants:
         return None if row is None else (file_from_row(row), bytes(row.content))
 
 
-__all__ = ["Grants", "grant_from_row"]
+__all__ = ["Grants", "grant_from_row", "grant_row"]

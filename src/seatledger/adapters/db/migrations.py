@@ -21,12 +21,16 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
 from seatledger.adapters.db.engine import make_sqlite_folder, reading, sqlite_file
 from seatledger.config import StartupError, sync_database_url
+
+# What a database that does not answer raises (a refused connection, a dropped one, a timeout):
+# the readiness probe's one seam to the toolkit's errors.
+UNREACHABLE: tuple[type[Exception], ...] = (SQLAlchemyError, OSError)
 
 MIGRATIONS = Path(__file__).resolve().parents[4] / "migrations"
 NOT_MIGRATED = "the database is not migrated: run `seatledger migrate`"

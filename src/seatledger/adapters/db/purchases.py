@@ -21,7 +21,7 @@ from seatledger.domain.purchase import Order, PendingChange, Subscription
 
 P = TypeVar("P", Subscription, Order)
 # How a list is paged: the query and its id column in, the page's query out
-# (``seatledger.services.pages.paginate`` with the caller's cursor and size).
+# (``seatledger.adapters.db.paging.paginating`` with the caller's cursor and size).
 Paging = Callable[[Select[Any], ColumnElement[str]], Select[Any]]
 
 
@@ -165,19 +165,10 @@ class Orders(Purchases[Order]):
         return order_from_row(row)
 
 
-async def company_exists(connection: AsyncConnection, company_id: str) -> str | None:
-    """The company's id when it exists."""
-    found = (
-        await connection.execute(select(t.companies.c.id).where(t.companies.c.id == company_id))
-    ).scalar()
-    return None if found is None else str(found)
-
-
 __all__ = [
     "Orders",
     "Paging",
     "Purchases",
-    "company_exists",
     "order_from_row",
     "pending_change_json",
     "subscription_from_row",

@@ -39,7 +39,7 @@ _kind = (
     .scalar_subquery()
     .label("pool_kind")
 )
-_COLUMNS = [*_seats.c, _kind]
+SEAT_COLUMNS = [*_seats.c, _kind]
 
 
 def _price_of_owner() -> Any:
@@ -53,9 +53,9 @@ def _price_of_owner() -> Any:
     ).label("price_id")
 
 
-def _product_of_owner() -> Any:
+def product_of_owner() -> Any:
     """The product of the owning subscription's or order's price, in the seat's statement (one
-    table per subquery level, as in ``_seat_sync``)."""
+    table per subquery level, as in ``seat_sync_of_owner``)."""
     price = func.coalesce(
         select(t.subscriptions.c.price_id)
         .where(t.subscriptions.c.id == _pool_id)
@@ -70,7 +70,7 @@ def _product_of_owner() -> Any:
     )
 
 
-def _seat_sync() -> Any:
+def seat_sync_of_owner() -> Any:
     """The owning subscription's price's ``seat_sync`` (None for an order's seat); one table
     per subquery level, as SQLite leaves RETURNING's columns unqualified."""
     subscription_price = (
@@ -186,7 +186,7 @@ class Seats:
                     _seats.c.token_expires_at > now,
                 )
                 .values(token_hash=None, token_expires_at=None)
-                .returning(*_COLUMNS, _product_of_owner())
+                .returning(*SEAT_COLUMNS, product_of_owner())
             )
         ).first()
         return None if row is None else (seat_from_row(row), row.product_id)
@@ -197,7 +197,7 @@ class Seats:
         """Read-only: the pending seat behind a live token, its expiry and its pool's price."""
         row = (
             await self._connection.execute(
-                select(*_COLUMNS, _price_of_owner()).where(
+                select(*SEAT_COLUMNS, _price_of_owner()).where(
                     _seats.c.token_hash == token_hash,
                     _seats.c.status == "pending",
                     _seats.c.token_expires_at > now,
@@ -236,7 +236,7 @@ class Seats:
         return seat_from_row(row, kind=ref.kind)
 
     async def get(self, seat_id: str, *, scope_company_id: str | None = None) -> Seat | None:
-        query = select(*_COLUMNS).where(_scoped(seat_id, scope_company_id))
+        query = select(*SEAT_COLUMNS).where(scoped(seat_id, scope_company_id))
         row = (await self._connection.execute(query)).first()
         return None if row is None else seat_from_row(row)
 
@@ -252,9 +252,9 @@ class Seats:
         row = (
             await self._connection.execute(
                 update(_seats)
-                .where(_scoped(seat_id, scope_company_id), _seats.c.status == "pending")
+                .where(scoped(seat_id, scope_company_id), _seats.c.status == "pending")
                 .values(token_hash=token_hash, token_expires_at=invitation.expires_at)
-                .returning(*_COLUMNS)
+                .returning(*SEAT_COLUMNS)
             )
         ).first()
         return None if row is None else seat_from_row(row, invitation)
@@ -274,9 +274,9 @@ class Seats:
         keeps the pool's seat taken: a transfer hands it to the next holder at once."""
         statement = (
             update(_seats)
-            .where(_scoped(seat_id, scope_company_id), _seats.c.status.in_(LIVE))
+            .where(scoped(seat_id, scope_company_id), _seats.c.status.in_(LIVE))
             .values(status="revoked", revoked_at=now, token_hash=None, token_expires_at=None)
-            .returning(*_COLUMNS, _seat_sync())
+            .returning(*SEAT_COLUMNS, seat_sync_of_owner())
         )
         revoked = await revocation.revoke(
             self._connection, statement, seat_id, now, release=release
@@ -302,7 +302,7 @@ class Seats:
                 _seats.c.status.in_(LIVE),
             )
             .values(status="revoked", revoked_at=now, token_hash=None, token_expires_at=None)
-            .returning(*_COLUMNS)
+            .returning(*SEAT_COLUMNS)
         )
         rows, grant_rows = await revocation.revoke_many(self._connection, statement, now)
         grants: dict[str, list[BenefitGrant]] = {}
@@ -320,7 +320,7 @@ class Seats:
     async def live_of_pool(self, pool_id: str) -> list[Seat]:
         """The pool's pending and claimed seats, oldest first."""
         rows = await self._connection.execute(
-            select(*_COLUMNS)
+            select(*SEAT_COLUMNS)
             .where(_seats.c.pool_id == pool_id, _seats.c.status.in_(LIVE))
             .order_by(_seats.c.created_at, _seats.c.id)
         )
@@ -338,7 +338,7 @@ class Seats:
         self, member_id: str, *, pool_id: str | None, include_revoked: bool
     ) -> list[Seat]:
         """The member's seats (in one pool, or in all), oldest first."""
-        query = select(*_COLUMNS).where(_seats.c.member_id == member_id)
+        query = select(*SEAT_COLUMNS).where(_seats.c.member_id == member_id)
         if pool_id is not None:
             query = query.where(_seats.c.pool_id == pool_id)
         if not include_revoked:
@@ -430,7 +430,7 @@ def _prefixed(row: Any) -> SimpleNamespace:
     )
 
 
-def _scoped(seat_id: str, scope_company_id: str | None) -> ColumnElement[bool]:
+def scoped(seat_id: str, scope_company_id: str | None) -> ColumnElement[bool]:
     condition = _seats.c.id == seat_id
     if scope_company_id is not None:
         condition = and_(condition, _seats.c.company_id == scope_company_id)
@@ -442,4 +442,13 @@ def seats_in(pool_ids: Sequence[str]) -> ColumnElement[bool]:
     return _seats.c.pool_id.in_(pool_ids)
 
 
-__all__ = ["LIVE", "Seats", "seat_from_row", "seats_in"]
+__all__ = [
+    "LIVE",
+    "SEAT_COLUMNS",
+    "Seats",
+    "product_of_owner",
+    "scoped",
+    "seat_from_row",
+    "seat_sync_of_owner",
+    "seats_in",
+]

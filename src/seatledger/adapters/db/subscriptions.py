@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, select, update
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.purchases import Purchases, pending_change_json, subscription_from_row
@@ -131,6 +131,35 @@ class Subscriptions(Purchases[Subscription]):
             )
         ).one()
         return subscription_from_row(row)
+
+    async def seat_sync_of(self, subscription_id: str) -> tuple[str | None, str, str]:
+        """The subscription's company, its price's ``seat_sync`` and its product."""
+        row = (
+            await self._connection.execute(
+                select(_subs.c.company_id, t.prices.c.seat_sync, t.prices.c.product_id)
+                .join(t.prices, t.prices.c.id == _subs.c.price_id)
+                .where(_subs.c.id == subscription_id)
+            )
+        ).one()
+        return row.company_id, row.seat_sync, row.product_id
+
+    async def earliest_due(self) -> tuple[datetime | None, datetime | None]:
+        """The earliest end of a live subscription's period, and the earliest payment attempt
+        due (None where there is none)."""
+        row = (
+            await self._connection.execute(
+                select(
+                    select(func.min(_subs.c.current_period_end))
+                    .where(_subs.c.status != "canceled")
+                    .scalar_subquery()
+                    .label("period_end"),
+                    select(func.min(_subs.c.next_payment_attempt_at))
+                    .scalar_subquery()
+                    .label("attempt"),
+                )
+            )
+        ).one()
+        return row.period_end, row.attempt
 
     async def set_next_attempt(self, subscription_ids: Sequence[str], at: datetime | None) -> None:
         """``next_payment_attempt_at`` of these subscriptions (a lease taken, or ended)."""

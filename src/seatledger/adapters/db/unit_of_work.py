@@ -50,15 +50,22 @@ from seatledger.adapters.db.api_keys import ApiKeys
 from seatledger.adapters.db.catalog import Catalog
 from seatledger.adapters.db.change_charges import ChangeCharges
 from seatledger.adapters.db.checkouts import Checkouts
+from seatledger.adapters.db.claiming import Claims
 from seatledger.adapters.db.companies import Companies, Members
+from seatledger.adapters.db.credit import CreditBalances
+from seatledger.adapters.db.customer_sessions import CustomerSessions
+from seatledger.adapters.db.email_facts import EmailFacts
 from seatledger.adapters.db.emails import Emails
 from seatledger.adapters.db.engine import reading_options
 from seatledger.adapters.db.grants import Grants
+from seatledger.adapters.db.idempotency_keys import IdempotencyKeys
+from seatledger.adapters.db.instance import SandboxClockRow
 from seatledger.adapters.db.invoices import Invoices
 from seatledger.adapters.db.outbox import Outbox
 from seatledger.adapters.db.payments import Payments
 from seatledger.adapters.db.pending_lines import PendingLines
 from seatledger.adapters.db.purchases import Orders
+from seatledger.adapters.db.revoking import Revocations
 from seatledger.adapters.db.seat_pools import SeatPools
 from seatledger.adapters.db.seats import Seats
 from seatledger.adapters.db.subscriptions import Subscriptions
@@ -67,6 +74,9 @@ from seatledger.adapters.db.webhooks import WebhookDeliveries, WebhookEndpoints
 from seatledger.domain.events import EventRenderer, plain_payload
 from seatledger.domain.ids import new_id
 
+# The connection a request holds past its units of work's commits (named here so that the
+# services that hold one need not import the database toolkit).
+HeldConnection = AsyncConnection
 Checkpoint = Callable[[AsyncConnection | None], Awaitable[None]]
 R = TypeVar("R")
 
@@ -185,6 +195,16 @@ class UnitOfWork:
         return self._repository(Seats)
 
     @property
+    def claims(self) -> Claims:
+        """Claims in two statements (PostgreSQL: ``seatledger.adapters.db.claiming``)."""
+        return self._repository(Claims)
+
+    @property
+    def revocations(self) -> Revocations:
+        """Revocations in two statements (PostgreSQL: ``seatledger.adapters.db.revoking``)."""
+        return self._repository(Revocations)
+
+    @property
     def subscriptions(self) -> Subscriptions:
         return self._repository(Subscriptions)
 
@@ -225,6 +245,22 @@ class UnitOfWork:
         return self._repository(Members)
 
     @property
+    def credit(self) -> CreditBalances:
+        return self._repository(CreditBalances)
+
+    @property
+    def sandbox_clock(self) -> SandboxClockRow:
+        return self._repository(SandboxClockRow)
+
+    @property
+    def idempotency_keys(self) -> IdempotencyKeys:
+        return self._repository(IdempotencyKeys)
+
+    @property
+    def customer_sessions(self) -> CustomerSessions:
+        return self._repository(CustomerSessions)
+
+    @property
     def api_keys(self) -> ApiKeys:
         return self._repository(ApiKeys)
 
@@ -239,6 +275,11 @@ class UnitOfWork:
     @property
     def emails(self) -> Emails:
         return self._repository(Emails)
+
+    @property
+    def email_facts(self) -> EmailFacts:
+        """What emails say that their events do not (read by the delivery loop)."""
+        return self._repository(EmailFacts)
 
     @property
     def webhook_endpoints(self) -> WebhookEndpoints:
@@ -342,4 +383,4 @@ class UnitOfWork:
         await self.connection.commit()
 
 
-__all__ = ["HeldTransaction", "UnitOfWork", "current_hold", "holding"]
+__all__ = ["HeldConnection", "HeldTransaction", "UnitOfWork", "current_hold", "holding"]

@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, cast
 
+from seatledger.adapters.db.paging import paginating
 from seatledger.domain.catalog import BENEFIT_TYPES, Benefit, BenefitType
 from seatledger.domain.errors import NotFound, ValidationFailed
 from seatledger.domain.grant import (
@@ -20,7 +21,7 @@ from seatledger.domain.ids import new_id
 from seatledger.domain.json_value import check_json
 from seatledger.services.catalog.checks import checked_text
 from seatledger.services.catalog.payloads import benefit_payload
-from seatledger.services.pages import Page, check_limit, page_of, paginate
+from seatledger.services.pages import Page, check_limit, page_of
 from seatledger.services.runtime import Runtime
 
 MAX_BENEFIT_DESCRIPTION = 500
@@ -66,7 +67,7 @@ async def list_benefits(
     """Benefits, oldest first."""
     size = check_limit(limit)
     async with rt.reading() as uow:
-        benefits = await uow.catalog.benefits(lambda query, id_: paginate(query, id_, cursor, size))
+        benefits = await uow.catalog.benefits(paginating(cursor, size))
     return page_of(benefits, [benefit.id for benefit in benefits], size)
 
 

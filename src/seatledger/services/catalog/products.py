@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from seatledger.adapters.db.paging import paginating
 from seatledger.domain.catalog import Price, Product
 from seatledger.domain.errors import NotFound
 from seatledger.domain.ids import new_id
@@ -16,7 +17,7 @@ from seatledger.services.catalog.checks import (
     seat_prices,
 )
 from seatledger.services.catalog.payloads import product_payload
-from seatledger.services.pages import Page, check_limit, page_of, paginate
+from seatledger.services.pages import Page, check_limit, page_of
 from seatledger.services.runtime import Runtime
 
 MAX_NAME = 200
@@ -97,7 +98,7 @@ async def list_products(
     size = check_limit(limit)
     async with rt.reading() as uow:
         catalog = uow.catalog
-        ids = await catalog.product_ids(lambda query, id_: paginate(query, id_, cursor, size))
+        ids = await catalog.product_ids(paginating(cursor, size))
         products = await catalog.products(ids)
     return page_of(products, ids, size)
 

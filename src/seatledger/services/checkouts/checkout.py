@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from seatledger.adapters.db.catalog import load_price
 from seatledger.adapters.db.checkouts import CheckoutFilter
+from seatledger.adapters.db.paging import paginating
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.catalog import Price
 from seatledger.domain.emails import normalize_email
@@ -20,13 +18,13 @@ from seatledger.domain.errors import (
 )
 from seatledger.domain.ids import new_id
 from seatledger.domain.purchase import CHECKOUT_TTL, Checkout
-from seatledger.services.pages import Page, check_limit, page_of, paginate
+from seatledger.services.pages import Page, check_limit, page_of
 from seatledger.services.purchases import require_company
 from seatledger.services.runtime import Runtime
 
 
-async def price_of(connection: AsyncConnection, price_id: object) -> Price:
-    price = await load_price(connection, price_id) if isinstance(price_id, str) else None
+async def price_of(uow: UnitOfWork, price_id: object) -> Price:
+    price = await uow.catalog.price(price_id) if isinstance(price_id, str) else None
     if price is None:
         raise NotFound("price", field="price_id")
     return price
@@ -77,13 +75,12 @@ async def create_checkout(
     )
     now = rt.clock.now()
     async with rt.transaction() as uow:
-        connection = uow.connection
-        price = await price_of(connection, price_id)
+        price = await price_of(uow, price_id)
         count = price.seat_price.check_seats(seats, field="seats")
         company = (
             None
             if company_id is None
-            else await require_company(connection, company_id, field="company_id")
+            else await require_company(uow, company_id, field="company_id")
         )
         if price.archived:
             raise PriceArchived()
@@ -131,7 +128,7 @@ async def list_checkouts(
         raise ValidationFailed.field("status", "must be open, completed or expired")
     async with rt.reading() as uow:
         checkouts = await uow.checkouts.page(
-            lambda query, id_: paginate(query, id_, cursor, size, newest_first=True),
+            paginating(cursor, size, newest_first=True),
             now=now,
             status=cast(CheckoutFilter | None, status),
             scope_company_id=scope_company_id,
@@ -147,7 +144,7 @@ async def update_checkout(
     async with rt.transaction() as uow:
         found = await checkout_of(uow, checkout_id, scope_company_id)
         await require_open(uow, found, now)
-        price = await price_of(uow.connection, found.price_id)
+        price = await price_of(uow, found.price_id)
         count = price.seat_price.check_seats(seats, field="seats")
         if price.archived:
             raise PriceArchived()

@@ -132,7 +132,7 @@ async def confirm_checkout(
     async with rt.transaction() as uow:
         row = await checkout_of(uow, checkout_id, scope_company_id)
         await require_open(uow, row, rt.clock.now())
-        price = await price_of(uow.connection, row.price_id)
+        price = await price_of(uow, row.price_id)
         if price.archived:
             raise PriceArchived()
         if row.amount_due > 0:
@@ -187,7 +187,7 @@ async def settle_waiting_charge(
         checkout = await uow.checkouts.get(checkout_id)
         if checkout is None or await uow.payments.taken(result.reference or ""):
             return  # not ours, or settled already
-        price = await price_of(uow.connection, checkout.price_id)
+        price = await price_of(uow, checkout.price_id)
     if checkout.status == "open":
         try:
             await complete_purchase(rt, checkout_id, price, method, result)

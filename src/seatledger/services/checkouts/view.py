@@ -51,7 +51,7 @@ async def view_checkout(rt: Runtime, checkout_id: str) -> CheckoutView:
     checkout_id = check_id(checkout_id, "checkout")  # a malformed id is not found, not sent
     async with rt.reading() as uow:
         checkout = await checkout_of(uow, checkout_id, None)
-        price = await price_of(uow.connection, checkout.price_id)
+        price = await price_of(uow, checkout.price_id)
         catalog = uow.catalog
         found = await catalog.products([price.product_id])
         if not found:

@@ -156,7 +156,7 @@ async def change_subscription(
         standing = await load_standing(
             uow, row, book, lock=True, cancel_at_period_end=False if undo else None
         )
-        target = await change_target(uow.connection, book, price_id)
+        target = await change_target(uow, book, price_id)
         request = ChangeRequest(seats=seats, terms=target, behavior=behavior)
         if billed:
             plan = plan_change(standing, request, now)
@@ -371,10 +371,9 @@ async def preview_change(
     behavior = proration_behavior_of(proration_behavior)
     book = TermsBook()
     async with rt.reading() as uow:
-        connection = uow.connection
         row = await subscription_of(uow, subscription_id, scope_company_id, lock=False)
         standing = await load_standing(uow, row, book, lock=False)
-        target = await change_target(connection, book, price_id)
+        target = await change_target(uow, book, price_id)
         request, now = ChangeRequest(seats=seats, terms=target, behavior=behavior), rt.clock.now()
         _, plan = _below_minimum(rt, standing, request, plan_change(standing, request, now), now)
     total = max(0, plan.subtotal - plan.credit_applied)

@@ -3,8 +3,6 @@ the terms a change asks for."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.billing import Standing, Terms
 from seatledger.domain.catalog import PRORATION_BEHAVIORS, ProrationBehavior
@@ -51,15 +49,14 @@ async def load_standing(
     lock: bool,
     cancel_at_period_end: bool | None = None,
 ) -> Standing:
-    connection = uow.connection
-    terms = await book.get(connection, row.price_id)
+    terms = await book.get(uow, row.price_id)
     if terms is None:  # pragma: no cover - a foreign key stands behind it
         raise NotFound("price")
     waiting = (await waiting_lines(uow, [row.id]))[row.id]
     balance = 0
     if row.company_id is not None:
         key = (row.company_id, terms.price.currency)
-        balance = (await read_balances(connection, [key], lock=lock))[key]
+        balance = (await read_balances(uow, [key], lock=lock))[key]
     return Standing(
         status=row.status,
         cancel_at_period_end=bool(
@@ -76,12 +73,10 @@ async def load_standing(
     )
 
 
-async def change_target(
-    connection: AsyncConnection, book: TermsBook, price_id: object
-) -> Terms | None:
+async def change_target(uow: UnitOfWork, book: TermsBook, price_id: object) -> Terms | None:
     if price_id is None:
         return None
-    terms = await book.get(connection, price_id) if isinstance(price_id, str) else None
+    terms = await book.get(uow, price_id) if isinstance(price_id, str) else None
     if terms is None:
         raise NotFound("price", field="price_id")
     return terms
