@@ -186,7 +186,9 @@ async def test_the_pool_stays_full_while_a_transfer_is_held_up(api: Api, runtime
         assign = asyncio.ensure_future(
             api.call("POST", "/v1/seats", json={**pool, "email": "eve@acme.test"})
         )
-        await _until_waiting(runtime, 2)
+        # A full pool may refuse at once (its row is not locked to say no) or wait for the
+        # pool's lock; either way it must not find a free seat.
+        await _until_waiting(runtime, 2, unless_done=assign)
         async with runtime.engine.connect() as reader:
             counter = await reader.execute(
                 select(t.seat_pools.c.assigned_seats).where(t.seat_pools.c.id == subscription_id)
@@ -199,13 +201,16 @@ async def test_the_pool_stays_full_while_a_transfer_is_held_up(api: Api, runtime
     assert await _counts(api, subscription_id) == (1, 1)
 
 
-async def _until_waiting(runtime: Runtime, backends: int) -> None:
-    """Until this many of the database's sessions wait for a lock (a condition, not a time)."""
+async def _until_waiting(
+    runtime: Runtime, backends: int, unless_done: asyncio.Future[Any] | None = None
+) -> None:
+    """Until this many of the database's sessions wait for a lock, or ``unless_done`` has
+    finished (a condition, not a time)."""
     query = text(
         "SELECT count(*) FROM pg_stat_activity "
         "WHERE datname = current_database() AND wait_event_type = 'Lock'"
     )
-    while True:
+    while unless_done is None or not unless_done.done():
         async with runtime.engine.connect() as probe:
             if (await probe.execute(query)).scalar_one() >= backends:
                 return
