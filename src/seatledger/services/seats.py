@@ -140,19 +140,7 @@ async def assign_seat(
     address = normalize_email(email) if email is not None else None
     checked_metadata = check_metadata(metadata)
     now = rt.clock.now()
-
-    invitation: Invitation | None = None
-    token_hash: str | None = None
-    if not immediate_claim:
-        token_hash, invitation = new_invitation(rt, now)
-    values: dict[str, Any] = {
-        "id": new_id("seat"),
-        "status": "pending",
-        "token_hash": token_hash,
-        "token_expires_at": invitation.expires_at if invitation else None,
-        "metadata": checked_metadata,
-        "created_at": now,
-    }
+    values, invitation = _pending_seat(rt, now, checked_metadata, invited=not immediate_claim)
     mail = send_email and invitation is not None
     # PostgreSQL, for an email: one statement. Without an immediate claim it is the whole use
     # case and commits itself; a refusal writes nothing and is named (or grown) step by step.
@@ -187,6 +175,22 @@ async def assign_seat(
     if immediate_claim:
         metrics.seats_claimed()
     return seat
+
+
+def _pending_seat(
+    rt: Runtime, now: datetime, metadata: dict[str, Any], *, invited: bool
+) -> tuple[dict[str, Any], Invitation | None]:
+    """A new pending seat's columns, and its invitation when it is to be claimed by one."""
+    token_hash, invitation = new_invitation(rt, now) if invited else (None, None)
+    values: dict[str, Any] = {
+        "id": new_id("seat"),
+        "status": "pending",
+        "token_hash": token_hash,
+        "token_expires_at": invitation.expires_at if invitation else None,
+        "metadata": metadata,
+        "created_at": now,
+    }
+    return values, invitation
 
 
 async def _assign_at_once(

@@ -158,28 +158,11 @@ async def change_subscription(
         )
         target = await change_target(uow, book, price_id)
         request = ChangeRequest(seats=seats, terms=target, behavior=behavior)
-        if billed:
-            plan = plan_change(standing, request, now)
-            check_billed_change(plan, row.price_id)
-            planned = _Planned(request, plan, now)
-        else:
-            charges = await uow.change_charges.of(row.id)
-            planned = _plan_here(rt, row, standing, request, now, charges)
+        planned = await _planned(uow, rt, row, standing, request, now, billed=billed)
         request, plan, now = planned.request, planned.plan, planned.at
-        if billed and plan.changed:
-            key = f"seatledger-change-{row.id}-{_fingerprint(row, plan)}"
-        elif planned.stale:
-            key = ""  # nothing is charged before those are settled and the change planned again
-        elif plan.total == 0:
-            applied = await apply_plan(uow, rt, row, standing, plan, extra=flag)
-            if applied is None:
-                return row
-            await uow.commit()
-            return applied
-        else:
-            key = _charge_key(row, plan)
-            if planned.reused is None and row.payment_method is not None:
-                await hold_charge(uow, rt, row, plan, key, now)
+        key = await _key_or_applied(uow, rt, row, standing, planned, flag, billed=billed)
+        if isinstance(key, Subscription):
+            return key  # nothing to charge: applied (or nothing changed)
 
     if billed:  # the provider bills it: pushed there with no transaction open
         return await change_billed(rt, row.id, plan, key, flag=flag)
@@ -199,6 +182,53 @@ async def change_subscription(
     return await _apply_paid(
         rt, row.id, request, plan, result, book, now, cancel_at_period_end, undo=undo, key=key
     )
+
+
+async def _planned(
+    uow: UnitOfWork,
+    rt: Runtime,
+    row: Subscription,
+    standing: Standing,
+    request: ChangeRequest,
+    now: datetime,
+    *,
+    billed: bool,
+) -> _Planned:
+    if billed:
+        plan = plan_change(standing, request, now)
+        check_billed_change(plan, row.price_id)
+        return _Planned(request, plan, now)
+    charges = await uow.change_charges.of(row.id)
+    return _plan_here(rt, row, standing, request, now, charges)
+
+
+async def _key_or_applied(
+    uow: UnitOfWork,
+    rt: Runtime,
+    row: Subscription,
+    standing: Standing,
+    planned: _Planned,
+    flag: dict[str, object],
+    *,
+    billed: bool,
+) -> str | Subscription:
+    """The provider key the planned change is charged under (held before it goes out), or,
+    when there is nothing to charge, the change applied and committed here."""
+    plan = planned.plan
+    if billed and plan.changed:
+        return f"seatledger-change-{row.id}-{_fingerprint(row, plan)}"
+    if planned.stale:
+        return ""  # nothing is charged before those are settled and the change planned again
+    if plan.total == 0:
+        applied = await apply_plan(uow, rt, row, standing, plan, extra=flag)
+        if applied is None:
+            return row
+        await uow.commit()
+        return applied
+    key = _charge_key(row, plan)
+    if planned.reused is None and row.payment_method is not None:
+        await hold_charge(uow, rt, row, plan, key, planned.at)
+    return key
 
 
 @dataclass(frozen=True, slots=True)
