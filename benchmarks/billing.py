@@ -45,6 +45,8 @@ ROUNDS = 3  # best of: the machine is shared, one slow round says little
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/seatledger_bench"
 START = datetime(2027, 1, 1, tzinfo=UTC)
 DUE = datetime(2027, 2, 1, tzinfo=UTC)
+CREDIT = 700  # minor units, on every 20th company
+PRORATION = 516  # a waiting line on every 10th subscription
 PRICE = SeatPrice.from_mapping(
     {
         "currency": "usd",
@@ -77,9 +79,11 @@ def _fresh_postgres(url: str) -> None:
     engine.dispose()
 
 
-async def _seed(engine: AsyncEngine, n: int) -> None:
+async def seed_due_subscriptions(engine: AsyncEngine, n: int) -> None:
     """A product, ``n`` companies with their billing manager, each with a subscription of 1–15
-    seats due at ``DUE``; bulk inserts."""
+    seats due at ``DUE``, paid with ``pm_card_ok``; a waiting proration line on every 10th
+    subscription and credit on every 20th company; bulk inserts. (The renewal crash tests seed
+    the same.)"""
     companies = [f"co_bench{i:06d}" for i in range(n)]
     subs = [f"sub_bench{i:06d}" for i in range(n)]
     async with engine.begin() as c:
@@ -157,8 +161,8 @@ async def _seed(engine: AsyncEngine, n: int) -> None:
                     "kind": "proration",
                     "description": "Seats 3 → 4, Jan 16 – Feb 1",
                     "quantity": 1,
-                    "unit_amount": 516,
-                    "amount": 516,
+                    "unit_amount": PRORATION,
+                    "amount": PRORATION,
                     "currency": "usd",
                     "period_start": START + timedelta(days=15),
                     "period_end": DUE,
@@ -169,7 +173,7 @@ async def _seed(engine: AsyncEngine, n: int) -> None:
         )
         await c.execute(
             insert(t.credit_balances),
-            [{"company_id": co, "currency": "usd", "amount": 700} for co in companies[::20]],
+            [{"company_id": co, "currency": "usd", "amount": CREDIT} for co in companies[::20]],
         )
     if engine.dialect.name == "postgresql":
         # Statistics for the seeded tables only: an empty table analyzed as empty would be
@@ -183,7 +187,7 @@ async def _seed(engine: AsyncEngine, n: int) -> None:
 async def _renew(url: str) -> float:
     engine = create_engine(url)
     try:
-        await _seed(engine, SUBSCRIPTIONS)
+        await seed_due_subscriptions(engine, SUBSCRIPTIONS)
         rt = Runtime(
             engine=engine,
             clock=FixedClock(DUE + timedelta(minutes=1)),

@@ -29,131 +29,26 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from benchmarks.billing import CREDIT, DUE, seed_due_subscriptions
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ColumnElement
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.payments.local import reference_for
-from seatledger.pricing import SeatPrice
 from seatledger.services.collection import COLLECTION_LEASE
 from tests.integration.processes import SEATLEDGER, clean_environment
 
-START = datetime(2027, 1, 1, tzinfo=UTC)
-DUE = datetime(2027, 2, 1, tzinfo=UTC)
 NEXT_END = datetime(2027, 3, 1, tzinfo=UTC)
-CREDIT = 700  # minor units, on every 20th company
-PRORATION = 516  # a waiting line on every 10th subscription
-PRICE = SeatPrice.from_mapping(
-    {
-        "currency": "usd",
-        "interval": "month",
-        "tiers_mode": "volume",
-        "tiers": [
-            {"up_to": 5, "unit_amount": 1000},
-            {"up_to": 10, "unit_amount": 800},
-            {"up_to": None, "unit_amount": 500},
-        ],
-    }
-)
 FAULTS = ("renewal_invoiced", "renewal_committed", "charged", "payments_recorded")
 RUN_TIMEOUT = 300.0  # seconds for one unkilled run: the machine may be busy
 
 
 async def seed(engine: AsyncEngine, count: int) -> None:
     """``count`` companies, each with a billing manager and a subscription of 1–15 seats due at
-    ``DUE``, paid with ``pm_card_ok``; the sandbox clock a minute past ``DUE``."""
-    companies = [f"co_crash{i:05d}" for i in range(count)]
-    subs = [f"sub_crash{i:05d}" for i in range(count)]
-    async with engine.begin() as c:
-        await c.execute(
-            insert(t.products).values(
-                id="prod_crash",
-                name="Team plan",
-                proration_increase="invoice",
-                proration_decrease="prorate",
-                created_at=START,
-            )
-        )
-        await c.execute(
-            insert(t.prices).values(
-                id="price_crash",
-                product_id="prod_crash",
-                version=1,
-                currency="usd",
-                interval="month",
-                seat_sync="manual",
-                definition=PRICE.to_mapping(),
-                created_at=START,
-            )
-        )
-        await c.execute(
-            insert(t.companies),
-            [{"id": co, "name": f"Company {co}", "created_at": START} for co in companies],
-        )
-        await c.execute(
-            insert(t.members),
-            [
-                {
-                    "id": f"mem_crash{i:05d}",
-                    "company_id": co,
-                    "email": f"boss{i}@crash.test",
-                    "role": "billing_manager",
-                    "created_at": START,
-                }
-                for i, co in enumerate(companies)
-            ],
-        )
-        await c.execute(
-            insert(t.seat_pools),
-            [
-                {"id": sub, "kind": "subscription", "seats": 1 + i % 15, "created_at": START}
-                for i, sub in enumerate(subs)
-            ],
-        )
-        await c.execute(
-            insert(t.subscriptions),
-            [
-                {
-                    "id": sub,
-                    "company_id": co,
-                    "owner_email": f"boss{i}@crash.test",
-                    "price_id": "price_crash",
-                    "status": "active",
-                    "billing_anchor": START,
-                    "current_period_start": START,
-                    "current_period_end": DUE,
-                    "cancel_at_period_end": False,
-                    "payment_method": "pm_card_ok",
-                    "payment_customer": co,
-                    "created_at": START,
-                    "payment_attempts": 0,
-                }
-                for i, (sub, co) in enumerate(zip(subs, companies, strict=True))
-            ],
-        )
-        await c.execute(
-            insert(t.pending_lines),
-            [
-                {
-                    "subscription_id": sub,
-                    "kind": "proration",
-                    "description": "Seats 3 → 4, Jan 16 – Feb 1",
-                    "quantity": 1,
-                    "unit_amount": PRORATION,
-                    "amount": PRORATION,
-                    "currency": "usd",
-                    "period_start": START + timedelta(days=15),
-                    "period_end": DUE,
-                    "created_at": START + timedelta(days=15),
-                }
-                for sub in subs[::10]
-            ],
-        )
-        await c.execute(
-            insert(t.credit_balances),
-            [{"company_id": co, "currency": "usd", "amount": CREDIT} for co in companies[::20]],
-        )
+    ``DUE``, paid with ``pm_card_ok`` (the renewal benchmark's seeding); the sandbox clock a
+    minute past ``DUE``."""
+    await seed_due_subscriptions(engine, count)
     await move_clock(engine, DUE + timedelta(minutes=1))
 
 
