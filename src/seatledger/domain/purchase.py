@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from seatledger.domain.errors import ValidationFailed
+from seatledger.domain.seat_pool import SeatPool
 
 CheckoutStatus = Literal["open", "completed", "expired"]
 SubscriptionStatus = Literal["active", "past_due", "canceled"]
@@ -96,6 +97,18 @@ class Subscription:
     def customer(self) -> str:
         """The payment provider's customer: the one its checkout charged."""
         return self.payment_customer or self.company_id or self.owner_email
+
+    def pool(self) -> SeatPool:
+        """The subscription's seat pool, with its counts as this row has them."""
+        return SeatPool(
+            id=self.id,
+            kind="subscription",
+            company_id=self.company_id,
+            price_id=self.price_id,
+            owner_status=self.status,
+            seats=self.seats,
+            assigned_seats=self.assigned_seats,
+        )
 
 
 @dataclass(frozen=True, slots=True)

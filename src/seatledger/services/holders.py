@@ -80,16 +80,7 @@ async def _pool(
         return pool, None, None
     row = await subscription_of(uow, ref.id, scope, lock=lock)
     standing = await load_standing(uow, row, TermsBook(), lock=lock)
-    pool = SeatPool(
-        id=row.id,
-        kind="subscription",
-        company_id=row.company_id,
-        price_id=row.price_id,
-        owner_status=row.status,
-        seats=row.seats,
-        assigned_seats=row.assigned_seats,
-    )
-    return pool, row, standing
+    return row.pool(), row, standing
 
 
 def _members_change(standing: Standing, seats: int, now: datetime) -> ChangePlan:

@@ -22,24 +22,10 @@ from __future__ import annotations
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.billing import ChangeRequest, plan_change
 from seatledger.domain.errors import NoSeatsAvailable
-from seatledger.domain.purchase import Subscription
 from seatledger.domain.seat_pool import PoolRef, SeatPool
 from seatledger.services.runtime import Runtime
 from seatledger.services.subscriptions import apply_plan, load_standing, subscription_of
 from seatledger.services.terms import TermsBook
-
-
-def _pool_of(row: Subscription) -> SeatPool:
-    """The subscription's pool, from the subscription (with its counts)."""
-    return SeatPool(
-        id=row.id,
-        kind="subscription",
-        company_id=row.company_id,
-        price_id=row.price_id,
-        owner_status=row.status,
-        seats=row.seats,
-        assigned_seats=row.assigned_seats,
-    )
 
 
 async def grow(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> SeatPool:
@@ -47,7 +33,7 @@ async def grow(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> SeatPool:
     follows members (``SeatPool.grow``). Answers the pool; refuses like an assignment does
     otherwise."""
     row = await subscription_of(uow, subscription_id, None, lock=True)
-    pool = _pool_of(row)
+    pool = row.pool()
     pool.check_assignable()
     if await uow.pools.take_any(row.id):  # a seat came free while we waited for the lock
         taken = await uow.pools.get(PoolRef("subscription", row.id))
@@ -67,7 +53,7 @@ async def grow(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> SeatPool:
         )
     updated = await apply_plan(uow, rt, row, standing, plan, assigned_delta=1)
     assert updated is not None  # the pool grew: something changed
-    return _pool_of(updated)
+    return updated.pool()
 
 
 async def shrink_after_release(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> None:
@@ -79,7 +65,7 @@ async def shrink_after_release(uow: UnitOfWork, rt: Runtime, subscription_id: st
     if row.status == "canceled" or row.company_id is None:
         return
     standing = await load_standing(uow, row, TermsBook(), lock=True)
-    pool = _pool_of(row)
+    pool = row.pool()
     target = pool.shrink(1, minimum=standing.terms.price.minimum_seats).seats
     if target >= pool.seats:
         return
