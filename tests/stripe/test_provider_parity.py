@@ -33,7 +33,7 @@ PERIOD_END = shop.utc(2026, 2, 1)
 
 # The money, whoever collects it (volume tiers: up to 5 seats at 1000 each).
 FIRST_INVOICE = 3 * 1000
-SEAT_CHANGE_INVOICE = 2 * 1000 * 16 // 31  # two seats more for 16 of 31 days: 1032
+SEAT_CHANGE_INVOICE = 1032  # two seats more for 16 of 31 days: 2000 × 16/31, rounded
 RENEWAL_INVOICE = 5 * 1000
 
 # The pool (seats, assigned) after each step.
