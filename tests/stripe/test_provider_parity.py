@@ -116,8 +116,9 @@ async def test_a_seat_subscription_lives_the_same_with_every_provider(
         )
         provider_id = remote.id
         assert [item.quantity for item in remote.items] == [BOUGHT[0]]
-        # Stripe bills its first period on its own invoice, for the same money (the fake runs
-        # on the wall clock, not the sandbox's, so no anchor at seatledger's period end).
+        # Started here without the anchor a checkout's start sets at the end of the period it
+        # paid (the fake runs on the wall clock, not the sandbox's, and refuses an anchor in
+        # its past), so Stripe bills a first period of its own, for the same money.
         (first,) = _stripe_invoices(fake, provider_id)
         assert (first["status"], first["total"]) == ("paid", FIRST_INVOICE)
 
