@@ -34,6 +34,8 @@ OPERATIONS = {
     ("POST", "/v1/companies/{company_id}/members"): "add_member",
     ("DELETE", "/v1/companies/{company_id}/members/{member_id}"): "remove_member",
     ("GET", "/v1/companies/{company_id}/entitlements"): "get_company_entitlements",
+    ("GET", "/v1/companies/{company_id}/seat-alerts"): "list_seat_alerts",
+    ("PUT", "/v1/companies/{company_id}/seat-alerts"): "set_seat_alerts",
     ("GET", "/v1/companies/{company_id}/balance"): "get_company_balance",
     ("POST", "/v1/checkouts"): "create_checkout",
     ("GET", "/v1/checkouts"): "list_checkouts",

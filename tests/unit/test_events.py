@@ -19,6 +19,7 @@ SPEC_10 = [
     "seat.invitation_resent",
     "seat.claimed",
     "seat.revoked",
+    "seat.usage_threshold_reached",  # beyond SPEC §10: a seat alert's threshold reached
     "benefit_grant.created",
     "benefit_grant.revoked",
     "member.added",
@@ -28,8 +29,8 @@ SPEC_10 = [
 ]
 
 
-def test_the_catalogue_is_the_twenty_types_of_the_spec() -> None:
-    assert len(SPEC_10) == 20
+def test_the_catalogue_is_the_spec_s_twenty_types_and_the_seat_alerts() -> None:
+    assert len(SPEC_10) == 21
     assert [str(event_type) for event_type in EventType] == SPEC_10
     assert frozenset(SPEC_10) == EVENT_TYPES
 

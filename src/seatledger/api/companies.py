@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import Field, StrictInt
 
 from seatledger.api.auth import MerchantWriter, Reader, Writer
 from seatledger.api.common import (
@@ -27,8 +28,8 @@ from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.company import Company
 from seatledger.domain.ids import check_id
-from seatledger.services import companies, credit, entitlements
-from seatledger.services.entitlements import SeatCounts
+from seatledger.services import companies, credit, entitlements, seat_alerts
+from seatledger.services.usage_alerts import SeatCounts
 
 router = APIRouter(tags=["companies"], route_class=JsonRoute)
 
@@ -219,3 +220,63 @@ async def get_company_balance(company_id: str, rt: RuntimeDep, who: Reader) -> B
     return BalancesOut(
         data=[BalanceOut(currency=item.currency, amount=item.amount) for item in balances]
     )
+
+
+class SeatAlertsIn(ApiModel):
+    model_config = ApiModel.model_config | {
+        "json_schema_extra": {"examples": [{"product_id": "prod_…", "thresholds": [80, 100]}]}
+    }
+
+    product_id: str
+    thresholds: list[StrictInt] = Field(
+        description="Percent of the product's seat limit, 1–100, distinct, at most 5; [] removes."
+    )
+
+
+class ProductSeatAlertsOut(OutModel):
+    product_id: str
+    thresholds: list[int]
+
+
+class SeatAlertsOut(OutModel):
+    data: list[ProductSeatAlertsOut]
+
+
+def _seat_alerts_out(alerts: list[seat_alerts.ProductAlerts]) -> SeatAlertsOut:
+    return SeatAlertsOut(
+        data=[
+            ProductSeatAlertsOut(product_id=a.product_id, thresholds=list(a.thresholds))
+            for a in alerts
+        ]
+    )
+
+
+@router.put(
+    "/v1/companies/{company_id}/seat-alerts",
+    summary="Set a company's seat alerts for a product",
+    dependencies=[Depends(idempotency_key_header)],
+    responses=responses(400, 401, 403, 404, 422),
+)
+async def set_seat_alerts(
+    company_id: str, body: SeatAlertsIn, rt: RuntimeDep, _: MerchantWriter
+) -> SeatAlertsOut:
+    """Thresholds on `used / limit` of the company's seats of one product: reaching one
+    (`used × 100 ≥ threshold × limit`) emits `seat.usage_threshold_reached` and emails the
+    billing manager, once per crossing; it is told again only after usage fell below it.
+    Thresholds already reached when set are armed silently. Answers every product's."""
+    company_id = check_id(company_id, "company")
+    product_id = check_id(body.product_id, "product", field="product_id")
+    alerts = await seat_alerts.set_seat_alerts(rt, company_id, product_id, body.thresholds)
+    return _seat_alerts_out(alerts)
+
+
+@router.get(
+    "/v1/companies/{company_id}/seat-alerts",
+    summary="A company's seat alerts",
+    responses=responses(401, 403, 404),
+)
+async def list_seat_alerts(company_id: str, rt: RuntimeDep, who: Reader) -> SeatAlertsOut:
+    """The company's thresholds per product (none until set)."""
+    company_id = check_id(company_id, "company")
+    who.manager_of(company_id)
+    return _seat_alerts_out(await seat_alerts.list_seat_alerts(rt, company_id))

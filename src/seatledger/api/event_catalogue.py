@@ -44,6 +44,16 @@ class SeatsDriftOut(OutModel):
     holders: int = Field(description="The pool's pending and claimed seats.")
 
 
+class UsageThresholdOut(OutModel):
+    """A company's seat usage of a product rose to one of its thresholds (its seat alerts)."""
+
+    company_id: str
+    product_id: str
+    threshold: int = Field(description="The threshold reached, in percent of `limit`.")
+    used: int = Field(description="The product's pending and claimed seats now.")
+    limit: int = Field(description="The product's seat limit now.")
+
+
 E = EventType
 # What `data` is for each type: the object as the API answers it (a seat without its invitation).
 DATA: dict[EventType, Any] = {
@@ -61,6 +71,7 @@ DATA: dict[EventType, Any] = {
     E.SEAT_INVITATION_RESENT: SeatOut,
     E.SEAT_CLAIMED: SeatOut,
     E.SEAT_REVOKED: SeatOut,
+    E.SEAT_USAGE_THRESHOLD_REACHED: UsageThresholdOut,
     E.BENEFIT_GRANT_CREATED: GrantOut,
     E.BENEFIT_GRANT_REVOKED: GrantOut,
     E.MEMBER_ADDED: MemberOut,

@@ -42,6 +42,7 @@ class EventType(StrEnum):
     SEAT_INVITATION_RESENT = "seat.invitation_resent"
     SEAT_CLAIMED = "seat.claimed"
     SEAT_REVOKED = "seat.revoked"
+    SEAT_USAGE_THRESHOLD_REACHED = "seat.usage_threshold_reached"
     BENEFIT_GRANT_CREATED = "benefit_grant.created"
     BENEFIT_GRANT_REVOKED = "benefit_grant.revoked"
     MEMBER_ADDED = "member.added"

@@ -9,6 +9,8 @@ stores.
   link and the date of the next try when the subscription has one; ``subscription.canceled``
   → ``subscription_canceled``. Each goes to the company's billing manager; for a purchase not
   attached to a company yet, to its owner's email.
+* ``seat.usage_threshold_reached`` → ``seat_usage`` to the company's billing manager: "Acme is
+  using 8 of 10 seats of Team plan (80%)".
 
 Events carry their object as the API answers it (``seatledger.domain.events``): an invoice event
 its invoice (``id``, ``subscription_id`` | ``order_id``, ``number``, ``total``, …), a
@@ -40,7 +42,7 @@ LINK_PLACEHOLDER = "[invitation link]"
 
 @dataclass(frozen=True, slots=True)
 class Draft:
-    kind: str  # the template: invitation, receipt, payment_failed, subscription_canceled
+    kind: str  # the template: invitation, receipt, payment_failed, subscription_canceled, …
     to: str
     company_id: str | None
     seat_id: str | None
@@ -129,6 +131,29 @@ async def billing(rt: Runtime, uow: UnitOfWork, event: OutboxEvent) -> Draft | N
     return Draft(kind, purchase.to, purchase.company_id, None, content)
 
 
+async def seat_usage(rt: Runtime, uow: UnitOfWork, event: OutboxEvent) -> Draft | None:
+    """The billing manager's email about a seat alert's threshold reached."""
+    payload = event.payload
+    company_id, product_id = payload.get("company_id"), payload.get("product_id")
+    if not isinstance(company_id, str) or not isinstance(product_id, str):
+        return None
+    names = await uow.email_facts.usage_names(company_id, product_id)
+    if names is None:
+        return None
+    company, to, product = names
+    if to is None:
+        return None  # a company without a billing manager: no one to tell
+    context = {
+        "company": company,
+        "product": product,
+        "used": payload.get("used"),
+        "limit": payload.get("limit"),
+        "threshold": payload.get("threshold"),
+    }
+    content = render("seat_usage", context, override=rt.settings.email_templates)
+    return Draft("seat_usage", to, company_id, None, content)
+
+
 BILLING_KINDS = {
     "invoice.paid": "receipt",
     "invoice.payment_failed": "payment_failed",
@@ -136,4 +161,12 @@ BILLING_KINDS = {
 }
 
 
-__all__ = ["BILLING_KINDS", "LINK_PLACEHOLDER", "Draft", "SeatNames", "billing", "invitation"]
+__all__ = [
+    "BILLING_KINDS",
+    "LINK_PLACEHOLDER",
+    "Draft",
+    "SeatNames",
+    "billing",
+    "invitation",
+    "seat_usage",
+]

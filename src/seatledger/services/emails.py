@@ -27,7 +27,7 @@ from seatledger.adapters.db.paging import paginating
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.emails import Email, StoredEmail, normalize_email
 from seatledger.domain.errors import NotFound
-from seatledger.domain.events import OutboxEvent
+from seatledger.domain.events import EventType, OutboxEvent
 from seatledger.domain.ids import new_id
 from seatledger.services import email_content
 from seatledger.services.channels import Channel
@@ -42,6 +42,8 @@ async def _draft(uow: UnitOfWork, rt: Runtime, event: OutboxEvent) -> Draft | No
         return await email_content.invitation(rt, uow, event)
     if event.type in email_content.BILLING_KINDS:
         return await email_content.billing(rt, uow, event)
+    if event.type == EventType.SEAT_USAGE_THRESHOLD_REACHED:
+        return await email_content.seat_usage(rt, uow, event)
     return None
 
 

@@ -13,20 +13,7 @@ from dataclasses import dataclass
 from seatledger.adapters.db.entitlements import live_pools
 from seatledger.domain.errors import NotFound
 from seatledger.services.runtime import Runtime
-
-
-@dataclass(frozen=True, slots=True)
-class SeatCounts:
-    limit: int | None
-    used: int
-
-    @property
-    def available(self) -> int | None:
-        return None if self.limit is None else self.limit - self.used
-
-    def __add__(self, other: SeatCounts) -> SeatCounts:
-        limit = None if self.limit is None or other.limit is None else self.limit + other.limit
-        return SeatCounts(limit, self.used + other.used)
+from seatledger.services.usage_alerts import SeatCounts, product_counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +34,7 @@ async def company_entitlements(rt: Runtime, company_id: str) -> CompanyEntitleme
         pools = await live_pools(uow.connection, company_id)
     if pools is None:
         raise NotFound("company")
-    per_product: dict[str, SeatCounts] = {}
-    for row in pools:
-        limit: int | None = row.seats
-        if row.seat_sync == "members":
-            limit = row.definition.get("maximum_seats")
-        counts = SeatCounts(limit, row.assigned_seats)
-        previous = per_product.get(row.product_id)
-        per_product[row.product_id] = counts if previous is None else previous + counts
+    per_product = product_counts(pools)
     total = SeatCounts(0, 0)
     for counts in per_product.values():
         total = total + counts

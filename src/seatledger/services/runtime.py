@@ -18,6 +18,7 @@ from seatledger.domain.mail import Mailer
 from seatledger.domain.payments import PaymentGateway, PaymentRequest, PaymentResult
 from seatledger.domain.provider_billing import SubscriptionBilling
 from seatledger.observability import metrics
+from seatledger.services.usage_alerts import usage_changed
 from seatledger.services.webhook_sender import WebhookSender
 
 # The API keys a runtime trusts without a look-up (``seatledger.services.api_keys``).
@@ -51,7 +52,9 @@ class Runtime:
 
     def transaction(self) -> UnitOfWork:
         """A new unit of work: ``async with rt.transaction() as uow: ...; await uow.commit()``."""
-        return UnitOfWork(self.engine, self.clock.now, render=self.render_event)
+        return UnitOfWork(
+            self.engine, self.clock.now, render=self.render_event, usage_changed=usage_changed
+        )
 
     def statement(self) -> UnitOfWork:
         """A unit of work of one statement that writes everything, its events included (on

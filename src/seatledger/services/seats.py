@@ -96,6 +96,14 @@ def emit_invitation_email(uow: UnitOfWork, seat: Seat, invitation: Invitation) -
     uow.emit("invitation.email", _invitation_email(seat, invitation))
 
 
+async def _alerted(uow: UnitOfWork, pool: SeatPool | None) -> bool:
+    """Whether the pool's company has seat alerts: the statement that assigns in one go
+    (``seatledger.adapters.db.assignment``) refuses those, to be assigned step by step."""
+    if pool is None or pool.company_id is None or pool.available_seats <= 0:
+        return False
+    return bool(await uow.seat_alerts.of_company(pool.company_id))
+
+
 async def _take(
     uow: UnitOfWork, rt: Runtime, ref: PoolRef, scope: str | None, *, refused: bool = False
 ) -> SeatPool:
@@ -105,6 +113,10 @@ async def _take(
     if taken is not None:
         return taken
     pool, refusal = await _refusal(uow, ref, scope)
+    # The one statement refuses a company with seat alerts: take it step by step then.
+    alerted = refused and await _alerted(uow, pool)
+    if alerted and (taken := await uow.pools.take(ref, scope_company_id=scope)):
+        return taken
     if pool is None or ref.kind != "subscription" or not isinstance(refusal, NoSeatsAvailable):
         raise refusal
     price = await uow.catalog.price(pool.price_id)

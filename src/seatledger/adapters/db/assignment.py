@@ -6,7 +6,9 @@ seat, inserts the seat and writes its events to the outbox.
          events AS (INSERT INTO outbox SELECT … FROM seat)
     SELECT taken.*, seat.* FROM taken JOIN seat ON true
 
-The pool's rule is ``SeatPools.take``'s statement (``taking``), unchanged; when it refuses, no
+The pool's rule is ``SeatPools.take``'s statement (``taking``), with one more condition: the
+pool's company has no seat alerts (those are assigned step by step, their thresholds evaluated
+in the transaction). When it refuses, no
 seat and no event is written and the statement answers no row. The events were rendered before
 the statement, from the seat about to be inserted, whose every field the caller knows except
 two the statement finds: the pool's company and the company's live member of that address.
@@ -33,7 +35,7 @@ from sqlalchemy import JSON, Select, bindparam, cast, func, insert, select, true
 from sqlalchemy.dialects.postgresql import JSONB
 
 from seatledger.adapters.db import tables as t
-from seatledger.adapters.db.seat_pools import taking
+from seatledger.adapters.db.seat_pools import OWNERS, taking
 from seatledger.domain.seat_pool import PoolKind, PoolRef
 
 _seats = t.seats
@@ -66,7 +68,19 @@ def _statement(
     """The statement of one shape, built once with bind parameters (building a Core statement
     per request costs more CPU than the round trips it saves). ``events``: per outbox row, the
     fields of the seat merged into its payload."""
-    taken = taking(kind, bindparam("pool_id"), bindparam("scope") if scoped else None).cte("taken")
+    owner = OWNERS[kind]
+    # A company with seat alerts is assigned step by step, its thresholds evaluated at commit
+    # (``seatledger.services.usage_alerts``): here its pool refuses, and the caller falls back.
+    alerted = (
+        select(t.seat_alerts.c.company_id)
+        .where(t.seat_alerts.c.company_id == owner.c.company_id, owner.c.id == t.seat_pools.c.id)
+        .exists()
+    )
+    taken = (
+        taking(kind, bindparam("pool_id"), bindparam("scope") if scoped else None)
+        .where(~alerted)
+        .cte("taken")
+    )
     member = (
         select(t.members.c.id)
         .where(

@@ -107,6 +107,21 @@ class EmailFacts:
         row = (await self._connection.execute(query)).first()
         return None if row is None else (row.name, row.email)
 
+    async def usage_names(
+        self, company_id: str, product_id: str
+    ) -> tuple[str, str | None, str] | None:
+        """The company's name, its billing manager's email and the product's name (a seat
+        alert's email); None when either is gone."""
+        manager = await self._manager(company_id)
+        product = (
+            await self._connection.execute(
+                select(t.products.c.name).where(t.products.c.id == product_id)
+            )
+        ).scalar()
+        if manager is None or product is None:
+            return None
+        return manager[0], manager[1], str(product)
+
     async def failure_reason(self, invoice_id: str) -> str | None:
         """Why the invoice's latest payment failed, as the payment provider said."""
         payments = t.payments

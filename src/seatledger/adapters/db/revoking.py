@@ -64,6 +64,7 @@ class RevocationPlan:
     seat: Seat
     follows_members: bool
     grants: tuple[BenefitGrant, ...]
+    alerted: bool = False  # its company has seat alerts: evaluated step by step, at commit
 
 
 @lru_cache(maxsize=2)
@@ -71,7 +72,13 @@ def _plan_statement(scoped: bool) -> Select[Any]:
     condition = _seats.c.id == bindparam("r_seat")
     if scoped:
         condition = and_(condition, _seats.c.company_id == bindparam("r_scope"))
-    found = select(*SEAT_COLUMNS, seat_sync_of_owner()).where(condition).cte("found")
+    alerted = (
+        select(t.seat_alerts.c.company_id)
+        .where(t.seat_alerts.c.company_id == _seats.c.company_id)
+        .exists()
+        .label("alerted")
+    )
+    found = select(*SEAT_COLUMNS, seat_sync_of_owner(), alerted).where(condition).cte("found")
     live = _grants.alias("live")
     return (
         select(
@@ -174,6 +181,7 @@ class Revocations:
             seat=seat_from_row(first),
             follows_members=first.seat_sync == "members",
             grants=tuple(_grant(row) for row in rows if row.grant_id is not None),
+            alerted=bool(first.alerted),
         )
 
     async def revoke(

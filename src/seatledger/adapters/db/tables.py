@@ -424,6 +424,19 @@ instance_secrets = Table(
 )
 
 
+# A company's seat alerts: per product, the thresholds (percent of the seat limit) it wants to
+# hear of, and whether usage is at or above each now (``reached_at`` set) or below it (null,
+# armed). A rise from armed to reached emits ``seat.usage_threshold_reached`` once.
+seat_alerts = Table(
+    "seat_alerts",
+    metadata,
+    Column("company_id", ID, ForeignKey("companies.id"), primary_key=True),
+    Column("product_id", ID, ForeignKey("products.id"), primary_key=True),
+    Column("threshold", Integer, primary_key=True),
+    Column("reached_at", UTCDateTime, nullable=True),
+    CheckConstraint("threshold >= 1 AND threshold <= 100", name="threshold"),
+)
+
 # A company's credit balance per currency (positive = credit). It absorbs negative invoice
 # totals and is applied to later invoices; it is never paid out.
 credit_balances = Table(

@@ -66,6 +66,7 @@ from seatledger.adapters.db.payments import Payments
 from seatledger.adapters.db.pending_lines import PendingLines
 from seatledger.adapters.db.purchases import Orders
 from seatledger.adapters.db.revoking import Revocations
+from seatledger.adapters.db.seat_alerts import SeatAlerts
 from seatledger.adapters.db.seat_pools import SeatPools
 from seatledger.adapters.db.seats import Seats
 from seatledger.adapters.db.subscriptions import Subscriptions
@@ -79,6 +80,21 @@ from seatledger.domain.ids import new_id
 HeldConnection = AsyncConnection
 Checkpoint = Callable[[AsyncConnection | None], Awaitable[None]]
 R = TypeVar("R")
+# Called at commit, before the events are written, with the companies whose seat usage or seat
+# limit the use case's events say changed (``seat.assigned``, ``subscription.updated``, …): the
+# services' seat alerts (``seatledger.services.seat_alerts``) evaluate them there.
+UsageChanged = Callable[["UnitOfWork", frozenset[str]], Awaitable[None]]
+USAGE_EVENTS = frozenset(
+    {
+        "seat.assigned",
+        "seat.revoked",
+        "subscription.created",
+        "subscription.updated",
+        "subscription.renewed",
+        "subscription.canceled",
+        "order.paid",
+    }
+)
 
 
 class HeldTransaction:
@@ -155,6 +171,7 @@ class UnitOfWork:
         readonly: bool = False,
         alone: bool = False,
         render: EventRenderer = plain_payload,
+        usage_changed: UsageChanged | None = None,
     ) -> None:
         self._engine = engine
         self._now = now
@@ -167,6 +184,8 @@ class UnitOfWork:
         self._held: HeldTransaction | None = None
         self._handed = False  # its transaction went to the request's hold at commit
         self._events: list[dict[str, Any]] = []
+        self._usage_changed = usage_changed
+        self._touched: set[str] = set()  # companies whose usage or limit an event changed
         # Repositories built on first use, once per opening (they hold its connection).
         self._repositories: dict[object, object] = {}
         self.committed = False
@@ -188,6 +207,11 @@ class UnitOfWork:
     def pools(self) -> SeatPools:
         """The seat pools, read and written in this unit of work."""
         return self._repository(SeatPools)
+
+    @property
+    def seat_alerts(self) -> SeatAlerts:
+        """A company's seat-usage thresholds and their state."""
+        return self._repository(SeatAlerts)
 
     @property
     def seats(self) -> Seats:
@@ -335,6 +359,10 @@ class UnitOfWork:
         finally:
             await connection.close()
 
+    def now(self) -> datetime:
+        """The runtime clock's instant."""
+        return self._now()
+
     def emit(self, event_type: str, subject: object) -> None:
         """Record an event; it reaches the outbox only if this unit of work commits.
 
@@ -346,6 +374,9 @@ class UnitOfWork:
         if self._alone:
             raise RuntimeError("a unit of work of one statement writes its events itself")
         self._events.append(self.event_row(event_type, subject))
+        company_id = getattr(subject, "company_id", None)
+        if event_type in USAGE_EVENTS and isinstance(company_id, str):
+            self._touched.add(company_id)
 
     def event_row(self, event_type: str, subject: object) -> dict[str, Any]:
         """The outbox row ``emit`` records, for a statement that writes it itself (an
@@ -364,6 +395,9 @@ class UnitOfWork:
     async def commit(self) -> None:
         if self.readonly:
             raise RuntimeError("a unit of work that reads has nothing to commit")
+        if self._touched and self._usage_changed is not None:
+            touched, self._touched = frozenset(self._touched), set()
+            await self._usage_changed(self, touched)
         if self._events:
             await self.connection.execute(insert(outbox), self._events)
             self._events = []
@@ -383,4 +417,12 @@ class UnitOfWork:
         await self.connection.commit()
 
 
-__all__ = ["HeldConnection", "HeldTransaction", "UnitOfWork", "current_hold", "holding"]
+__all__ = [
+    "USAGE_EVENTS",
+    "HeldConnection",
+    "HeldTransaction",
+    "UnitOfWork",
+    "UsageChanged",
+    "current_hold",
+    "holding",
+]
