@@ -95,6 +95,21 @@ async def test_a_seat_count_change_is_a_change_of_the_limit(api: Api) -> None:
     assert (told["data"]["used"], told["data"]["limit"]) == (2, 4)
 
 
+async def test_purchases_and_cancellations_change_the_limit(api: Api) -> None:
+    company, product, sub_id = await _pool(api, seats=2)
+    await _set(api, company["id"], {"product_id": product["id"], "thresholds": [75]})
+    for i in range(2):
+        await api.assign({"subscription_id": sub_id}, f"p{i}@acme.test")
+    assert len(await _reached(api)) == 1  # 2 of 2
+    more = await api.buy(product["prices"][0]["id"], company["id"], seats=4)
+    assert len(await _reached(api)) == 1  # 2 of 6: re-armed, silently
+    await api.post(
+        f"/v1/subscriptions/{more['subscription_id']}/cancel", {"at_period_end": False}, 200
+    )
+    [_, told] = await _reached(api)  # 2 of 2 again
+    assert (told["data"]["used"], told["data"]["limit"]) == (2, 2)
+
+
 async def test_thresholds_already_reached_when_set_are_armed_silently(api: Api) -> None:
     company, product, sub_id = await _pool(api, seats=2)
     await api.assign({"subscription_id": sub_id}, "ann@acme.test")  # 1 of 2

@@ -32,7 +32,7 @@ from seatledger.domain.ids import new_id
 from seatledger.domain.seat import Invitation, Seat, check_metadata, hash_token, new_token
 from seatledger.domain.seat_pool import PoolRef, SeatPool
 from seatledger.observability import metrics
-from seatledger.services import grants, seat_sync
+from seatledger.services import grants, seat_sync, usage_alerts
 from seatledger.services.claims import (
     Claim,
     InvitationView,
@@ -96,14 +96,6 @@ def emit_invitation_email(uow: UnitOfWork, seat: Seat, invitation: Invitation) -
     uow.emit("invitation.email", _invitation_email(seat, invitation))
 
 
-async def _alerted(uow: UnitOfWork, pool: SeatPool | None) -> bool:
-    """Whether the pool's company has seat alerts: the statement that assigns in one go
-    (``seatledger.adapters.db.assignment``) refuses those, to be assigned step by step."""
-    if pool is None or pool.company_id is None or pool.available_seats <= 0:
-        return False
-    return bool(await uow.seat_alerts.of_company(pool.company_id))
-
-
 async def _take(
     uow: UnitOfWork, rt: Runtime, ref: PoolRef, scope: str | None, *, refused: bool = False
 ) -> SeatPool:
@@ -113,8 +105,8 @@ async def _take(
     if taken is not None:
         return taken
     pool, refusal = await _refusal(uow, ref, scope)
-    # The one statement refuses a company with seat alerts: take it step by step then.
-    alerted = refused and await _alerted(uow, pool)
+    # The one statement refuses a company with seat alerts: its seat is taken here then.
+    alerted = refused and await usage_alerts.assigned_step_by_step(uow, pool)
     if alerted and (taken := await uow.pools.take(ref, scope_company_id=scope)):
         return taken
     if pool is None or ref.kind != "subscription" or not isinstance(refusal, NoSeatsAvailable):

@@ -21,6 +21,7 @@ from seatledger.adapters.db.entitlements import LivePool, live_pools
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.events import EventType
 from seatledger.domain.seat_alerts import ThresholdReached
+from seatledger.domain.seat_pool import SeatPool
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,15 @@ async def usage_of(uow: UnitOfWork, company_id: str) -> dict[str, SeatCounts]:
     return product_counts(await live_pools(uow.connection, company_id) or [])
 
 
+async def assigned_step_by_step(uow: UnitOfWork, pool: SeatPool | None) -> bool:
+    """Whether a pool with a free seat belongs to a company with seat alerts: the statement
+    that assigns in one go (``seatledger.adapters.db.assignment``) refuses those, so that
+    their seats are taken step by step and their thresholds evaluated at commit."""
+    if pool is None or pool.company_id is None or pool.available_seats <= 0:
+        return False
+    return bool(await uow.seat_alerts.of_company(pool.company_id))
+
+
 async def usage_changed(uow: UnitOfWork, company_ids: frozenset[str]) -> None:
     """Evaluate the thresholds of each company (module docstring)."""
     now = uow.now()
@@ -79,4 +89,10 @@ async def usage_changed(uow: UnitOfWork, company_ids: frozenset[str]) -> None:
                 )
 
 
-__all__ = ["SeatCounts", "product_counts", "usage_changed", "usage_of"]
+__all__ = [
+    "SeatCounts",
+    "assigned_step_by_step",
+    "product_counts",
+    "usage_changed",
+    "usage_of",
+]

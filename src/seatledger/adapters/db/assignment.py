@@ -8,8 +8,8 @@ seat, inserts the seat and writes its events to the outbox.
 
 The pool's rule is ``SeatPools.take``'s statement (``taking``), with one more condition: the
 pool's company has no seat alerts (those are assigned step by step, their thresholds evaluated
-in the transaction). When it refuses, no
-seat and no event is written and the statement answers no row. The events were rendered before
+in the transaction: ``seatledger.services.usage_alerts``). When it refuses, no seat and no
+event is written and the statement answers no row. The events were rendered before
 the statement, from the seat about to be inserted, whose every field the caller knows except
 two the statement finds: the pool's company and the company's live member of that address.
 Those are merged into the seat's events' payloads from the inserted row (where the rendered
