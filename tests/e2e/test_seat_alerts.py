@@ -12,6 +12,7 @@ import pytest
 from seatledger.api.event_catalogue import event_model
 from seatledger.domain.events import EventType
 from tests.e2e.api import Api, problem
+from tests.e2e.round_trips import counting
 from tests.integration.outbox_drain import fan_out_undelivered
 
 pytestmark = pytest.mark.db
@@ -195,3 +196,25 @@ async def test_unknown_company_or_product_is_not_found(api: Api) -> None:
     problem(
         await api.call("PUT", "/v1/companies/comp_nope/seat-alerts", json=body), 404, "not_found"
     )
+
+
+async def test_round_trips_of_a_company_with_alerts(api: Api) -> None:
+    """On PostgreSQL: a company without alerts keeps its one-statement assignment and
+    two-statement revocation (``test_hot_path_round_trips``); one with alerts is served step by
+    step, the counts pinned here so that they grow only knowingly."""
+    if api.runtime.engine.dialect.name != "postgresql":
+        pytest.skip("round trips are counted as psycopg makes them")
+    company, product, sub_id = await _pool(api, seats=5)
+    await _set(api, company["id"], {"product_id": product["id"], "thresholds": [20]})
+    body = {"subscription_id": sub_id, "email": "ann@acme.test"}
+    with counting(api.runtime.engine) as assigning:
+        seat = (await api.call("POST", "/v1/seats", 201, json=body)).json()
+    with counting(api.runtime.engine) as revoking:
+        await api.call("DELETE", f"/v1/seats/{seat['id']}", 200)
+    for name, trips in {"assign": assigning, "revoke": revoking}.items():
+        print(f"{name}: {trips.count} round trips: {' | '.join(trips.statements)}")
+    assert len(await _reached(api)) == 1
+    # Assign: the one statement, refused for the alerts; BEGIN, take, seat, thresholds (locked),
+    # pools, the crossing, outbox, COMMIT. Revoke: the plan, BEGIN, pool lock, seat, grants,
+    # thresholds, pools, re-arm, outbox, COMMIT.
+    assert (assigning.count, revoking.count) == (9, 10)
