@@ -11,6 +11,7 @@ import pytest
 
 from seatledger.api.event_catalogue import event_model
 from seatledger.domain.events import EventType
+from seatledger.domain.seat_pool import PoolRef
 from tests.e2e.api import Api, problem
 from tests.e2e.round_trips import counting
 from tests.integration.outbox_drain import fan_out_undelivered
@@ -136,6 +137,26 @@ async def test_concurrent_assignments_tell_one_crossing_once(api: Api) -> None:
     await asyncio.gather(*(api.assign(pool, f"p{i}@acme.test") for i in range(5)))
     [told] = await _reached(api)
     assert (told["data"]["threshold"], told["data"]["used"]) == (40, 2)
+
+
+async def test_two_pools_of_a_product_changed_at_once_are_counted_together(api: Api) -> None:
+    """Two pools of one product lock different rows: two transactions, each taking a seat of
+    one, commit at once. Each must count the other's seat, or the crossing they make together
+    would go untold: the second evaluation waits for the first's commit (the thresholds' rows
+    are locked) and then counts both seats."""
+    if api.runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises its writers: two transactions cannot write at once")
+    company, product, first = await _pool(api, seats=2)
+    second = await api.buy(product["prices"][0]["id"], company["id"], seats=2)
+    await _set(api, company["id"], {"product_id": product["id"], "thresholds": [50]})
+    rt = api.runtime
+    async with rt.transaction() as one, rt.transaction() as other:
+        for uow, sub_id in [(one, first), (other, second["subscription_id"])]:
+            assert await uow.pools.take(PoolRef.of(sub_id, None)) is not None
+            uow.emit(EventType.SUBSCRIPTION_UPDATED, await uow.subscriptions.current(sub_id))
+        await asyncio.gather(one.commit(), other.commit())
+    [told] = await _reached(api)
+    assert (told["data"]["used"], told["data"]["limit"]) == (2, 4)
 
 
 async def test_the_billing_manager_is_emailed(api: Api) -> None:

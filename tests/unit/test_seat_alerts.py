@@ -11,7 +11,7 @@ from seatledger.domain.seat_alerts import check_thresholds, is_reached
 def test_a_threshold_is_reached_at_or_above_its_share_of_the_limit_in_exact_integers() -> None:
     assert not is_reached(80, 3, 4)
     assert is_reached(75, 3, 4)
-    assert not is_reached(34, 1, 3)
+    assert not is_reached(34, 1, 3)  # 33.3…%: never rounded up
     assert is_reached(33, 1, 3)
     assert is_reached(100, 5, 5)
     assert not is_reached(100, 4, 5)
