@@ -112,6 +112,19 @@ async def test_purchases_and_cancellations_change_the_limit(api: Api) -> None:
     assert (told["data"]["used"], told["data"]["limit"]) == (2, 2)
 
 
+async def test_an_immediate_claim_is_told_and_a_full_pool_still_refuses(api: Api) -> None:
+    company, product, sub_id = await _pool(api, seats=1)
+    await _set(api, company["id"], {"product_id": product["id"], "thresholds": [100]})
+    pool = {"subscription_id": sub_id}
+    seat = await api.assign(pool, "ann@acme.test", immediate_claim=True)
+    assert seat["status"] == "claimed"
+    [told] = await _reached(api)
+    assert (told["data"]["used"], told["data"]["limit"]) == (1, 1)
+    full = await api.call("POST", "/v1/seats", json={**pool, "email": "bob@acme.test"})
+    problem(full, 409, "no_seats_available")
+    assert len(await _reached(api)) == 1
+
+
 async def test_thresholds_already_reached_when_set_are_armed_silently(api: Api) -> None:
     company, product, sub_id = await _pool(api, seats=2)
     await api.assign({"subscription_id": sub_id}, "ann@acme.test")  # 1 of 2
