@@ -1,7 +1,8 @@
 """A revocation in two statements (PostgreSQL): one reads the seat and its live grants, one
 writes the revocation whole.
 
-    1. SELECT the seat (in scope), whether its pool follows members, its live grants
+    1. SELECT the seat (in scope), whether its pool follows members and whether its company
+       has seat alerts (either: revoked step by step), its live grants
     2. WITH pool     AS (SELECT id FROM seat_pools WHERE id = :pool FOR NO KEY UPDATE),
             seat     AS (UPDATE seats SET status = 'revoked' … FROM pool
                           WHERE seats.id = :seat AND seats.pool_id = pool.id

@@ -32,6 +32,11 @@ on PostgreSQL, ``Seats.assign``). PostgreSQL makes a lone statement atomic by it
 in autocommit: no ``BEGIN`` and no ``COMMIT`` round trip, and a crash leaves all of it or none.
 ``emit`` is refused (the statement writes its events itself); inside a hold it joins the held
 transaction like any other; on SQLite it is an ordinary transaction.
+
+Usage changes. ``emit`` notes the company of each event that changes seat usage or a seat limit
+(``USAGE_EVENTS``); ``commit`` hands them to ``usage_changed`` (the runtime's seat alerts)
+before it writes the events, so that what it emits is written with them. A statement of one
+unit of work (``alone``) emits nothing and is not used for a company with seat alerts.
 """
 
 from __future__ import annotations
@@ -72,7 +77,7 @@ from seatledger.adapters.db.seats import Seats
 from seatledger.adapters.db.subscriptions import Subscriptions
 from seatledger.adapters.db.tables import outbox
 from seatledger.adapters.db.webhooks import WebhookDeliveries, WebhookEndpoints
-from seatledger.domain.events import EventRenderer, plain_payload
+from seatledger.domain.events import EventRenderer, EventType, plain_payload
 from seatledger.domain.ids import new_id
 
 # The connection a request holds past its units of work's commits (named here so that the
@@ -81,18 +86,19 @@ HeldConnection = AsyncConnection
 Checkpoint = Callable[[AsyncConnection | None], Awaitable[None]]
 R = TypeVar("R")
 # Called at commit, before the events are written, with the companies whose seat usage or seat
-# limit the use case's events say changed (``seat.assigned``, ``subscription.updated``, …): the
-# services' seat alerts (``seatledger.services.seat_alerts``) evaluate them there.
+# limit the use case's events say changed: the seat alerts (``seatledger.services.usage_alerts``)
+# are evaluated there, in the transaction that changed them. A claim changes neither (``used``
+# counts pending and claimed seats alike).
 UsageChanged = Callable[["UnitOfWork", frozenset[str]], Awaitable[None]]
 USAGE_EVENTS = frozenset(
     {
-        "seat.assigned",
-        "seat.revoked",
-        "subscription.created",
-        "subscription.updated",
-        "subscription.renewed",
-        "subscription.canceled",
-        "order.paid",
+        EventType.SEAT_ASSIGNED,
+        EventType.SEAT_REVOKED,
+        EventType.SUBSCRIPTION_CREATED,
+        EventType.SUBSCRIPTION_UPDATED,
+        EventType.SUBSCRIPTION_RENEWED,
+        EventType.SUBSCRIPTION_CANCELED,
+        EventType.ORDER_PAID,
     }
 )
 
