@@ -1,6 +1,6 @@
 """seat alerts: per company and product, usage thresholds and whether each is reached
 
-Revision ID: i_alerts_0001
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-11-30
 
@@ -15,7 +15,7 @@ from alembic import op
 
 from seatledger.adapters.db.types import UTCDateTime
 
-revision = "i_alerts_0001"
+revision = "0016"
 down_revision = "0015"
 branch_labels = None
 depends_on = None
