@@ -1,8 +1,9 @@
 """Seat alerts evaluated where usage changes: in the transaction that changed it.
 
 The unit of work calls ``usage_changed`` at commit with the companies whose events say their
-seat usage or limit changed (``seatledger.adapters.db.unit_of_work.USAGE_EVENTS``). A company
-without thresholds costs one read; one with thresholds reads its live pools, and per threshold
+seat usage or limit changed (``seatledger.adapters.db.unit_of_work.USAGE_EVENTS``). One read
+finds which of them have thresholds (for a single company, reading its thresholds is that
+read); each that has reads its live pools, and per threshold
 (``seatledger.domain.seat_alerts``) either marks it reached, emitting
 ``seat.usage_threshold_reached`` when it was armed, or re-arms it, each by a conditional update.
 The thresholds' rows are read locked, then the pools: evaluations of one company queue there,
@@ -68,6 +69,10 @@ async def assigned_step_by_step(uow: UnitOfWork, pool: SeatPool | None) -> bool:
 async def usage_changed(uow: UnitOfWork, company_ids: frozenset[str]) -> None:
     """Evaluate the thresholds of each company (module docstring)."""
     now = uow.now()
+    # Many companies (a renewal batch): one read finds those with thresholds; for one, reading
+    # its thresholds below is that read.
+    if len(company_ids) > 1:
+        company_ids = frozenset(await uow.seat_alerts.companies_among(company_ids))
     for company_id in sorted(company_ids):
         alerts = await uow.seat_alerts.of_company(company_id, lock=True)
         if not alerts:

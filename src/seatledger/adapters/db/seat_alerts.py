@@ -8,7 +8,7 @@ one crossing is told once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, insert, select, update
@@ -38,6 +38,17 @@ class SeatAlerts:
         return [
             SeatAlert(row.company_id, row.product_id, row.threshold, row.reached_at) for row in rows
         ]
+
+    async def companies_among(self, company_ids: Iterable[str]) -> set[str]:
+        """Those of ``company_ids`` that have thresholds, in one read whatever their number (a
+        renewal batch touches up to a thousand companies, most of them without alerts)."""
+        wanted = list(company_ids)
+        if not wanted:
+            return set()
+        rows = await self._connection.execute(
+            select(_alerts.c.company_id).distinct().where(_alerts.c.company_id.in_(wanted))
+        )
+        return {row.company_id for row in rows}
 
     async def replace(
         self, company_id: str, product_id: str, reached: Sequence[tuple[int, datetime | None]]
