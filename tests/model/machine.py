@@ -62,6 +62,8 @@ class EngineModel(RuleBasedStateMachine):
     # use case → answer ("ok" or the refusal's code), over every machine of the run: shows
     # that the sequences reach the states they are meant to (printed by the soak driver).
     outcomes: ClassVar[Counter[tuple[str, str]]] = Counter()
+    # Sequences run and invariant checks passed, over every machine of the run (the soak's figure).
+    ran: ClassVar[Counter[str]] = Counter()
 
     companies = Bundle("companies")
     subscriptions = Bundle("subscriptions")
@@ -101,6 +103,7 @@ class EngineModel(RuleBasedStateMachine):
         return answer
 
     def teardown(self) -> None:
+        self.ran["sequences"] += 1
         self.run(self.rt.engine.dispose())
         self.loop.close()
 
@@ -262,3 +265,4 @@ class EngineModel(RuleBasedStateMachine):
     def engine_is_consistent(self) -> None:
         if self.prices:
             self.run(invariants.check_all(self.rt))
+            self.ran["checks"] += 1
