@@ -104,6 +104,8 @@ class EngineModel(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.ran["sequences"] += 1
+        if self.ran["sequences"] % 500 == 0:  # the soak's progress (shown with pytest -s)
+            print(f"{self.ran['sequences']} sequences", flush=True)
         self.run(self.rt.engine.dispose())
         self.loop.close()
 
