@@ -3,9 +3,9 @@ assigned, claimed and revoked, seat-count and price changes under every proratio
 the sandbox clock moving through renewals, declined cards and cancellations — run against the
 real services and database, with ``tests.model.invariants`` checked after every step.
 
-Hypothesis drives a synchronous machine; each machine owns one event loop and one engine, made
-in ``__init__`` and closed in ``teardown``, so the async services run on the loop that opened
-their connections.
+Hypothesis drives a synchronous machine; the machines of one run share one event loop and one
+engine (``EngineModel.shared``, closed by ``EngineModel.close``), so the async services run on
+the loop that opened their connections.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from hypothesis.stateful import (
     rule,
 )
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.db.engine import create_engine
@@ -59,6 +60,7 @@ PEOPLE = tuple(f"p{n}@model.test" for n in range(5))
 
 class EngineModel(RuleBasedStateMachine):
     database_url: ClassVar[str] = ""
+    _shared: ClassVar[tuple[asyncio.AbstractEventLoop, AsyncEngine]]
     # use case → answer ("ok" or the refusal's code), over every machine of the run: shows
     # that the sequences reach the states they are meant to (printed by the soak driver).
     outcomes: ClassVar[Counter[tuple[str, str]]] = Counter()
@@ -73,19 +75,34 @@ class EngineModel(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.loop = asyncio.new_event_loop()
+        self.loop, engine = self.shared()
         self.clock = FixedClock()
         self.clock.set(utc(2027, 1, 31))  # month ends move the anchor's day (Jan 31 → Feb 28)
         settings = Settings(database_url=self.database_url, sandbox=True)
         self.rt = Runtime(
-            engine=create_engine(self.database_url),
-            clock=self.clock,
-            settings=settings,
-            gateway=LocalGateway(),
+            engine=engine, clock=self.clock, settings=settings, gateway=LocalGateway()
         )
-        self.run(_empty_tables(self.rt.engine))
+        self.run(_empty_tables(engine))
         self.prices: dict[str, str] = {}
         self.steps = 0
+
+    @classmethod
+    def shared(cls) -> tuple[asyncio.AbstractEventLoop, AsyncEngine]:
+        """One event loop and one engine for every machine of a run: an engine keeps the
+        statements it compiled, and a new one per sequence spent a seventh of the run compiling
+        them again. Each sequence still starts from empty tables, with a runtime of its own."""
+        if "_shared" not in cls.__dict__:
+            loop = asyncio.new_event_loop()
+            cls._shared = (loop, create_engine(cls.database_url))
+        return cls._shared
+
+    @classmethod
+    def close(cls) -> None:
+        if "_shared" in cls.__dict__:
+            loop, engine = cls._shared
+            loop.run_until_complete(engine.dispose())
+            loop.close()
+            del cls._shared
 
     def run(self, work: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(work)
@@ -106,8 +123,6 @@ class EngineModel(RuleBasedStateMachine):
         self.ran["sequences"] += 1
         if self.ran["sequences"] % 500 == 0:  # the soak's progress (shown with pytest -s)
             print(f"{self.ran['sequences']} sequences", flush=True)
-        self.run(self.rt.engine.dispose())
-        self.loop.close()
 
     @initialize()
     def catalogue(self) -> None:

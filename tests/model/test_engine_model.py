@@ -19,16 +19,19 @@ EXAMPLES = int(os.environ.get("SEATLEDGER_MODEL_EXAMPLES", "10000" if SOAK else 
 
 def test_the_engine_keeps_its_invariants_through_any_sequence(database_url: str) -> None:
     machine = type("Model", (EngineModel,), {"database_url": database_url})
-    run_state_machine_as_test(
-        machine,
-        settings=settings(
-            max_examples=EXAMPLES,
-            stateful_step_count=30,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            database=None if SOAK else settings.default.database,
-        ),
-    )
+    try:
+        run_state_machine_as_test(
+            machine,
+            settings=settings(
+                max_examples=EXAMPLES,
+                stateful_step_count=30,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+                database=None if SOAK else settings.default.database,
+            ),
+        )
+    finally:
+        machine.close()
     outcomes = machine.outcomes
     if SOAK:
         ran = EngineModel.ran
