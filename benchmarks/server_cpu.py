@@ -15,6 +15,7 @@ assignment), and ``REQUESTS`` entitlement checks. Each figure is the best round'
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import sys
@@ -90,6 +91,7 @@ class _Client:
 
 
 async def _measure() -> dict[str, Any]:
+    from seatledger.api import app as app_module
     from seatledger.api.app import create_app
     from seatledger.api.event_rendering import event_renderer
     from seatledger.bootstrap import build_runtime, delivery_channels
@@ -104,6 +106,19 @@ async def _measure() -> dict[str, Any]:
     rt = build_runtime(render_event=event_renderer)
     app = create_app(rt, delivery_loop=False)
     _, key = await api_keys.create_api_key(rt, name="cpu")
+    settle = getattr(app_module, "settle_garbage_collector", None)
+    if settle is not None and os.environ.get("SEATLEDGER_CPU_GC", "1") == "1":
+        settle()  # as a server process does once it has started
+    pauses: list[float] = []
+    started: list[float] = []
+
+    def timed(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(time.perf_counter())
+        elif started:
+            pauses.append(time.perf_counter() - started.pop())
+
+    gc.callbacks.append(timed)
     client = _Client(app)
     auth = (b"authorization", f"Bearer {key}".encode())
     channels = delivery_channels(rt)
@@ -160,6 +175,10 @@ async def _measure() -> dict[str, Any]:
                 raise AssertionError(text)
         keep("entitlements_ms", (time.process_time() - cpu) * 1000 / REQUESTS)
     await rt.engine.dispose()
+    gc.callbacks.remove(timed)
+    best["gc_collections"] = len(pauses)
+    best["gc_ms_total"] = sum(pauses) * 1000
+    best["gc_ms_max"] = max(pauses, default=0.0) * 1000
     return {name: round(value, 3) for name, value in sorted(best.items())}
 
 
