@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete, event, update
 
 from seatledger.adapters.db import tables as t
 from seatledger.adapters.mail.smtp import SmtpMailer
 from seatledger.config import smtp_server
 from seatledger.domain.clock import FixedClock
-from seatledger.services import cancellation, checkouts, renewals, seats
+from seatledger.services import cancellation, checkouts, delivery, emails, renewals, seats
 from seatledger.services.emails import send_due
 from seatledger.services.runtime import Runtime
 from tests.integration import shop
@@ -268,3 +268,48 @@ async def test_an_event_fanned_out_again_writes_no_second_email(
         await connection.execute(update(t.outbox).values(delivered_at=None))
     await fan_out_undelivered(runtime)
     assert await emails_to(runtime, "boss@acme.test") == [receipt]
+
+
+async def _fan_out_counting(rt: Runtime) -> list[str]:
+    """The statements one delivery batch runs (an executemany counts once)."""
+    executed: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        executed.append(statement)
+
+    event.listen(rt.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        assert await delivery.dispatch(rt, (emails.CHANNEL,)) > 0
+    finally:
+        event.remove(rt.engine.sync_engine, "before_cursor_execute", count)
+    return executed
+
+
+async def test_a_batch_of_invitations_costs_the_statements_of_one(
+    runtime: Runtime, clock: FixedClock
+) -> None:
+    (price_id,) = await shop.product(runtime)
+    company_id = await shop.company(runtime)
+    sub_id = await shop.subscribe(
+        runtime, price_id, company_id, 10, at=utc(2027, 1, 1), clock=clock
+    )
+    await fan_out_undelivered(runtime)
+    async with runtime.engine.begin() as connection:
+        await connection.execute(delete(t.emails))  # the receipt
+    invited = [f"user{i}@acme.test" for i in range(7)]
+    assigned = [await seats.assign_seat(runtime, subscription_id=sub_id, email=invited[0])]
+    one = await _fan_out_counting(runtime)
+    for address in invited[1:]:
+        assigned.append(await seats.assign_seat(runtime, subscription_id=sub_id, email=address))
+    many = await _fan_out_counting(runtime)
+    assert len(many) == len(one)
+    written = sorted(await shop.rows(runtime.engine, t.emails), key=lambda row: row.id)
+    # One email per invitation, listed in the order the seats were assigned, each with its link.
+    assert [row.to for row in written] == invited
+    assert [row.seat_id for row in written] == [seat.id for seat in assigned]
+    links = [seat.invitation.url for seat in assigned if seat.invitation is not None]
+    assert [row.link for row in written] == links
+    # Every invitation record in the outbox lost its link in the batch that wrote its email.
+    records = await shop.rows(runtime.engine, t.outbox, t.outbox.c.type == "invitation.email")
+    assert len(records) == 7
+    assert all("url" not in record.payload for record in records)

@@ -84,14 +84,21 @@ def _when(value: object) -> str | None:
     return None
 
 
-async def invitation(rt: Runtime, uow: UnitOfWork, event: OutboxEvent) -> Draft | None:
+def invited_seat(event: OutboxEvent) -> str | None:
+    """The seat an ``invitation.email`` event still invites to, or None when it carries no
+    link (already sent and scrubbed, or not an invitation this version writes)."""
     payload = event.payload
     url, seat_id = payload.get("url"), payload.get("seat_id")
-    if not isinstance(url, str) or not isinstance(seat_id, str):
-        return None  # already sent and scrubbed, or not an invitation this version writes
-    names = await uow.email_facts.seat_names(seat_id)
-    if names is None or names.status != "pending":
+    return seat_id if isinstance(url, str) and isinstance(seat_id, str) else None
+
+
+def invitation_of(rt: Runtime, event: OutboxEvent, names: SeatNames | None) -> Draft | None:
+    """The invitation's draft from its seat's names, read beforehand (None: no such seat, or
+    it is no longer pending, so its link is dead)."""
+    seat_id = invited_seat(event)
+    if seat_id is None or names is None or names.status != "pending":
         return None
+    payload = event.payload
     context = {
         "company": names.company,
         "product": names.product,
@@ -100,7 +107,9 @@ async def invitation(rt: Runtime, uow: UnitOfWork, event: OutboxEvent) -> Draft 
         "to": payload["to"],
     }
     content = render("invitation", context, override=rt.settings.email_templates)
-    return Draft("invitation", payload["to"], names.company_id, seat_id, content, link=url)
+    return Draft(
+        "invitation", payload["to"], names.company_id, seat_id, content, link=payload["url"]
+    )
 
 
 async def billing(rt: Runtime, uow: UnitOfWork, event: OutboxEvent) -> Draft | None:
@@ -167,6 +176,7 @@ __all__ = [
     "Draft",
     "SeatNames",
     "billing",
-    "invitation",
+    "invitation_of",
+    "invited_seat",
     "seat_usage",
 ]

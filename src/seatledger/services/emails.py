@@ -21,7 +21,9 @@ invitation email must carry its link until it leaves. So the link is kept no lon
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from seatledger.adapters.db.paging import paginating
 from seatledger.adapters.db.unit_of_work import UnitOfWork
@@ -36,10 +38,11 @@ from seatledger.services.email_sending import send_due, with_link
 from seatledger.services.pages import Page, check_limit, page_of
 from seatledger.services.runtime import Runtime
 
+INVITATION = "invitation.email"  # the one event whose emails are drafted a batch at a time
+
 
 async def _draft(uow: UnitOfWork, rt: Runtime, event: OutboxEvent) -> Draft | None:
-    if event.type == "invitation.email":
-        return await email_content.invitation(rt, uow, event)
+    """The email of an event other than an invitation, if any."""
     if event.type in email_content.BILLING_KINDS:
         return await email_content.billing(rt, uow, event)
     if event.type == EventType.SEAT_USAGE_THRESHOLD_REACHED:
@@ -47,22 +50,15 @@ async def _draft(uow: UnitOfWork, rt: Runtime, event: OutboxEvent) -> Draft | No
     return None
 
 
-async def _scrub_outbox_link(uow: UnitOfWork, event: OutboxEvent) -> None:
-    if "url" in event.payload:
-        payload = {k: v for k, v in event.payload.items() if k != "url"}
-        await uow.emails.scrub_outbox(event.id, payload)
+def _scrubbed(event: OutboxEvent) -> dict[str, object] | None:
+    """An ``invitation.email`` record's payload without its link, or None when it has none."""
+    if "url" not in event.payload:
+        return None
+    return {k: v for k, v in event.payload.items() if k != "url"}
 
 
-async def fan_out(uow: UnitOfWork, rt: Runtime, event: OutboxEvent) -> None:
-    """Write the email ``event`` calls for, if any, in the delivery loop's transaction."""
-    draft = await _draft(uow, rt, event)
-    if event.type == "invitation.email":
-        await _scrub_outbox_link(uow, event)
-    if draft is None:
-        return
-    now = rt.clock.now()
-    values = {
-        "id": new_id("eml"),
+def _row(rt: Runtime, event: OutboxEvent, draft: Draft, now: datetime) -> dict[str, object]:
+    return {
         "event_id": event.id,
         "kind": draft.kind,
         "company_id": draft.company_id,
@@ -77,10 +73,50 @@ async def fan_out(uow: UnitOfWork, rt: Runtime, event: OutboxEvent) -> None:
         "next_attempt_at": now,
         "created_at": now,
     }
-    await uow.emails.add(values)
 
 
-CHANNEL = Channel("emails", fan_out, send_due)
+async def fan_out(uow: UnitOfWork, rt: Runtime, event: OutboxEvent) -> None:
+    """Write the email ``event`` calls for, if any, in the delivery loop's transaction."""
+    await fan_out_many(uow, rt, [event])
+
+
+async def fan_out_many(uow: UnitOfWork, rt: Runtime, events: Sequence[OutboxEvent]) -> None:
+    """``fan_out`` for a batch, in a few statements whatever its size: the invitations' seats
+    read in one query, their links scrubbed from the outbox in one batch, every email written
+    in one more. Other emails (receipts, alerts: rare) read their facts event by event. Events
+    that call for no email cost no statement."""
+    invited = [
+        seat_id
+        for event in events
+        if event.type == INVITATION and (seat_id := email_content.invited_seat(event)) is not None
+    ]
+    names = await uow.email_facts.seats_names(invited) if invited else {}
+    now = rt.clock.now()
+    rows: list[dict[str, object]] = []
+    scrubbed: list[tuple[str, dict[str, object]]] = []
+    for event in events:
+        if event.type == INVITATION:
+            seat_id = email_content.invited_seat(event)
+            draft = (
+                None
+                if seat_id is None
+                else email_content.invitation_of(rt, event, names.get(seat_id))
+            )
+            if (payload := _scrubbed(event)) is not None:
+                scrubbed.append((event.id, payload))
+        else:
+            draft = await _draft(uow, rt, event)
+        if draft is not None:
+            rows.append(_row(rt, event, draft, now))
+    # Lists run by id (its milliseconds first): ids made within one millisecond are sorted, so
+    # that the batch's emails list in the order of their events, as made one by one.
+    for row, email_id in zip(rows, sorted(new_id("eml") for _ in rows), strict=True):
+        row["id"] = email_id
+    await uow.emails.scrub_outboxes(scrubbed)
+    await uow.emails.add_many(rows)
+
+
+CHANNEL = Channel("emails", fan_out, send_due, fan_out_many)
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -128,4 +164,4 @@ async def get_email(rt: Runtime, email_id: str, *, merchant: bool = False) -> Em
     return _shown(stored, merchant=merchant)
 
 
-__all__ = ["CHANNEL", "Email", "fan_out", "get_email", "list_emails", "send_due"]
+__all__ = ["CHANNEL", "Email", "fan_out", "fan_out_many", "get_email", "list_emails", "send_due"]

@@ -4,11 +4,11 @@ API with the status of the seat an invitation is for."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,6 +18,15 @@ from seatledger.domain.emails import Email, StoredEmail
 _emails = t.emails
 _with_seat = select(*_emails.c, t.seats.c.status.label("seat_status")).select_from(
     _emails.outerjoin(t.seats, t.seats.c.id == _emails.c.seat_id)
+)
+_ADD = {
+    "postgresql": postgresql.insert(_emails).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(_emails).on_conflict_do_nothing(),
+}
+_SCRUB = (
+    update(t.outbox)
+    .where(t.outbox.c.event_id == bindparam("event"))
+    .values(payload=bindparam("scrubbed", type_=t.outbox.c.payload.type))
 )
 # How a list is paged: the query and its id column in, the page's query out.
 Paging = Callable[[Select[Any], ColumnElement[str]], Select[Any]]
@@ -49,15 +58,27 @@ class Emails:
     async def add(self, values: Mapping[str, object]) -> None:
         """Write a new email (column values); an event taken twice, should a loop ever take
         it again, writes one email (the unique index on event, kind and recipient)."""
-        dialect = postgresql if self._connection.dialect.name == "postgresql" else sqlite
-        await self._connection.execute(
-            dialect.insert(_emails).values(dict(values)).on_conflict_do_nothing()
-        )
+        await self.add_many([values])
+
+    async def add_many(self, rows: Sequence[Mapping[str, object]]) -> None:
+        """``add`` for many emails (each the same columns): one statement, built once, run
+        for each row in one batch."""
+        if not rows:
+            return
+        await self._connection.execute(_ADD[self._connection.dialect.name], [dict(r) for r in rows])
 
     async def scrub_outbox(self, event_id: str, payload: Mapping[str, object]) -> None:
         """Replace the outbox record's payload (its invitation link taken out)."""
+        await self.scrub_outboxes([(event_id, payload)])
+
+    async def scrub_outboxes(self, payloads: Sequence[tuple[str, Mapping[str, object]]]) -> None:
+        """``scrub_outbox`` for many events: ``(event_id, payload)`` pairs, the statement built
+        once and run for each pair in one batch (psycopg pipelines it)."""
+        if not payloads:
+            return
         await self._connection.execute(
-            update(t.outbox).where(t.outbox.c.event_id == event_id).values(payload=dict(payload))
+            _SCRUB,
+            [{"event": event_id, "scrubbed": dict(payload)} for event_id, payload in payloads],
         )
 
     async def get(self, email_id: str) -> StoredEmail | None:
