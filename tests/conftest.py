@@ -2,7 +2,10 @@
 
 Database tests take the ``runtime`` (or ``engine``) fixture and run once per configured
 database: SQLite always, PostgreSQL too when ``SEATLEDGER_TEST_DATABASE_URL`` is set (CI sets
-it). The schema is built by the real migrations; each test starts from empty tables.
+it). The schema is built by the real migrations; each test starts from empty tables. A test
+marked ``postgresql_only`` checks what only PostgreSQL does (SKIP LOCKED, two writers at once,
+psycopg's round trips, its one-statement paths): its SQLite instance is deselected, so without
+PostgreSQL it is absent, never skipped.
 """
 
 from __future__ import annotations
@@ -35,6 +38,22 @@ collect_ignore = [] if os.environ.get("SEATLEDGER_SOAK") else ["soak"]
 if not POSTGRES_URL:
     collect_ignore += ["integration/test_assignment_storm.py", "soak/test_assignment_storm.py"]
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the SQLite instances of ``postgresql_only`` tests (module docstring)."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_sqlite = callspec is not None and callspec.params.get("database_url") == "sqlite"
+        if on_sqlite and item.get_closest_marker("postgresql_only") is not None:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _reset_postgres(url: str) -> None:

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from seatledger.adapters.db.provider_invoices import invoices_of
+from seatledger.adapters.db.provider_invoices import ProviderInvoices
 from seatledger.adapters.payments.stripe_billing import StripeBilling
 from seatledger.domain.errors import PaymentFailed
 from seatledger.services import provider_subscriptions
@@ -42,7 +42,7 @@ async def test_stripes_invoices_are_mirrored_apart_from_seatledgers(
     await apply_events(server.runtime)
 
     async with rt.engine.connect() as connection:
-        kept = await invoices_of(connection, sub_id)
+        kept = await ProviderInvoices(connection).of_subscription(sub_id)
     proration, first = sorted(kept, key=lambda row: row.total)
     stripe_invoices = {i["id"]: i for i in fake.objects("invoice")}
     assert (first.status, first.total, first.amount_paid) == ("paid", 3000, 3000)

@@ -102,7 +102,10 @@ async def test_refusals_change_nothing(api: Api, runtime: Runtime) -> None:
         422,
         "validation_error",
     )
-    assert [e["field"] for e in body["errors"]] == ["emails[1]", "emails[3]"]
+    assert [(e["field"], e["message"]) for e in body["errors"]] == [
+        ("emails[1]", "'nope' is not an email address"),
+        ("emails[3]", "'@@' is not an email address"),
+    ]
     problem(
         await api.call("PUT", path, json={"emails": "a@x.test"}), 422, "validation_error", "emails"
     )

@@ -10,6 +10,8 @@ from seatledger.services.runtime import Runtime
 from tests.e2e.api import Api
 from tests.e2e.round_trips import RoundTrips, counting
 
+pytestmark = pytest.mark.postgresql_only  # round trips are counted as psycopg makes them
+
 # Round trips per request, BEGIN and COMMIT included. Reads run outside a transaction (no
 # BEGIN, no ROLLBACK): their statements alone.
 EXPECTED = {
@@ -25,12 +27,6 @@ EXPECTED = {
     "entitlements": 1,  # the company with its live pools, one statement
     "seat list": 1,  # the pool's counts joined with its page of seats
 }
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only(runtime: Runtime) -> None:
-    if runtime.engine.dialect.name != "postgresql":
-        pytest.skip("round trips are counted as psycopg makes them")
 
 
 async def _count(runtime: Runtime, request: object) -> tuple[RoundTrips, httpx.Response]:

@@ -12,6 +12,8 @@ from seatledger.services.runtime import Runtime
 from tests.e2e.api import PRICE, Api
 from tests.e2e.round_trips import counting
 
+pytestmark = pytest.mark.postgresql_only  # round trips are counted as psycopg makes them
+
 Call = Callable[[dict[str, str]], Awaitable[httpx.Response]]
 
 
@@ -31,12 +33,6 @@ async def _compare(api: Api, name: str, plain: Call, keyed: Call, *, budget: int
     with_key = await _trips(runtime, keyed, {"Idempotency-Key": name.replace(" ", "-")})
     print(f"{name}: {without} round trips without a key, {with_key} with one")
     assert with_key - without <= budget
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only(runtime: Runtime) -> None:
-    if runtime.engine.dialect.name != "postgresql":
-        pytest.skip("round trips are counted as psycopg makes them")
 
 
 async def test_a_key_adds_two_round_trips_to_a_create(api: Api, runtime: Runtime) -> None:

@@ -152,13 +152,12 @@ async def test_concurrent_assignments_tell_one_crossing_once(api: Api) -> None:
     assert (told["data"]["threshold"], told["data"]["used"]) == (40, 2)
 
 
+@pytest.mark.postgresql_only  # SQLite serialises its writers: no two transactions write at once
 async def test_two_pools_of_a_product_changed_at_once_are_counted_together(api: Api) -> None:
     """Two pools of one product lock different rows: two transactions, each taking a seat of
     one, commit at once. Each must count the other's seat, or the crossing they make together
     would go untold: the second evaluation waits for the first's commit (the thresholds' rows
     are locked) and then counts both seats."""
-    if api.runtime.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite serialises its writers: two transactions cannot write at once")
     company, product, first = await _pool(api, seats=2)
     second = await api.buy(product["prices"][0]["id"], company["id"], seats=2)
     await _set(api, company["id"], {"product_id": product["id"], "thresholds": [50]})
@@ -232,12 +231,11 @@ async def test_unknown_company_or_product_is_not_found(api: Api) -> None:
     )
 
 
+@pytest.mark.postgresql_only  # round trips are counted as psycopg makes them
 async def test_round_trips_of_a_company_with_alerts(api: Api) -> None:
     """On PostgreSQL: a company without alerts keeps its one-statement assignment and
     two-statement revocation (``test_hot_path_round_trips``); one with alerts is served step by
     step, the counts pinned here so that they grow only knowingly."""
-    if api.runtime.engine.dialect.name != "postgresql":
-        pytest.skip("round trips are counted as psycopg makes them")
     company, product, sub_id = await _pool(api, seats=5)
     await _set(api, company["id"], {"product_id": product["id"], "thresholds": [20]})
     body = {"subscription_id": sub_id, "email": "ann@acme.test"}

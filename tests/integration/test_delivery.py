@@ -182,11 +182,10 @@ async def test_two_loops_share_the_backlog_and_fan_out_each_event_once(
         assert second.seen  # both worked at once: neither waited for the other's batch
 
 
+@pytest.mark.postgresql_only  # SKIP LOCKED is PostgreSQL's; SQLite serialises its writers
 async def test_skip_locked_passes_over_a_batch_another_loop_holds(
     runtime: Runtime, database_url: str
 ) -> None:
-    if runtime.engine.dialect.name != "postgresql":
-        pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serialises its writers")
     ids = await emit(runtime, *["seat.claimed"] * 6)
     other = Runtime(create_engine(database_url), runtime.clock, runtime.settings, runtime.gateway)
     holder = Recorder("holder", pause=0.5)  # holds its three rows locked for 1.5 s

@@ -242,11 +242,10 @@ async def test_a_worker_killed_again_and_again_loses_no_event(
     assert resent <= expected
 
 
+@pytest.mark.postgresql_only  # several workers share the work on PostgreSQL
 async def test_two_workers_never_send_one_delivery_at_once(
     engine: AsyncEngine, database_url: str, tmp_path: Path
 ) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("several workers share the work on PostgreSQL")
     with Receiver(delay=0.005) as receiver:
         receiver.secret = await _endpoint(engine, database_url, receiver.url)
         expected = await _events(engine, EVENTS)

@@ -20,11 +20,7 @@ from tests.integration import pools
 
 _COUNTED = (t.seats, t.members, t.benefit_grants, t.customer_sessions, t.outbox, t.seat_pools)
 
-
-@pytest.fixture(autouse=True)
-def _postgresql_only(runtime: Runtime) -> None:
-    if runtime.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite claims and revokes step by step")
+pytestmark = pytest.mark.postgresql_only  # SQLite claims and revokes step by step
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from seatledger.domain.emails import normalize_email
+from seatledger.domain.email_list import read_email_list
 from seatledger.domain.errors import NoSeatsAvailable, SeatLimitReached, ValidationFailed
 from seatledger.domain.seat import Seat
 from seatledger.pricing import MAX_SEATS
@@ -43,28 +43,12 @@ class WantedHolders:
 
 
 def wanted_holders(emails: object) -> WantedHolders:
-    """The list checked: every bad address is named at once (``emails[i]``)."""
+    """The list checked by the one rule for lists of addresses (``domain.email_list``): every
+    bad address is named at once (``emails[i]``)."""
     if not isinstance(emails, list):
         raise ValidationFailed.field("emails", "must be a list of email addresses")
-    if len(emails) > MAX_HOLDERS:
-        raise ValidationFailed.field("emails", f"must hold at most {MAX_HOLDERS} addresses")
-    seen: dict[str, None] = {}
-    duplicates: dict[str, None] = {}
-    problems: list[tuple[str, str]] = []
-    for index, value in enumerate(emails):
-        field = f"emails[{index}]"
-        try:
-            address = normalize_email(value, field=field)
-        except ValidationFailed as error:
-            problems.extend(error.errors)
-            continue
-        if address in seen:
-            duplicates[address] = None
-        seen[address] = None
-    if problems:
-        names = ", ".join(field for field, _ in problems)
-        raise ValidationFailed(f"Invalid email addresses: {names}.", errors=problems)
-    return WantedHolders(tuple(seen), tuple(duplicates))
+    read = read_email_list(emails, field="emails", most=MAX_HOLDERS)
+    return WantedHolders(read.addresses, read.duplicates)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from seatledger.adapters.db.backlog import read_backlog
 from seatledger.services.runtime import Runtime
 
 
@@ -21,7 +20,7 @@ class BacklogAges:
 
 async def backlog(rt: Runtime) -> BacklogAges:
     async with rt.reading() as uow:
-        found = await read_backlog(uow.connection)
+        found = await uow.backlog.read()
     now = rt.clock.now()
 
     def age(since: datetime | None) -> float:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from seatledger.adapters.db.metrics import Metrics, PoolFacts, SeatSpan, SubscriptionChange
+from seatledger.adapters.db.metrics import PoolFacts, SeatSpan, SubscriptionChange
 from seatledger.pricing import SeatPrice
 from seatledger.services.runtime import Runtime
 
@@ -170,10 +170,9 @@ def chart_data(
 
 async def charts(rt: Runtime, *, points: int = POINTS) -> Charts:
     async with rt.reading() as uow:
-        metrics = Metrics(uow.connection)
-        pools = await metrics.pools()
-        changes = await metrics.subscription_changes()
-        spans = await metrics.seat_spans()
+        pools = await uow.metrics.pools()
+        changes = await uow.metrics.subscription_changes()
+        spans = await uow.metrics.seat_spans()
     return chart_data(pools, spans, changes, rt.clock.now(), points)
 
 

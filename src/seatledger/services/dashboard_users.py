@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from seatledger.adapters.db.dashboard_users import DashboardUsers
 from seatledger.domain.dashboard_user import (
     MAX_PASSWORD,
     SESSION_IDLE,
@@ -60,7 +59,7 @@ async def create_user(rt: Runtime, *, email: str, password: str) -> DashboardUse
     password_hash = await asyncio.to_thread(_hasher.hash, checked)
     user = DashboardUser(id=new_id("usr"), email=address, created_at=rt.clock.now())
     async with rt.transaction() as uow:
-        await DashboardUsers(uow.connection).add(user, password_hash)
+        await uow.dashboard_users.add(user, password_hash)
         await uow.commit()
     return user
 
@@ -82,7 +81,7 @@ async def login(
     secret = password if isinstance(password, str) else ""
     client = client[:MAX_CLIENT]
     async with rt.reading() as uow:
-        users = DashboardUsers(uow.connection)
+        users = uow.dashboard_users
         throttle = await users.throttle(address, client, now - THROTTLE_WINDOW)
         found = await users.with_email(address)
     if (wait := throttle.retry_after(now)) is not None:
@@ -92,7 +91,7 @@ async def login(
     ok = 0 < len(secret) <= MAX_PASSWORD and await asyncio.to_thread(_verify, password_hash, secret)
     if known is None or not ok:
         async with rt.transaction() as uow:
-            await DashboardUsers(uow.connection).add_failure(address, client, now)
+            await uow.dashboard_users.add_failure(address, client, now)
             await uow.commit()
         raise LoginFailed()
     return await _open_session(rt, known, password_hash, secret, now)
@@ -107,7 +106,7 @@ async def _open_session(
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session = DashboardSession(new_id("dsess"), user, now, now, session_end(now))
     async with rt.transaction() as uow:
-        users = DashboardUsers(uow.connection)
+        users = uow.dashboard_users
         if rehashed is not None:
             await users.set_password_hash(user.id, rehashed)
         await users.forget_failures(user.email, now - THROTTLE_WINDOW)
@@ -125,12 +124,12 @@ async def authenticate(
         return None
     now = now or wall_now()
     async with rt.reading() as uow:
-        session = await DashboardUsers(uow.connection).session(_token_hash(token))
+        session = await uow.dashboard_users.session(_token_hash(token))
     if session is None or not session.live_at(now):
         return None
     if (now - session.last_seen_at).total_seconds() >= TOUCH_EVERY_SECONDS:
         async with rt.transaction() as uow:
-            await DashboardUsers(uow.connection).touch(session.id, now)
+            await uow.dashboard_users.touch(session.id, now)
             await uow.commit()
     return session
 
@@ -140,7 +139,7 @@ async def logout(rt: Runtime, token: object) -> None:
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX):
         return
     async with rt.transaction() as uow:
-        await DashboardUsers(uow.connection).end_session(_token_hash(token))
+        await uow.dashboard_users.end_session(_token_hash(token))
         await uow.commit()
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seatledger.adapters.db.entitlements import live_pools
 from seatledger.domain.errors import NotFound
 from seatledger.services.runtime import Runtime
 from seatledger.services.usage_alerts import SeatCounts, product_counts
@@ -31,7 +30,7 @@ class CompanyEntitlements:
 
 async def company_entitlements(rt: Runtime, company_id: str) -> CompanyEntitlements:
     async with rt.reading() as uow:
-        pools = await live_pools(uow.connection, company_id)
+        pools = await uow.live_pools.of(company_id)
     if pools is None:
         raise NotFound("company")
     per_product = product_counts(pools)

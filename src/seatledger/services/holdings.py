@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seatledger.adapters.db.catalog import Catalog
 from seatledger.domain.catalog import Benefit
 from seatledger.domain.company import Company, Member
 from seatledger.domain.grant import ProductEntitlement
@@ -34,8 +33,7 @@ async def holdings(rt: Runtime, member_id: str) -> Holdings:
     live = await member_seats(rt, member_id)
     wanted = {grant.benefit_id for product in held.products for grant in product.benefits}
     async with rt.reading() as uow:
-        catalog = Catalog(uow.connection)
-        found = [await catalog.benefit(benefit_id) for benefit_id in sorted(wanted)]
+        found = [await uow.catalog.benefit(benefit_id) for benefit_id in sorted(wanted)]
     return Holdings(
         member=member,
         company=company,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 
-from seatledger.adapters.db.provider_events import add_page, pages_of
 from seatledger.domain.errors import CheckoutNotOpen, NotFound, PriceArchived
 from seatledger.domain.payments import HostedPage, HostedPagePaid, HostedPageRequest, HostedPayments
 from seatledger.domain.purchase import Checkout
@@ -64,7 +63,7 @@ async def open_hosted_page(rt: Runtime, checkout_id: str) -> str:
         price = await price_of(uow, row.price_id)
         if price.archived:
             raise PriceArchived()
-        pages = await pages_of(uow.connection, row.id)
+        pages = await uow.hosted_pages.of(row.id)
     if row.amount_due == 0:  # nothing to pay: completed as a confirm would
         await complete_purchase(rt, row.id, price, "", None)
         return f"{rt.settings.public_url}/checkout/{row.id}/done"
@@ -77,7 +76,7 @@ async def open_hosted_page(rt: Runtime, checkout_id: str) -> str:
             return latest.url
     page = await provider.open_hosted_page(_request(rt, row, len(pages) + 1))
     async with rt.transaction() as uow:
-        await add_page(uow.connection, rt.gateway.name, page.id, row.id, page.url, rt.clock.now())
+        await uow.hosted_pages.add(rt.gateway.name, page.id, row.id, page.url, rt.clock.now())
         await uow.commit()
     if page.url is None:
         raise CheckoutNotOpen()

@@ -10,7 +10,9 @@ repeated). A pool that may not assign (``company_required``, ``order_not_paid``,
 hold the whole list (fewer free seats than addresses, and the pool does not grow with its
 members: ``no_seats_available``) refuses it too. A refusal's ``errors`` name each bad address
 as ``emails[i]``, ``i`` its position in the list as typed (from 0), with a message that quotes
-it; what concerns the whole list is named ``emails``.
+it; what concerns the whole list is named ``emails``. How a list is read (normalised, each
+address once, every bad entry named) is the one rule of ``seatledger.domain.email_list``, which
+the declarative holders follow too.
 
 Only then is each address assigned through ``seats.assign_seat``, one use case each, so every
 rule of a single assignment holds and each invitation email leaves through the outbox as a
@@ -23,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from seatledger.domain.emails import normalize_email
+from seatledger.domain.email_list import read_email_list
 from seatledger.domain.errors import AlreadyAssigned, NoSeatsAvailable, NotFound, ValidationFailed
 from seatledger.domain.seat import Seat
 from seatledger.domain.seat_pool import PoolRef, SeatPool
@@ -46,31 +48,13 @@ class Invited:
     refused: tuple[tuple[str, str], ...]
 
 
-def _shown(entry: str) -> str:
-    return repr(entry if len(entry) <= 60 else entry[:57] + "...")
-
-
 def _read(text: object, field: str) -> list[tuple[int, str]]:
     """Each address once with the position it was first typed at (``parse_addresses``)."""
     if not isinstance(text, str):
         raise ValidationFailed.field(field, "must be a list of email addresses")
     entries = [entry for entry in _SEPARATORS.split(text) if entry]
-    if not entries:
-        raise ValidationFailed.field(field, "give at least one email address")
-    if len(entries) > MAX_ADDRESSES:
-        raise ValidationFailed.field(field, f"give at most {MAX_ADDRESSES} addresses at once")
-    read: dict[str, int] = {}
-    bad: list[tuple[str, str]] = []
-    for position, entry in enumerate(entries):
-        try:
-            address = normalize_email(entry, field=field)
-        except ValidationFailed:
-            bad.append((f"{field}[{position}]", f"{_shown(entry)} is not an email address"))
-            continue
-        read.setdefault(address, position)
-    if bad:
-        raise ValidationFailed("; ".join(message for _, message in bad), errors=bad)
-    return [(position, address) for address, position in read.items()]
+    read = read_email_list(entries, field=field, most=MAX_ADDRESSES, least=1)
+    return list(zip(read.positions, read.addresses, strict=True))
 
 
 def parse_addresses(text: object, *, field: str = FIELD) -> list[str]:

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from seatledger.adapters.db import provider_events as inbox
+from seatledger.adapters.db.provider_events import KeptEvent
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.events import OutboxEvent
 from seatledger.domain.payments import HostedPagePaid, HostedPayments, PaymentSettled
@@ -63,12 +63,12 @@ async def receive(rt: Runtime, payload: bytes, signature: str | None) -> bool:
     provider = hosted_payments(rt)
     event = provider.verify_event(payload, signature)
     async with rt.transaction() as uow:
-        new = await inbox.keep(uow.connection, rt.gateway.name, event, _wall_clock())
+        new = await uow.provider_inbox.keep(rt.gateway.name, event, _wall_clock())
         await uow.commit()
     return new
 
 
-async def _apply(rt: Runtime, provider: HostedPayments, kept: inbox.KeptEvent) -> str | None:
+async def _apply(rt: Runtime, provider: HostedPayments, kept: KeptEvent) -> str | None:
     """Apply one event; answers the error that kept it from being applied, if any."""
     try:
         fact = await provider.interpret(kept.event)
@@ -91,7 +91,7 @@ async def process_due(rt: Runtime, *, now: datetime | None = None) -> int:
     provider = rt.gateway
     now = now or _wall_clock()
     async with rt.transaction() as uow:
-        due = await inbox.take_due(uow.connection, now, now + LEASE, BATCH)
+        due = await uow.provider_inbox.take_due(now, now + LEASE, BATCH)
         await uow.commit()
     if not due:
         return 0
@@ -104,10 +104,10 @@ async def process_due(rt: Runtime, *, now: datetime | None = None) -> int:
         attempts = kept.attempts + 1
         when = now + RETRY_DELAYS[attempts - 1] if attempts <= len(RETRY_DELAYS) else None
         async with rt.transaction() as uow:
-            await inbox.retry_at(uow.connection, kept.event.id, attempts, when, error)
+            await uow.provider_inbox.retry_at(kept.event.id, attempts, when, error)
             await uow.commit()
     async with rt.transaction() as uow:
-        await inbox.done(uow.connection, applied, _wall_clock())
+        await uow.provider_inbox.done(applied, _wall_clock())
         await uow.commit()
     return len(due)
 

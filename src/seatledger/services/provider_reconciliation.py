@@ -25,7 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from seatledger.adapters.db.catalog import load_price
 from seatledger.adapters.db.provider_billing import (
     LinkedSubscription,
     ProviderPriceBook,
@@ -112,8 +111,8 @@ async def read_items(rt: Runtime, remote: ProviderSubscription) -> list[ReadItem
         known = await book.role_of(item.price)
         if known is None:
             raise Untranslatable(item.price)
-        async with rt.engine.connect() as connection:
-            price = await load_price(connection, known[0])
+        async with rt.reading() as uow:
+            price = await uow.catalog.price(known[0])
         assert price is not None  # the price book's foreign key
         items.append(ReadItem(known[1], price.seat_price, item.quantity))
     return items
@@ -211,9 +210,8 @@ async def _push_back(
     """The covered count pushed to the provider, without proration (the merchant's customer
     is not billed for the difference the dashboard edit made)."""
     async with rt.reading() as uow:
-        connection = uow.connection
         row = await subscription_of(uow, link.subscription_id, None, lock=False)
-        price = await load_price(connection, row.price_id)
+        price = await uow.catalog.price(row.price_id)
     assert price is not None
     name = f"seatledger price {price.id}"
     prices = await billing.ensure_prices(price.id, price.seat_price, name)

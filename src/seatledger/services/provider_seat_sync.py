@@ -3,10 +3,10 @@ outbox: a delivery channel, coalesced.
 
 Seat counts here move without a ``PATCH``: members-mode growth and shrink (SPEC §5), a seat
 assigned or revoked that resizes the pool. Every ``subscription.*`` event fanned out marks its
-subscription's push as wanted (``want_push``); ``send_due`` then pushes each wanted one whose
-seats differ from ``synced_seats`` (the count known to match Stripe's) with ``prorate``
-(Stripe's ``create_prorations``: SPEC §3's default for members-mode changes), reading the seats
-*now*, so a burst of changes is one update:
+subscription's push as wanted (``ProviderQueue.want_push``); ``send_due`` then pushes each
+wanted one whose seats differ from ``synced_seats`` (the count known to match Stripe's) with
+``prorate`` (Stripe's ``create_prorations``: SPEC §3's default for members-mode changes),
+reading the seats *now*, so a burst of changes is one update:
 
 * at most one update per subscription per ``SEATLEDGER_STRIPE_SYNC_SECONDS`` (default 10): a
   push wanted sooner waits until then;
@@ -30,7 +30,6 @@ from seatledger.adapters.db.provider_billing import (
     SeatPushes,
     WaitingPush,
     drop_waiting_lines,
-    want_push,
 )
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import PaymentProviderUnavailable
@@ -59,7 +58,7 @@ async def fan_out_many(uow: UnitOfWork, rt: Runtime, events: Sequence[OutboxEven
         }
     )
     if ids:
-        await want_push(uow.connection, ids, rt.clock.now())
+        await uow.provider_queue.want_push(ids, rt.clock.now())
 
 
 async def fan_out(uow: UnitOfWork, rt: Runtime, event: OutboxEvent) -> None:

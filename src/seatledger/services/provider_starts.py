@@ -1,7 +1,7 @@
 """The provider's subscription started for a checkout completed in ``billing`` mode (SPEC §7),
 through the outbox: a delivery channel.
 
-    checkout completed ──(same transaction)──▶ a start wanted (``want_start``)
+    checkout completed ──(same transaction)──▶ a start wanted (``ProviderQueue.want_start``)
     delivery round ──send_due──▶ the provider's subscription made, linked, mirrored here
 
 The checkout takes the first payment as it does in ``payments`` mode (its card saved on the
@@ -30,7 +30,6 @@ from seatledger.adapters.db.provider_billing import (
     ProviderStarts,
     ProviderSubscriptions,
     WaitingStart,
-    want_start,
 )
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import NotFound, PaymentProviderUnavailable
@@ -58,7 +57,7 @@ async def wanted(uow: UnitOfWork, rt: Runtime, subscription_id: str) -> None:
     """In the transaction that creates ``subscription_id``: when the provider bills
     subscriptions, its subscription is to be made once this commits."""
     if rt.billing is not None:
-        await want_start(uow.connection, subscription_id, PROVIDER, rt.clock.now())
+        await uow.provider_queue.want_start(subscription_id, PROVIDER, rt.clock.now())
 
 
 async def _fan_out(uow: UnitOfWork, rt: Runtime, event: OutboxEvent) -> None:

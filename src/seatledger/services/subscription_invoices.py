@@ -8,7 +8,7 @@ both kinds are read whole and paged here; the cursor is the id of the last invoi
 
 from __future__ import annotations
 
-from seatledger.adapters.db.provider_invoices import as_invoice, invoices_of, invoices_of_company
+from seatledger.adapters.db.provider_invoices import as_invoice
 from seatledger.domain.errors import ValidationFailed
 from seatledger.domain.invoice import Invoice
 from seatledger.services import invoicing
@@ -49,7 +49,7 @@ async def list_subscription_invoices(
     subscription = await get_subscription(rt, subscription_id, scope_company_id=scope_company_id)
     own = await _own(rt, subscription.id, scope_company_id)
     async with rt.reading() as uow:
-        rows = await invoices_of(uow.connection, subscription.id)
+        rows = await uow.provider_invoices.of_subscription(subscription.id)
     every = sorted(
         [*own, *(as_invoice(row, subscription.company_id) for row in rows)],
         key=lambda invoice: (invoice.created_at, invoice.id),
@@ -71,7 +71,7 @@ async def provider_invoices_of_company(
     """The newest invoices the provider made for the company's subscriptions (``billing``
     mode), newest first: what the portal shows beside seatledger's own."""
     async with rt.reading() as uow:
-        rows = await invoices_of_company(uow.connection, company_id, limit)
+        rows = await uow.provider_invoices.of_company(company_id, limit)
     return [as_invoice(row, row.company_id) for row in rows]
 
 

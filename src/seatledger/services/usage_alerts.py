@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from seatledger.adapters.db.entitlements import LivePool, live_pools
+from seatledger.adapters.db.entitlements import LivePool
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.events import EventType
 from seatledger.domain.seat_alerts import ThresholdReached
@@ -54,7 +54,7 @@ def product_counts(pools: Iterable[LivePool]) -> dict[str, SeatCounts]:
 
 async def usage_of(uow: UnitOfWork, company_id: str) -> dict[str, SeatCounts]:
     """The company's counts per product, as this transaction sees them."""
-    return product_counts(await live_pools(uow.connection, company_id) or [])
+    return product_counts(await uow.live_pools.of(company_id) or [])
 
 
 async def assigned_step_by_step(uow: UnitOfWork, pool: SeatPool | None) -> bool:

@@ -24,21 +24,27 @@ class Backlog:
     failing_since: datetime | None  # the earliest of them
 
 
-async def read_backlog(connection: AsyncConnection) -> Backlog:
-    outbox, endpoints = t.outbox, t.webhook_endpoints
-    undelivered = outbox.c.delivered_at.is_(None)
-    oldest = (
-        select(outbox.c.created_at).where(undelivered).order_by(outbox.c.id).limit(1)
-    ).scalar_subquery()
-    failing = (endpoints.c.failing_since.is_not(None)) & (endpoints.c.disabled_at.is_(None))
-    query = select(
-        select(func.count()).select_from(outbox).where(undelivered).scalar_subquery(),
-        oldest,
-        select(func.count()).select_from(endpoints).where(failing).scalar_subquery(),
-        select(func.min(endpoints.c.failing_since)).where(failing).scalar_subquery(),
-    )
-    row = (await connection.execute(query)).one()
-    return Backlog(int(row[0] or 0), row[1], int(row[2] or 0), row[3])
+class DeliveryBacklog:
+    """The delivery backlog, read on the unit of work's connection (``uow.backlog``)."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def read(self) -> Backlog:
+        outbox, endpoints = t.outbox, t.webhook_endpoints
+        undelivered = outbox.c.delivered_at.is_(None)
+        oldest = (
+            select(outbox.c.created_at).where(undelivered).order_by(outbox.c.id).limit(1)
+        ).scalar_subquery()
+        failing = (endpoints.c.failing_since.is_not(None)) & (endpoints.c.disabled_at.is_(None))
+        query = select(
+            select(func.count()).select_from(outbox).where(undelivered).scalar_subquery(),
+            oldest,
+            select(func.count()).select_from(endpoints).where(failing).scalar_subquery(),
+            select(func.min(endpoints.c.failing_since)).where(failing).scalar_subquery(),
+        )
+        row = (await self._connection.execute(query)).one()
+        return Backlog(int(row[0] or 0), row[1], int(row[2] or 0), row[3])
 
 
-__all__ = ["Backlog", "read_backlog"]
+__all__ = ["Backlog", "DeliveryBacklog"]

@@ -59,17 +59,23 @@ class LivePool:
     definition: dict[str, Any]
 
 
-async def live_pools(connection: AsyncConnection, company_id: str) -> list[LivePool] | None:
-    """The company's live pools (SPEC §5's rules: subscriptions not canceled, paid orders);
-    None when there is no such company."""
-    rows = (await connection.execute(_STATEMENT, {"company_id": company_id})).all()
-    if not rows:
-        return None
-    return [
-        LivePool(row.product_id, row.seats, row.assigned_seats, row.seat_sync, row.definition)
-        for row in rows
-        if row.product_id is not None
-    ]
+class LivePools:
+    """A company's live pools, read on the unit of work's connection (``uow.live_pools``)."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def of(self, company_id: str) -> list[LivePool] | None:
+        """The company's live pools (SPEC §5's rules: subscriptions not canceled, paid
+        orders); None when there is no such company."""
+        rows = (await self._connection.execute(_STATEMENT, {"company_id": company_id})).all()
+        if not rows:
+            return None
+        return [
+            LivePool(row.product_id, row.seats, row.assigned_seats, row.seat_sync, row.definition)
+            for row in rows
+            if row.product_id is not None
+        ]
 
 
-__all__ = ["LivePool", "live_pools"]
+__all__ = ["LivePool", "LivePools"]

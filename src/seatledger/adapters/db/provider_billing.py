@@ -1,10 +1,11 @@
 """``billing`` mode's rows: a seat price's prices at the provider (``ProviderPriceBook``),
 the subscriptions the provider bills (``ProviderSubscriptions``) and those waiting to be
-started there after a checkout (``want_start``, ``ProviderStarts``).
+started there after a checkout (``ProviderQueue.want_start``, ``ProviderStarts``).
 
 Like ``payment_customers``, each method is its own short transaction, asked outside any unit
-of work (a provider call never waits on an open transaction). Rows are written once, the first
-writer wins; a subscription's mirrored state moves only forward (``state_at``).
+of work (a provider call never waits on an open transaction), but for ``ProviderQueue``'s,
+written in the unit of work of the change that wants the provider told. Rows are written once,
+the first writer wins; a subscription's mirrored state moves only forward (``state_at``).
 """
 
 from __future__ import annotations
@@ -171,21 +172,41 @@ class WaitingPush:
     window_pushes: int
 
 
-async def want_push(
-    connection: AsyncConnection, subscription_ids: list[str], now: datetime
-) -> None:
-    """The seats of these subscriptions may have moved: a push is looked at from ``now`` (or
-    when one already waits, then). Subscriptions the provider does not bill are untouched."""
-    table = t.provider_subscriptions
-    await connection.execute(
-        update(table)
-        .where(
-            table.c.subscription_id.in_(subscription_ids),
-            table.c.status != "canceled",
-            table.c.push_after.is_(None),
+class ProviderQueue:
+    """What the provider is to be told, written in the transaction of the change that wants it
+    (``uow.provider_queue``): a push of seats (``SeatPushes`` sends it), a subscription to
+    start (``ProviderStarts`` makes it)."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def want_push(self, subscription_ids: list[str], now: datetime) -> None:
+        """The seats of these subscriptions may have moved: a push is looked at from ``now``
+        (or when one already waits, then). Subscriptions the provider does not bill are
+        untouched."""
+        table = t.provider_subscriptions
+        await self._connection.execute(
+            update(table)
+            .where(
+                table.c.subscription_id.in_(subscription_ids),
+                table.c.status != "canceled",
+                table.c.push_after.is_(None),
+            )
+            .values(push_after=now)
         )
-        .values(push_after=now)
-    )
+
+    async def want_start(self, subscription_id: str, provider: str, now: datetime) -> None:
+        """The provider's subscription for ``subscription_id`` is to be made from ``now``
+        (written in the transaction that created the subscription)."""
+        await self._connection.execute(
+            t.provider_starts.insert().values(
+                subscription_id=subscription_id,
+                provider=provider,
+                start_after=now,
+                attempts=0,
+                created_at=now,
+            )
+        )
 
 
 async def drop_waiting_lines(connection: AsyncConnection, subscription_id: str) -> None:
@@ -243,22 +264,6 @@ class WaitingStart:
     subscription_id: str
     attempts: int
     anchor: datetime | None
-
-
-async def want_start(
-    connection: AsyncConnection, subscription_id: str, provider: str, now: datetime
-) -> None:
-    """The provider's subscription for ``subscription_id`` is to be made from ``now`` (written
-    in the transaction that created the subscription)."""
-    await connection.execute(
-        t.provider_starts.insert().values(
-            subscription_id=subscription_id,
-            provider=provider,
-            start_after=now,
-            attempts=0,
-            created_at=now,
-        )
-    )
 
 
 class ProviderStarts:
@@ -323,12 +328,11 @@ class ProviderStarts:
 __all__ = [
     "LinkedSubscription",
     "ProviderPriceBook",
+    "ProviderQueue",
     "ProviderStarts",
     "ProviderSubscriptions",
     "SeatPushes",
     "WaitingPush",
     "WaitingStart",
     "drop_waiting_lines",
-    "want_push",
-    "want_start",
 ]

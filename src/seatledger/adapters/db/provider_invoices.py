@@ -56,26 +56,30 @@ async def keep_invoice(
     await connection.execute(statement.on_conflict_do_update(index_elements=["id"], set_=changing))
 
 
-async def invoices_of(connection: AsyncConnection, subscription_id: str) -> list[Any]:
-    table = t.provider_invoices
-    query = select(table).where(table.c.subscription_id == subscription_id).order_by(table.c.id)
-    return list((await connection.execute(query)).all())
+class ProviderInvoices:
+    """The provider's invoices as kept, read on the unit of work's connection
+    (``uow.provider_invoices``)."""
 
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
 
-async def invoices_of_company(
-    connection: AsyncConnection, company_id: str, limit: int
-) -> list[Any]:
-    """The newest ``limit`` provider invoices of the company's subscriptions, with each one's
-    company (``company_id``)."""
-    table = t.provider_invoices
-    query = (
-        select(table, t.subscriptions.c.company_id)
-        .join(t.subscriptions, t.subscriptions.c.id == table.c.subscription_id)
-        .where(t.subscriptions.c.company_id == company_id)
-        .order_by(table.c.created_at.desc(), table.c.id.desc())
-        .limit(limit)
-    )
-    return list((await connection.execute(query)).all())
+    async def of_subscription(self, subscription_id: str) -> list[Any]:
+        table = t.provider_invoices
+        query = select(table).where(table.c.subscription_id == subscription_id).order_by(table.c.id)
+        return list((await self._connection.execute(query)).all())
+
+    async def of_company(self, company_id: str, limit: int) -> list[Any]:
+        """The newest ``limit`` provider invoices of the company's subscriptions, with each
+        one's company (``company_id``)."""
+        table = t.provider_invoices
+        query = (
+            select(table, t.subscriptions.c.company_id)
+            .join(t.subscriptions, t.subscriptions.c.id == table.c.subscription_id)
+            .where(t.subscriptions.c.company_id == company_id)
+            .order_by(table.c.created_at.desc(), table.c.id.desc())
+            .limit(limit)
+        )
+        return list((await self._connection.execute(query)).all())
 
 
 _STATUSES = frozenset(get_args(InvoiceStatus))
@@ -136,4 +140,4 @@ def as_invoice(row: Any, company_id: str | None) -> Invoice:
     )
 
 
-__all__ = ["as_invoice", "invoices_of", "invoices_of_company", "keep_invoice"]
+__all__ = ["ProviderInvoices", "as_invoice", "keep_invoice"]

@@ -52,6 +52,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from seatledger.adapters.db.api_keys import ApiKeys
+from seatledger.adapters.db.backlog import DeliveryBacklog
 from seatledger.adapters.db.catalog import Catalog
 from seatledger.adapters.db.change_charges import ChangeCharges
 from seatledger.adapters.db.checkouts import Checkouts
@@ -59,16 +60,22 @@ from seatledger.adapters.db.claiming import Claims
 from seatledger.adapters.db.companies import Companies, Members
 from seatledger.adapters.db.credit import CreditBalances
 from seatledger.adapters.db.customer_sessions import CustomerSessions
+from seatledger.adapters.db.dashboard_users import DashboardUsers
 from seatledger.adapters.db.email_facts import EmailFacts
 from seatledger.adapters.db.emails import Emails
 from seatledger.adapters.db.engine import reading_options
+from seatledger.adapters.db.entitlements import LivePools
 from seatledger.adapters.db.grants import Grants
 from seatledger.adapters.db.idempotency_keys import IdempotencyKeys
 from seatledger.adapters.db.instance import SandboxClockRow
 from seatledger.adapters.db.invoices import Invoices
+from seatledger.adapters.db.metrics import Metrics
 from seatledger.adapters.db.outbox import Outbox
 from seatledger.adapters.db.payments import Payments
 from seatledger.adapters.db.pending_lines import PendingLines
+from seatledger.adapters.db.provider_billing import ProviderQueue
+from seatledger.adapters.db.provider_events import HostedPages, ProviderInbox
+from seatledger.adapters.db.provider_invoices import ProviderInvoices
 from seatledger.adapters.db.purchases import Orders
 from seatledger.adapters.db.revoking import Revocations
 from seatledger.adapters.db.seat_alerts import SeatAlerts
@@ -318,6 +325,45 @@ class UnitOfWork:
     @property
     def webhook_deliveries(self) -> WebhookDeliveries:
         return self._repository(WebhookDeliveries)
+
+    @property
+    def live_pools(self) -> LivePools:
+        """A company's live pools with their counts (entitlements, seat alerts)."""
+        return self._repository(LivePools)
+
+    @property
+    def dashboard_users(self) -> DashboardUsers:
+        return self._repository(DashboardUsers)
+
+    @property
+    def metrics(self) -> Metrics:
+        """What the dashboard's charts are drawn from."""
+        return self._repository(Metrics)
+
+    @property
+    def backlog(self) -> DeliveryBacklog:
+        """What waits to be delivered (``/metrics``)."""
+        return self._repository(DeliveryBacklog)
+
+    @property
+    def provider_inbox(self) -> ProviderInbox:
+        """The payment provider's events, kept until applied."""
+        return self._repository(ProviderInbox)
+
+    @property
+    def provider_queue(self) -> ProviderQueue:
+        """The pushes and starts the provider is to be told of (``billing`` mode)."""
+        return self._repository(ProviderQueue)
+
+    @property
+    def provider_invoices(self) -> ProviderInvoices:
+        """The provider's invoices as mirrored here (``billing`` mode)."""
+        return self._repository(ProviderInvoices)
+
+    @property
+    def hosted_pages(self) -> HostedPages:
+        """Checkouts' pages at the provider."""
+        return self._repository(HostedPages)
 
     @property
     def dialect(self) -> str:

@@ -5,7 +5,10 @@ See the package's docstring for the rules (``seatledger.services.checkouts``).""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.catalog import Price
@@ -28,30 +31,49 @@ from seatledger.services.runtime import Runtime
 log = logging.getLogger("seatledger.payments")
 
 
-async def _record_payment(
-    uow: UnitOfWork,
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class _Settled(Generic[T]):
+    """What a transaction made of a charge: the use case's ``answer``, the checkout the charge
+    paid for (None: nothing settled, nothing written), and the invoice it paid, if any."""
+
+    answer: T
+    paid: Checkout | None
+    invoice_id: str | None = None
+
+
+async def _settle(
     rt: Runtime,
-    *,
-    checkout: Checkout,
-    payment_method: str,
-    result: PaymentResult,
-    invoice_id: str | None,
-    now: datetime,
-) -> None:
-    await uow.payments.add(
-        [
-            PaymentRecord.of(
+    method: str,
+    result: PaymentResult | None,
+    step: Callable[[UnitOfWork, datetime], Awaitable[_Settled[T]]],
+) -> T:
+    """``step`` in one transaction, the charge's ``result`` recorded with what it settled.
+
+    The one place a checkout's payment is recorded, so a declined attempt, one waiting for the
+    buyer, a purchase and a late charge turned into credit record it alike: the checkout's
+    amount and currency, under the method charged."""
+    now = rt.clock.now()
+    async with rt.transaction() as uow:
+        settled = await step(uow, now)
+        if settled.paid is None:
+            return settled.answer
+        if result is not None:
+            record = PaymentRecord.of(
                 result,
                 provider=rt.gateway.name,
-                payment_method=payment_method,
-                amount=checkout.amount_due,
-                currency=checkout.currency,
+                payment_method=method,
+                amount=settled.paid.amount_due,
+                currency=settled.paid.currency,
                 now=now,
-                invoice_id=invoice_id,
-                checkout_id=checkout.id,
+                invoice_id=settled.invoice_id,
+                checkout_id=settled.paid.id,
             )
-        ]
-    )
+            await uow.payments.add([record])
+        await uow.commit()
+    return settled.answer
 
 
 async def _charge(rt: Runtime, checkout: Checkout, method: str) -> PaymentResult | None:
@@ -67,22 +89,16 @@ async def _charge(rt: Runtime, checkout: Checkout, method: str) -> PaymentResult
     if result.succeeded or result.action_url is not None:
         return result  # paid, or waiting for the buyer (``wait_for_buyer``)
     reason = result.failure_reason or "The payment was declined."
-    async with rt.transaction() as uow:
-        await _record_payment(
-            uow,
-            rt,
-            checkout=checkout,
-            payment_method=method,
-            result=result,
-            invoice_id=None,
-            now=rt.clock.now(),
-        )
+
+    async def declined(uow: UnitOfWork, now: datetime) -> _Settled[None]:
         await uow.checkouts.release_charge(checkout.id, method)
         uow.emit(
             "checkout.payment_failed",
             {"checkout_id": checkout.id, "payment_method": method, "reason": reason},
         )
-        await uow.commit()
+        return _Settled(None, paid=checkout)
+
+    await _settle(rt, method, result, declined)
     raise PaymentFailed(reason)
 
 
@@ -152,23 +168,16 @@ async def _wait_for_buyer(
     """The charge waits for the buyer (3-D Secure): the checkout stays open with the link where
     they finish it (``payment_url``), its lease kept for this card; the attempt is recorded
     under the provider's reference, which settles it (``settle_waiting_charge``)."""
-    assert result.action_url is not None
-    now = rt.clock.now()
-    async with rt.transaction() as uow:
-        await _record_payment(
-            uow,
-            rt,
-            checkout=checkout,
-            payment_method=method,
-            result=result,
-            invoice_id=None,
-            now=now,
-        )
-        waiting = await uow.checkouts.wait_for_buyer(checkout.id, method, result.action_url)
-        if waiting is None:
+    action_url = result.action_url
+    assert action_url is not None
+
+    async def waiting(uow: UnitOfWork, now: datetime) -> _Settled[Checkout]:
+        waits = await uow.checkouts.wait_for_buyer(checkout.id, method, action_url)
+        if waits is None:
             raise CheckoutNotOpen()  # completed meanwhile (the same card's earlier attempt)
-        await uow.commit()
-    return waiting.as_of(now)
+        return _Settled(waits.as_of(now), paid=checkout)
+
+    return await _settle(rt, method, result, waiting)
 
 
 async def settle_waiting_charge(
@@ -201,25 +210,19 @@ async def _credit_late_charge(
     rt: Runtime, checkout_id: str, method: str, result: PaymentResult
 ) -> None:
     """The charge recorded as taken, its amount credited to the company (once)."""
-    async with rt.transaction() as uow:
+
+    async def credited(uow: UnitOfWork, now: datetime) -> _Settled[None]:
         checkout = await uow.checkouts.get(checkout_id)
         if checkout is None or await uow.payments.taken(result.reference or ""):
-            return
-        await _record_payment(
-            uow,
-            rt,
-            checkout=checkout,
-            payment_method=method,
-            result=result,
-            invoice_id=None,
-            now=rt.clock.now(),
-        )
+            return _Settled(None, paid=None)
         if checkout.company_id is not None:
             key = (checkout.company_id, checkout.currency)
             await add_to_balances(uow, {key: checkout.amount_due})
         else:  # a buyer with no company yet has no balance: the payment says what was taken
             log.warning("checkout %s was paid twice; refund %s", checkout.id, result.reference)
-        await uow.commit()
+        return _Settled(None, paid=checkout)
+
+    await _settle(rt, method, result, credited)
 
 
 async def complete_purchase(
@@ -228,11 +231,11 @@ async def complete_purchase(
     """The purchase's transaction: complete the checkout (if still open), create what it buys
     and its paid invoice, record the payment. ``CheckoutNotOpen`` when it is not open. The
     method saved for later charges is the one the provider made of ``method``, if it did."""
-    now = rt.clock.now()
     if result is not None and result.payment_method is not None:
         method = result.payment_method
     recurring = price.seat_price.interval is not None
-    async with rt.transaction() as uow:
+
+    async def purchased(uow: UnitOfWork, now: datetime) -> _Settled[Checkout]:
         done = await uow.checkouts.complete(
             checkout_id,
             subscription_id=new_id("sub") if recurring else None,
@@ -252,20 +255,11 @@ async def complete_purchase(
             invoice = await create_order(
                 uow, checkout=done, price=price, owner_email=owner_email, now=now
             )
-        if result is not None:
-            await _record_payment(
-                uow,
-                rt,
-                checkout=done,
-                payment_method=method,
-                result=result,
-                invoice_id=invoice.id,
-                now=now,
-            )
         checkout = done.as_of(now)
         uow.emit(EventType.CHECKOUT_COMPLETED, checkout)
-        await uow.commit()
-    return checkout
+        return _Settled(checkout, paid=done, invoice_id=invoice.id)
+
+    return await _settle(rt, method, result, purchased)
 
 
 __all__ = ["complete_purchase", "confirm_checkout", "settle_waiting_charge"]
