@@ -89,9 +89,7 @@ async def _company_page(
         **alerts_form,
         "flashes": [{"text": error, "error": True}] if error else _flashes(request),
     }
-    return await render(
-        request, "dashboard/company.html", context, status=422 if error else status
-    )
+    return await render(request, "dashboard/company.html", context, status=422 if error else status)
 
 
 def _flashes(request: Request) -> list[dict[str, object]]:
@@ -148,6 +146,4 @@ async def set_seat_alerts(
             alerts_typed={product_id: typed},
             alerts_errors={product_id: refusal_of(error, typed)},
         )
-    return RedirectResponse(
-        f"/dashboard/companies/{company.id}?alerts_saved=1", status_code=303
-    )
+    return RedirectResponse(f"/dashboard/companies/{company.id}?alerts_saved=1", status_code=303)
