@@ -79,6 +79,18 @@ def _portal_pages(api: httpx.Client, opened: dict[str, Any]) -> tuple[dict[str, 
     )
     holder = created(api.post(f"/v1/claims/{claimed['invitation']['token']}"))
     invoice = created(api.get("/v1/invoices", params={"subscription_id": subscription_id}))
+    # Seat alerts on the subscription's product: 2 of 3 seats reach 50%, not 100%.
+    subscription = created(api.get(f"/v1/subscriptions/{subscription_id}"))
+    products = created(api.get("/v1/products", params={"limit": 100}))["data"]
+    (team,) = [
+        p for p in products if subscription["price_id"] in [price["id"] for price in p["prices"]]
+    ]
+    created(
+        api.put(
+            f"/v1/companies/{company_id}/seat-alerts",
+            json={"product_id": team["id"], "thresholds": [50, 100]},
+        )
+    )
     sub = f"/portal/subscriptions/{subscription_id}"
     return {
         "manager home": "/portal/manage",
@@ -90,6 +102,7 @@ def _portal_pages(api: httpx.Client, opened: dict[str, Any]) -> tuple[dict[str, 
         "revoke confirmation": f"/portal/seats/{pending['id']}/revoke",
         "order": f"/portal/orders/{order_id}",
         "invoices": "/portal/invoices",
+        "seat alerts": "/portal/seat-alerts",
         "invoice": f"/portal/invoices/{invoice['data'][0]['id']}",
         "unknown subscription": "/portal/subscriptions/sub_00000000000000000000000000",
         "claim used": f"/claim/{claimed['invitation']['token']}",
@@ -181,6 +194,14 @@ def _audit(page: Page, where: str, failures: list[str]) -> None:
         failures.append(found)
 
 
+def _refuse_thresholds(page: Page) -> None:
+    """The first product's seat alerts sent with a threshold out of range."""
+    form = page.locator("article.seat-alerts form").first
+    form.get_by_role("textbox").fill("50, 101")
+    form.get_by_role("button", name="Save the thresholds").click()
+    expect(page.locator(".field-error")).to_be_visible()
+
+
 def test_axe_is_not_served_by_the_app(live_server: LiveServer, page: Page) -> None:
     assert AXE.is_file()
     for path in ("/assets/vendor/axe-core/axe.min.js", "/assets/app/axe.min.js"):
@@ -249,6 +270,9 @@ def test_portal_pages(live_server: LiveServer, site: Site, context: BrowserConte
     page.get_by_role("button", name="Send invitations").click()
     expect(page.get_by_role("alert").first).to_be_visible()  # more than the free seats
     _audit(page, "pool, invited with one refused", failures)
+    page.goto(f"{live_server.base}/portal/seat-alerts")
+    _refuse_thresholds(page)
+    _audit(page, "seat alerts, refused thresholds", failures)
     page.context.clear_cookies()
     page = _enter(context, live_server, site.member_token)
     page.goto(f"{live_server.base}/portal/manage")
@@ -283,5 +307,9 @@ def test_dashboard_pages(live_server: LiveServer, site: Site, context: BrowserCo
             expect(page.locator(".field-error")).to_be_visible()
         if name == "companies search refused":
             expect(page.locator(".field-error")).to_be_visible()
+        if name == "company":
+            _audit(page, name, failures)
+            _refuse_thresholds(page)
+            name = "company, refused seat alerts"
         _audit(page, name, failures)
     assert not failures, "\n".join(failures)

@@ -258,13 +258,15 @@ def _seat_alerts_out(alerts: list[seat_alerts.ProductAlerts]) -> SeatAlertsOut:
     responses=responses(400, 401, 403, 404, 422),
 )
 async def set_seat_alerts(
-    company_id: str, body: SeatAlertsIn, rt: RuntimeDep, _: MerchantWriter
+    company_id: str, body: SeatAlertsIn, rt: RuntimeDep, who: Writer
 ) -> SeatAlertsOut:
     """Thresholds on `used / limit` of the company's seats of one product: reaching one
     (`used × 100 ≥ threshold × limit`) emits `seat.usage_threshold_reached` and emails the
     billing manager, once per crossing; it is told again only after usage fell below it.
-    Thresholds already reached when set are armed silently. Answers every product's."""
+    Thresholds already reached when set are armed silently. Answers every product's.
+    An API key, or the company's billing manager's session (the emails are theirs)."""
     company_id = check_id(company_id, "company")
+    who.manager_of(company_id)
     product_id = check_id(body.product_id, "product", field="product_id")
     alerts = await seat_alerts.set_seat_alerts(rt, company_id, product_id, body.thresholds)
     return _seat_alerts_out(alerts)

@@ -23,6 +23,7 @@ from seatledger.web import (
     portal_changes,
     portal_manager,
     portal_pools,
+    portal_seat_alerts,
     portal_seats,
 )
 from seatledger.web.portal_session import PortalSignedOut
@@ -64,6 +65,7 @@ ROUTERS = (
     portal_manager.router,
     portal_pools.router,
     portal_changes.router,
+    portal_seat_alerts.router,
     *dashboard.ROUTERS,
 )
 
