@@ -35,10 +35,12 @@ def _require_sandbox(rt: Runtime) -> Settable:
 
 
 async def _next_due(rt: Runtime) -> datetime | None:
-    """The earliest time something falls due: a period's end or a payment attempt."""
+    """The earliest time something falls due: a period's end, a payment attempt or a quarter
+    of a quarterly true-up."""
     async with rt.reading() as uow:
         period_end, attempt = await uow.subscriptions.earliest_due()
-    times = [value for value in (period_end, attempt) if value is not None]
+        quarter = await uow.true_ups.earliest_quarter()
+    times = [value for value in (period_end, attempt, quarter) if value is not None]
     return min(times) if times else None
 
 
