@@ -156,8 +156,9 @@ async def change_subscription(
 ) -> SubscriptionOut:
     """Prorated per SPEC §2–3. `invoice` collects a charge first (402 `payment_failed`: nothing
     changes); `prorate` bills at the next renewal; `next_period` schedules it
-    (`pending_change`); `true_up` applies a rise now and bills it later for the time held. 409 `seats_below_assigned` below the seats assigned,
-    `subscription_not_active` once canceled or cancelling at period end;
+    (`pending_change`); `true_up` applies a rise now and bills it later for the time held.
+    409 `seats_below_assigned` below the seats assigned, `subscription_not_active` once
+    canceled or cancelling at period end;
     `cancel_at_period_end: false` undoes a scheduled cancellation."""
     subscription_id = check_id(subscription_id, "subscription")
     await _manager_for(rt, who, subscription_id)
