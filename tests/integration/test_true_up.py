@@ -15,7 +15,14 @@ from seatledger.domain.errors import ValidationFailed
 from seatledger.domain.invoice import Invoice
 from seatledger.domain.purchase import PendingChange
 from seatledger.pricing import div_round_half_even
-from seatledger.services import cancellation, catalog, purchases, renewals, subscriptions
+from seatledger.services import (
+    cancellation,
+    catalog,
+    purchases,
+    renewals,
+    seats,
+    subscriptions,
+)
 from seatledger.services.runtime import Runtime
 from tests.integration import shop
 from tests.integration.shop import utc
@@ -312,3 +319,45 @@ async def test_a_rise_in_the_last_quarter_waits_for_the_renewal(
     invoices = await shop.invoices(runtime, sub_id)
     rise = held(12000, utc(2027, 11, 1), YEAR[1], YEAR)
     assert [(i.reason, i.total) for i in invoices[1:]] == [("subscription_cycle", 72000 + rise)]
+
+
+async def test_a_members_pool_grows_under_true_up_and_keeps_its_peak(
+    runtime: Runtime, clock: FixedClock
+) -> None:
+    price_id = await true_up_product(runtime, shop.per_seat(1000, seat_sync="members"))
+    company_id = await shop.company(runtime)
+    sub_id = await shop.subscribe(runtime, price_id, company_id, 1, at=utc(2027, 1, 1), clock=clock)
+    clock.set(utc(2027, 1, 16, 12))
+    a = await seats.assign_seat(runtime, subscription_id=sub_id, email="a@acme.test")
+    assert (await purchases.get_subscription(runtime, sub_id)).seats == 2
+    assert len(await shop.invoices(runtime, sub_id)) == 1  # nothing charged at the invitation
+    clock.set(utc(2027, 1, 20))
+    await seats.revoke_seat(runtime, a.id)
+    # The pool keeps its peak: the seat is free again, nothing is credited.
+    sub = await purchases.get_subscription(runtime, sub_id)
+    assert (sub.seats, sub.assigned_seats) == (2, 1)
+    clock.set(utc(2027, 1, 24))
+    await seats.assign_seat(runtime, subscription_id=sub_id, email="b@acme.test")  # the free one
+    await seats.assign_seat(runtime, subscription_id=sub_id, email="c@acme.test")  # a rise
+    assert (await purchases.get_subscription(runtime, sub_id)).seats == 3
+    assert await shop.waiting(runtime.engine, sub_id) == []
+    clock.set(utc(2027, 2, 1))
+    await renewals.renew_due(runtime)
+    renewal = (await shop.invoices(runtime, sub_id))[-1]
+    assert lines_of(renewal) == [
+        ("Seats 1–3 (tier 1)", 3, 1000, 3000),
+        ("Seats 1 → 2, Jan 16 – Feb 1", 1, 500, 500),
+        ("Seats 2 → 3, Jan 24 – Feb 1", 1, 258, 258),
+    ]
+
+
+async def test_a_quarterly_product_takes_no_monthly_price(runtime: Runtime) -> None:
+    price_id = await true_up_product(
+        runtime, shop.per_seat(12000, "year"), true_up_interval="quarter"
+    )
+    product_id = (await catalog.get_price(runtime, price_id)).product_id
+    with pytest.raises(ValidationFailed) as refused:
+        await catalog.add_price(runtime, product_id, shop.per_seat(1000))
+    assert [e[0] for e in refused.value.errors] == ["interval"]
+    added = await catalog.add_price(runtime, product_id, shop.per_seat(13000, "year"))
+    assert added.version == 2
