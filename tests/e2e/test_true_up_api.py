@@ -9,6 +9,8 @@ from typing import Any
 
 from seatledger.pricing import div_round_half_even
 from tests.e2e.api import PRICE, Api, problem
+from tests.e2e.portal import Shop, Visitor
+from tests.e2e.test_portal_manager_changes import expected_rows, preview_rows
 
 YEARLY: dict[str, Any] = {
     **PRICE,
@@ -177,3 +179,19 @@ async def test_refusals_name_their_field(api: Api) -> None:
         json={"price_id": other, "proration_behavior": "true_up"},
     )
     problem(response, 422, "validation_error", "proration_behavior")
+
+
+async def test_the_portal_preview_says_a_true_up_is_billed_later(
+    api: Api, manager: Visitor, acme: Shop
+) -> None:
+    path = f"/portal/subscriptions/{acme.subscription_id}"
+    api_preview = await api.post(
+        f"/v1/subscriptions/{acme.subscription_id}/preview",
+        {"seats": 8, "proration_behavior": "true_up"},
+        200,
+    )
+    assert api_preview["proration_behavior"] == "true_up"
+    page = await manager.get(f"{path}/change?seats=8&proration_behavior=true_up")
+    assert page.status_code == 200
+    assert "Billed later (true-up), for the time the seats are held" in page.text
+    assert preview_rows(page.text) == expected_rows(api_preview)
