@@ -361,3 +361,33 @@ async def test_a_quarterly_product_takes_no_monthly_price(runtime: Runtime) -> N
     assert [e[0] for e in refused.value.errors] == ["interval"]
     added = await catalog.add_price(runtime, product_id, shop.per_seat(13000, "year"))
     assert added.version == 2
+
+
+async def test_a_declined_quarter_is_past_due_and_retried(
+    runtime: Runtime, clock: FixedClock
+) -> None:
+    price_id = await true_up_product(
+        runtime, shop.per_seat(12000, "year"), true_up_interval="quarter"
+    )
+    company_id = await shop.company(runtime)
+    sub_id = await shop.subscribe(
+        runtime,
+        price_id,
+        company_id,
+        5,
+        at=YEAR[0],
+        clock=clock,
+        payment_method="pm_card_fail_after_first",
+    )
+    clock.set(utc(2027, 2, 15))
+    await subscriptions.change_subscription(runtime, sub_id, seats=8)
+    clock.set(utc(2027, 4, 1))
+    await renewals.renew_due(runtime)
+    quarter = (await shop.invoices(runtime, sub_id))[-1]
+    assert (quarter.reason, quarter.status, quarter.total) == ("subscription_update", "open", 31562)
+    sub = await purchases.get_subscription(runtime, sub_id)
+    assert (sub.status, sub.next_payment_attempt_at) == ("past_due", utc(2027, 4, 2))
+    clock.set(utc(2027, 4, 2))
+    await renewals.renew_due(runtime)
+    assert len(await shop.invoices(runtime, sub_id)) == 2  # retried, not billed again
+    assert (await purchases.get_subscription(runtime, sub_id)).payment_attempts == 2

@@ -8,7 +8,8 @@ in one transaction that locks the subscription, reads its rises still unbilled t
 earlier) and marks them billed by that invoice; a second run, or a run after a crash, finds
 them billed and does nothing: each quarter is billed once. The company's credit balance pays
 what it can; the rest is collected like a renewal, with the saved card (a decline leaves the
-invoice open and the subscription ``past_due``, retried on the dunning schedule).
+invoice open and the subscription ``past_due``, retried on the dunning schedule); a subscription
+already past due keeps its schedule, whose next retry collects this invoice too.
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ async def _bill_quarter(
     await add_to_balances(uow, {key: after - balance})
     if invoice.total <= 0:
         return None, True
+    if row.next_payment_attempt_at is not None:
+        return None, True  # a retry is scheduled (past due): it collects every open invoice
     lease = now + COLLECTION_LEASE
     await uow.subscriptions.set_next_attempt([row.id], lease)
     return attempt_for(row, invoice, lease), True
