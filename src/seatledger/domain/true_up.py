@@ -16,7 +16,3 @@ class TrueUp:
     period: Period
     step: SeatStep
     bill_at: datetime  # the renewal (the period's end) or, quarterly, the quarter's end
-
-    @property
-    def at_renewal(self) -> bool:
-        return self.bill_at >= self.period.end
