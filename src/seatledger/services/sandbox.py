@@ -4,8 +4,9 @@ The sandbox's time is the one row of ``sandbox_clock``: NULL until first moved (
 reads the system time), afterwards frozen at the time it was moved to. It only moves forward:
 ``advance_clock`` to a time before the current one is ``ValidationFailed("now")``. Moving it
 runs every renewal, payment retry, grace-period cancellation and quarterly true-up that falls
-due on the way, in time order, synchronously: the clock stops at each due time, ``renew_due`` runs there (so
-invoices, retries and revocations carry the time they were due), and it moves on. A period
+due on the way, in time order, synchronously: the clock stops at each due time, ``renew_due``
+runs there (so invoices, retries and revocations carry the time they were due), and it moves
+on. A period
 that passes several boundaries renews once per boundary.
 
 Processes. Each process keeps the time in its ``SandboxClock``: loaded from the row when the
