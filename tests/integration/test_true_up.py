@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from seatledger.services import (
     subscriptions,
 )
 from seatledger.services.runtime import Runtime
+from tests.integration import renewal_crashes as crashes
 from tests.integration import shop
 from tests.integration.shop import utc
 
@@ -391,3 +393,35 @@ async def test_a_declined_quarter_is_past_due_and_retried(
     await renewals.renew_due(runtime)
     assert len(await shop.invoices(runtime, sub_id)) == 2  # retried, not billed again
     assert (await purchases.get_subscription(runtime, sub_id)).payment_attempts == 2
+
+
+@pytest.mark.parametrize("fault", ["true_up_quarter_invoiced", "true_up_quarter_committed"])
+async def test_a_worker_killed_while_billing_a_quarter_bills_it_once(
+    runtime: Runtime, clock: FixedClock, database_url: str, tmp_path: Path, fault: str
+) -> None:
+    price_id = await true_up_product(
+        runtime, shop.per_seat(12000, "year"), true_up_interval="quarter"
+    )
+    company_id = await shop.company(runtime)
+    sub_id = await shop.subscribe(runtime, price_id, company_id, 5, at=YEAR[0], clock=clock)
+    clock.set(utc(2027, 2, 15))
+    await subscriptions.change_subscription(runtime, sub_id, seats=8)
+    await crashes.move_clock(runtime.engine, utc(2027, 4, 1))
+    log = tmp_path / "worker.log"
+    tally = crashes.Tally()
+    died = await crashes.kill_once(runtime.engine, database_url, log, ("fault", fault, 0.0), tally)
+    assert died, log.read_text()
+    crashes.finish(database_url, log, tally)
+
+    invoices = await shop.invoices(runtime, sub_id)
+    assert [(i.reason, i.status, i.total) for i in invoices[1:]] == [
+        ("subscription_update", "paid", 31562)
+    ]
+    paid = await shop.rows(
+        runtime.engine,
+        t.payments,
+        t.payments.c.invoice_id == invoices[1].id,
+        t.payments.c.status == "succeeded",
+    )
+    assert len(paid) == 1
+    assert await unbilled(runtime, sub_id) == 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from seatledger import faults
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.invoice import apply_balance
 from seatledger.services.collection import COLLECTION_LEASE, Attempt, attempt_for
@@ -39,6 +40,7 @@ async def bill_quarters(rt: Runtime, now: datetime) -> list[Attempt]:
             async with rt.transaction() as uow:
                 attempt, done = await _bill_quarter(uow, subscription_id, now)
                 await uow.commit()
+            faults.reached("true_up_quarter_committed")
             billed += done
             if attempt is not None:
                 attempts.append(attempt)
@@ -76,6 +78,7 @@ async def _bill_quarter(
         period_end=max(rise.bill_at for rise in rises[row.id]),
         credit_applied=credit_applied,
     )
+    faults.reached("true_up_quarter_invoiced")
     await uow.true_ups.take([(row.id, invoice.id)], due_by=now)
     await add_to_balances(uow, {key: after - balance})
     if invoice.total <= 0:
