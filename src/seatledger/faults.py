@@ -12,7 +12,11 @@ that point; ``<point>@<n>`` the ``n``-th time (a renewal run's 37th charge, say)
   and nothing is committed;
 * ``renewal_committed``: a renewal batch (invoices, periods moved, collection leases) is
   committed; none of its charges has been sent;
-* ``payments_recorded``: the outcomes of a run's charges are written, not yet committed.
+* ``payments_recorded``: the outcomes of a run's charges are written, not yet committed;
+* ``true_up_quarter_invoiced``: a quarter's true-up invoice is written, its rises not yet
+  marked billed and nothing committed;
+* ``true_up_quarter_committed``: a quarter's invoice and its collection lease are committed;
+  its charge has not been sent.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ POINTS = (
     "renewal_invoiced",
     "renewal_committed",
     "payments_recorded",
+    "true_up_quarter_invoiced",
+    "true_up_quarter_committed",
 )
 _arrivals: Counter[str] = Counter()
 

@@ -52,7 +52,11 @@ async def test_a_product_answers_every_price_field(api: Api) -> None:
     assert (monthly["version"], one_time["version"], one_time["interval"]) == (1, 2, None)
     assert (monthly["archived"], monthly["archived_at"]) == (False, None)
     assert monthly["created_at"].endswith("Z")
-    assert product["proration_defaults"] == {"increase": "prorate", "decrease": "prorate"}
+    assert product["proration_defaults"] == {
+        "increase": "prorate",
+        "decrease": "prorate",
+        "true_up_interval": None,
+    }
     assert await api.get(f"/v1/products/{product['id']}") == product
 
 

@@ -106,7 +106,11 @@ async def test_create_product_stores_price_versions_and_benefits_in_order(
     assert [p["id"] for p in event["prices"]] == [p.id for p in product.prices]
     assert event["prices"][0]["tiers_mode"] == "graduated"
     assert event["benefit_ids"] == [second, first]
-    assert event["proration_defaults"] == {"increase": "invoice", "decrease": "prorate"}
+    assert event["proration_defaults"] == {
+        "increase": "invoice",
+        "decrease": "prorate",
+        "true_up_interval": None,
+    }
 
 
 async def test_create_product_takes_proration_defaults(runtime: Runtime) -> None:

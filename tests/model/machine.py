@@ -54,7 +54,7 @@ from tests.model import invariants
 T = TypeVar("T")
 
 CARDS = ("pm_card_ok", "pm_card_ok", "pm_card_fail_after_first", "pm_card_declined")
-BEHAVIORS = (None, "invoice", "prorate", "next_period")
+BEHAVIORS = (None, "invoice", "prorate", "next_period", "true_up")
 PEOPLE = tuple(f"p{n}@model.test" for n in range(5))
 
 

@@ -69,7 +69,7 @@ class HoldersOut(OutModel):
     unchanged: list[SeatOut]
     duplicates: list[str]
     seats: HolderSeatsOut
-    proration_behavior: Literal["invoice", "prorate", "next_period"] | None
+    proration_behavior: Literal["invoice", "prorate", "next_period", "true_up"] | None
     proration: list[LineOut]
     invoice_now: bool
 

@@ -62,8 +62,14 @@ class PriceIn(ApiModel):
 
 
 class ProrationDefaults(ApiModel):
-    increase: ProrationBehavior = "invoice"
-    decrease: ProrationBehavior = "prorate"
+    """How a change bills when it asks for no `proration_behavior`. `increase` defaults to
+    `invoice`; `decrease` to `prorate`, or to `next_period` (the only one allowed) when
+    increases are `true_up`. `true_up_interval: "quarter"` (yearly prices only, with `true_up`
+    increases) invoices an annual subscription's true-up at the end of each quarter."""
+
+    increase: ProrationBehavior | None = None
+    decrease: Literal["invoice", "prorate", "next_period"] | None = None
+    true_up_interval: Literal["quarter"] | None = None
 
 
 class ProductIn(ApiModel):
@@ -105,6 +111,7 @@ class PriceOut(OutModel):
 class ProrationDefaultsOut(OutModel):
     increase: ProrationBehavior
     decrease: ProrationBehavior
+    true_up_interval: Literal["quarter"] | None
 
 
 class ProductOut(OutModel):
@@ -137,7 +144,9 @@ def product_out(product: Product) -> ProductOut:
         prices=[price_out(price) for price in product.prices],
         benefit_ids=list(product.benefit_ids),
         proration_defaults=ProrationDefaultsOut(
-            increase=product.proration_increase, decrease=product.proration_decrease
+            increase=product.proration_increase,
+            decrease=product.proration_decrease,
+            true_up_interval=product.true_up_interval,
         ),
         created_at=product.created_at,
     )
@@ -168,7 +177,7 @@ async def create_product(body: ProductIn, rt: RuntimeDep, _: MerchantWriter) -> 
         ],
         proration_defaults=None
         if body.proration_defaults is None
-        else body.proration_defaults.model_dump(),
+        else body.proration_defaults.model_dump(exclude_none=True),
     )
     return product_out(product)
 

@@ -59,7 +59,9 @@ class SubscriptionOut(OutModel):
 
 class ChangeIn(ApiModel):
     """What to change; a field left out keeps its value. `proration_behavior` defaults to the
-    product's (increase: `invoice`, decrease: `prorate`)."""
+    product's (increase: `invoice`, decrease: `prorate`). `true_up` applies a seat-count rise
+    now and bills it later, for the time held, on the renewal invoice (or the quarter's);
+    a decrease under it waits for the renewal, like `next_period`."""
 
     seats: Seats | None = None
     price_id: Text | None = None
@@ -154,8 +156,9 @@ async def change_subscription(
 ) -> SubscriptionOut:
     """Prorated per SPEC §2–3. `invoice` collects a charge first (402 `payment_failed`: nothing
     changes); `prorate` bills at the next renewal; `next_period` schedules it
-    (`pending_change`). 409 `seats_below_assigned` below the seats assigned,
-    `subscription_not_active` once canceled or cancelling at period end;
+    (`pending_change`); `true_up` applies a rise now and bills it later for the time held.
+    409 `seats_below_assigned` below the seats assigned, `subscription_not_active` once
+    canceled or cancelling at period end;
     `cancel_at_period_end: false` undoes a scheduled cancellation."""
     subscription_id = check_id(subscription_id, "subscription")
     await _manager_for(rt, who, subscription_id)

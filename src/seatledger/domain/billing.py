@@ -13,13 +13,21 @@ Behaviors (``proration_behavior``):
   first: if it fails, nothing is applied);
 * ``prorate``: the change applies now and its proration line waits for the next renewal;
 * ``next_period``: nothing changes now; ``pending_change`` holds the target until the period
-  ends. A later change replaces it; asking for the current seats and price cancels it.
+  ends. A later change replaces it; asking for the current seats and price cancels it;
+* ``true_up``: a seat-count rise applies now and nothing is billed now: the rise is recorded
+  (``ChangePlan.true_up``) and billed later for the time it is held, on the renewal invoice or,
+  quarterly, at the end of its quarter (``seatledger.pricing.true_up``). Since decreases wait
+  for the renewal, the seats held are the period's peak, and a rise bills from them. A change
+  that is not a rise (its amount is 0 or a credit) acts as ``next_period``; a price change
+  cannot be trued up (``ValidationFailed("proration_behavior")``).
 
 Defaults, in order: a move to a shorter interval (annual → monthly) is ``next_period``; an
 increase — a positive proration amount, whatever the seat delta — is ``prorate`` when the new
-price follows members and the product's ``proration_increase`` otherwise; anything else (a
-credit or nothing) is the product's ``proration_decrease``. For an interval switch ``prorate``
-acts as ``invoice``: the old period ends now, so its credit and the new period are billed now.
+price follows members (``true_up`` when its product trues up) and the product's
+``proration_increase`` otherwise, except that a price change takes ``prorate`` where that is
+``true_up``; anything else (a credit or nothing) is the product's ``proration_decrease``. For
+an interval switch ``prorate`` acts as ``invoice``: the old period ends now, so its credit and
+the new period are billed now.
 
 Lines:
 
@@ -37,7 +45,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from seatledger.domain.catalog import ProrationBehavior
+from seatledger.domain.catalog import ProrationBehavior, TrueUpInterval
 from seatledger.domain.errors import (
     CompanyRequired,
     PriceArchived,
@@ -47,7 +55,15 @@ from seatledger.domain.errors import (
 )
 from seatledger.domain.invoice import InvoiceLine, apply_balance, invoice_lines
 from seatledger.domain.purchase import PendingChange, SubscriptionStatus
-from seatledger.pricing import Interval, Period, SeatPrice, change_line, interval_switch
+from seatledger.pricing import (
+    Interval,
+    Period,
+    SeatPrice,
+    SeatStep,
+    change_line,
+    interval_switch,
+    true_up_line,
+)
 
 _MONTHS: dict[Interval, int] = {"month": 1, "year": 12}
 
@@ -62,6 +78,7 @@ class Terms:
     proration_increase: ProrationBehavior
     proration_decrease: ProrationBehavior
     archived: bool = False
+    true_up_interval: TrueUpInterval | None = None
 
     @property
     def interval(self) -> Interval:
@@ -112,10 +129,11 @@ class ChangePlan:
     credit_applied: int
     effective_at: datetime
     changed: bool  # False: a no-op, which bills nothing and emits nothing
+    true_up: SeatStep | None = None  # ``true_up``: the rise to record, billed later
 
     @property
     def applies_now(self) -> bool:
-        return self.changed and self.behavior in ("invoice", "prorate")
+        return self.changed and self.behavior in ("invoice", "prorate", "true_up")
 
     @property
     def subtotal(self) -> int:
@@ -138,7 +156,12 @@ def default_behavior(
     if interval_switch and is_shorter(current.interval, target.interval):
         return "next_period"
     if amount > 0:
-        return "prorate" if target.price.seat_sync == "members" else target.proration_increase
+        trues_up = target.proration_increase == "true_up"
+        if target.price_id != current.price_id:
+            return "prorate" if trues_up else target.proration_increase
+        if target.price.seat_sync == "members":
+            return "true_up" if trues_up else "prorate"
+        return target.proration_increase
     return target.proration_decrease
 
 
@@ -234,6 +257,15 @@ def plan_change(standing: Standing, request: ChangeRequest, at: datetime) -> Cha
     behavior = request.behavior or default_behavior(
         current, target, amount, interval_switch=switching
     )
+    if behavior == "true_up":
+        if price_changed:
+            raise ValidationFailed.field(
+                "proration_behavior",
+                "true_up bills seat-count changes; a price change takes invoice, prorate or "
+                "next_period",
+            )
+        if amount <= 0 or seats < standing.seats:
+            behavior = "next_period"  # not a rise: it waits for the renewal, with no credit
     if request.members_sync and behavior == "next_period" and seats > standing.seats:
         behavior = "prorate"  # the person is invited now: the seat must exist now
     if switching and behavior == "prorate":
@@ -248,6 +280,8 @@ def plan_change(standing: Standing, request: ChangeRequest, at: datetime) -> Cha
         )
         return _unchanged(standing, at, pending=pending)
 
+    if behavior == "true_up":
+        return _true_up(standing, seats, request, at)
     if switching:
         start = switch.period.start
         lines = (
@@ -285,4 +319,26 @@ def plan_change(standing: Standing, request: ChangeRequest, at: datetime) -> Cha
         credit_applied=credit_applied,
         effective_at=at,
         changed=True,
+    )
+
+
+def _true_up(standing: Standing, seats: int, request: ChangeRequest, at: datetime) -> ChangePlan:
+    """A rise under ``true_up``: applied now, recorded, billed later; its line is what the
+    true-up will bill when the rise is held to the period's end."""
+    step = SeatStep(max(at, standing.period.start), standing.seats, seats)
+    line = true_up_line(standing.terms.price, standing.period, step)
+    return ChangePlan(
+        behavior="true_up",
+        seats=seats,
+        terms=standing.terms,
+        period=standing.period,
+        anchor_moved=False,
+        pending_change=standing.pending_change if request.members_sync else None,
+        lines=invoice_lines([line], period_start=step.at, period_end=standing.period.end),
+        invoice_now=False,
+        sweeps_waiting=False,
+        credit_applied=0,
+        effective_at=at,
+        changed=True,
+        true_up=step,
     )

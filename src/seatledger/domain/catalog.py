@@ -8,10 +8,13 @@ from typing import Any, Literal
 
 from seatledger.pricing import SeatPrice
 
-ProrationBehavior = Literal["invoice", "prorate", "next_period"]
+ProrationBehavior = Literal["invoice", "prorate", "next_period", "true_up"]
+# How often an annual subscription's true-up is invoiced: at renewal (None) or each quarter.
+TrueUpInterval = Literal["quarter"]
 BenefitType = Literal["file_download", "license_key", "access_grant", "custom"]
 BENEFIT_TYPES: tuple[str, ...] = ("file_download", "license_key", "access_grant", "custom")
-PRORATION_BEHAVIORS: tuple[str, ...] = ("invoice", "prorate", "next_period")
+PRORATION_BEHAVIORS: tuple[str, ...] = ("invoice", "prorate", "next_period", "true_up")
+TRUE_UP_INTERVALS: tuple[str, ...] = ("quarter",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,7 @@ class Product:
     proration_increase: ProrationBehavior
     proration_decrease: ProrationBehavior
     created_at: datetime
+    true_up_interval: TrueUpInterval | None = None
 
 
 @dataclass(frozen=True, slots=True)

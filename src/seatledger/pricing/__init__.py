@@ -31,6 +31,14 @@ from seatledger.pricing.proration import (
     prorate,
     unused_fraction,
 )
+from seatledger.pricing.true_up import (
+    SeatStep,
+    billed_at,
+    peak_steps,
+    quarter_ends,
+    true_up_line,
+    true_up_lines,
+)
 
 __all__ = [
     "MAX_AMOUNT",
@@ -42,19 +50,25 @@ __all__ = [
     "Period",
     "PricingError",
     "SeatPrice",
+    "SeatStep",
     "SeatSync",
     "SeatsOutOfRange",
     "Tier",
     "TiersMode",
     "add_intervals",
     "add_months",
+    "billed_at",
     "change_line",
     "currency_exponent",
     "describe_span",
     "div_round_half_even",
     "interval_switch",
+    "peak_steps",
     "period_at",
     "period_containing",
     "prorate",
+    "quarter_ends",
+    "true_up_line",
+    "true_up_lines",
     "unused_fraction",
 ]

@@ -6,8 +6,9 @@
   ``cancel_at_period_end=False`` undoes it before then).
 
 Either way the pending change is dropped, the current period is not refunded, and when
-proration lines are waiting a final invoice (``subscription_cancel``) bills them when the
-cancellation takes effect — a net credit goes to the company's balance, a charge is collected
+proration lines or true-up rises are waiting a final invoice (``subscription_cancel``) bills
+them when the cancellation takes effect (a true-up for the time its seats were held, to that
+moment) — a net credit goes to the company's balance, a charge is collected
 once with the saved card and otherwise stays open for a payment by hand. A canceled
 subscription is never renewed; cancelling again answers it unchanged and emits nothing.
 
@@ -73,7 +74,8 @@ async def _final_invoice(
 ) -> Invoice | None:
     """The waiting lines billed on a final invoice (the balance paying what it can); None when
     nothing waits."""
-    waiting = (await waiting_lines(uow, [row.id]))[row.id]
+    # A true-up bills its seats for the time they were held: to now when cancelled now.
+    waiting = (await waiting_lines(uow, [row.id], until=now))[row.id]
     if not waiting:
         return None
     terms = await book.get(uow, row.price_id)
@@ -99,6 +101,7 @@ async def _final_invoice(
         credit_applied=credit_applied,
     )
     await uow.pending_lines.take([(row.id, invoice.id)])
+    await uow.true_ups.take([(row.id, invoice.id)])
     if row.company_id is not None:
         await add_to_balances(uow, {(row.company_id, currency): after - balance})
     return invoice

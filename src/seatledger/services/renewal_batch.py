@@ -1,8 +1,8 @@
 """Renewing a batch of due subscriptions in one transaction (``seatledger.services.renewals``
 picks and locks them): each one's renewal planned (``seatledger.domain.renewal.plan_renewal``), a
 company's credit balance carried from one of its renewals to the next, then every write done
-in a few statements for the whole batch: the invoices, the waiting lines taken into them, the
-pools resized, the periods advanced.
+in a few statements for the whole batch: the invoices, the waiting lines (proration lines and
+the period's true-up) taken into them, the pools resized, the periods advanced.
 """
 
 from __future__ import annotations
@@ -141,13 +141,13 @@ async def _advance_all(
 ) -> None:
     """The waiting lines into their invoices, the pools resized, the subscriptions moved to
     their new periods (the ones with something to collect leased to this run)."""
-    await uow.pending_lines.take(
-        [
-            (s.id, invoice.id)
-            for s, invoice in zip(subscriptions, invoices, strict=True)
-            if waiting[s.id]
-        ]
-    )
+    taken = [
+        (s.id, invoice.id)
+        for s, invoice in zip(subscriptions, invoices, strict=True)
+        if waiting[s.id]
+    ]
+    await uow.pending_lines.take(taken)
+    await uow.true_ups.take(taken)
     await uow.pools.renew_sizes(
         [(s.id, plan.seats) for s, plan in zip(subscriptions, plans, strict=True)]
     )

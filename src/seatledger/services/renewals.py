@@ -15,7 +15,8 @@ Exactly once. A run takes due rows with ``SELECT … FOR UPDATE SKIP LOCKED`` (P
 has one writer at a time), re-checked under the lock, so concurrent runs — in one process or
 many — share the work without overlap; the unique index on ``(subscription_id, period_start)``
 of renewal invoices stands behind it. A period that has passed several boundaries renews once
-per boundary, each in turn.
+per boundary, each in turn. Quarterly true-ups that fall due are billed first, each once
+(``seatledger.services.true_up_quarters``).
 
 Batches. Renewals are written in batches (``BATCH_SIZE``): one transaction numbers, inserts and
 advances a whole batch with a handful of statements, the payments are then taken with no
@@ -45,6 +46,7 @@ from seatledger.services.renewal_batch import renew_batch
 from seatledger.services.runtime import Runtime
 from seatledger.services.sandbox_clock import follow_sandbox_clock
 from seatledger.services.terms import TermsBook
+from seatledger.services.true_up_quarters import bill_quarters
 
 BATCH_SIZE = 1000
 SHORTEST_PERIOD = timedelta(days=28)
@@ -155,6 +157,8 @@ async def _run_due(rt: Runtime, batch_size: int, report: DueRun) -> None:
     now = rt.clock.now()
     book = TermsBook()
     errors: list[BaseException] = []
+    # Quarters first: a quarter ends before the period it belongs to renews.
+    await _collect_quarters(rt, now, report, errors)
     excluded: set[str] = set()
     alone = 0  # passes left to run one item at a time, after a batch failed
     while True:
@@ -189,6 +193,20 @@ async def _run_due(rt: Runtime, batch_size: int, report: DueRun) -> None:
             metrics.renewal_payments(paid=len(results) - declined, declined=declined)
     if errors:
         raise errors[0]
+
+
+async def _collect_quarters(
+    rt: Runtime, now: datetime, report: DueRun, errors: list[BaseException]
+) -> None:
+    """Bill the quarterly true-ups due (``seatledger.services.true_up_quarters``), then collect
+    them; a provider error is kept for the end of the run, like a renewal's."""
+    attempts = await bill_quarters(rt, now)
+    try:
+        results = await collect(rt, attempts)
+    except Exception as error:
+        errors.append(error)
+        return
+    report.declined += sum(not r.succeeded for r in results)
 
 
 def _take(items: list[_Due], now: datetime) -> list[_Due]:

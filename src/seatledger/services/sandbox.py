@@ -3,9 +3,10 @@
 The sandbox's time is the one row of ``sandbox_clock``: NULL until first moved (the clock then
 reads the system time), afterwards frozen at the time it was moved to. It only moves forward:
 ``advance_clock`` to a time before the current one is ``ValidationFailed("now")``. Moving it
-runs every renewal, payment retry and grace-period cancellation that falls due on the way, in
-time order, synchronously: the clock stops at each due time, ``renew_due`` runs there (so
-invoices, retries and revocations carry the time they were due), and it moves on. A period
+runs every renewal, payment retry, grace-period cancellation and quarterly true-up that falls
+due on the way, in time order, synchronously: the clock stops at each due time, ``renew_due``
+runs there (so invoices, retries and revocations carry the time they were due), and it moves
+on. A period
 that passes several boundaries renews once per boundary.
 
 Processes. Each process keeps the time in its ``SandboxClock``: loaded from the row when the
@@ -35,10 +36,12 @@ def _require_sandbox(rt: Runtime) -> Settable:
 
 
 async def _next_due(rt: Runtime) -> datetime | None:
-    """The earliest time something falls due: a period's end or a payment attempt."""
+    """The earliest time something falls due: a period's end, a payment attempt or a quarter
+    of a quarterly true-up."""
     async with rt.reading() as uow:
         period_end, attempt = await uow.subscriptions.earliest_due()
-    times = [value for value in (period_end, attempt) if value is not None]
+        quarter = await uow.true_ups.earliest_quarter()
+    times = [value for value in (period_end, attempt, quarter) if value is not None]
     return min(times) if times else None
 
 

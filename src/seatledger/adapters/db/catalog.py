@@ -89,6 +89,7 @@ def _product_of(row: Any, prices: Sequence[Price], benefit_ids: Sequence[str]) -
         proration_increase=row.proration_increase,
         proration_decrease=row.proration_decrease,
         created_at=row.created_at,
+        true_up_interval=row.true_up_interval,
     )
 
 
@@ -122,6 +123,7 @@ class Catalog:
                 proration_increase=product.proration_increase,
                 proration_decrease=product.proration_decrease,
                 created_at=product.created_at,
+                true_up_interval=product.true_up_interval,
             )
         )
         await connection.execute(insert(t.prices), [_price_row(price) for price in product.prices])
@@ -196,6 +198,7 @@ class Catalog:
                 t.prices.c.archived_at,
                 t.products.c.proration_increase,
                 t.products.c.proration_decrease,
+                t.products.c.true_up_interval,
             )
             .join(t.products, t.products.c.id == t.prices.c.product_id)
             .where(t.prices.c.id.in_(ids))
@@ -208,6 +211,7 @@ class Catalog:
                 proration_increase=row.proration_increase,
                 proration_decrease=row.proration_decrease,
                 archived=row.archived_at is not None,
+                true_up_interval=row.true_up_interval,
             )
             for row in rows
         }

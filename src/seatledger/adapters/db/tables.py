@@ -53,6 +53,8 @@ products = Table(
     Column("proration_increase", String(20), nullable=False),
     Column("proration_decrease", String(20), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # None: a true-up is billed at renewal; "quarter": at each quarter of a yearly period.
+    Column("true_up_interval", String(10), nullable=True),
 )
 
 prices = Table(
@@ -387,6 +389,34 @@ change_charges = Table(
     Column("description", String(300), nullable=False),
     Column("planned_at", UTCDateTime, nullable=False),
     Column("held_at", UTCDateTime, nullable=False),
+)
+
+# Seat-count rises under true-up, one row per rise above the period's peak: billed later, for
+# the time held, on the invoice ``bill_at`` falls on (the renewal's, or a quarter's); taken into
+# it in the invoice's own transaction (``invoice_id`` set), so each is billed exactly once.
+true_ups = Table(
+    "true_ups",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("subscription_id", ID, ForeignKey("subscriptions.id"), nullable=False, index=True),
+    Column("price_id", ID, ForeignKey("prices.id"), nullable=False),
+    Column("period_start", UTCDateTime, nullable=False),
+    Column("period_end", UTCDateTime, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Column("seats_before", Integer, nullable=False),
+    Column("seats_after", Integer, nullable=False),
+    Column("bill_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("invoice_id", ID, ForeignKey("invoices.id"), nullable=True),
+    CheckConstraint("seats_after > seats_before", name="rises"),
+    Index(
+        "ix_true_ups_bill_at_unbilled",
+        "bill_at",
+        sqlite_where=text("invoice_id IS NULL"),
+        postgresql_where=text("invoice_id IS NULL"),
+    ),
 )
 
 # Side effects (emails, webhooks, merchant events) recorded in the transaction that causes them

@@ -83,6 +83,7 @@ from seatledger.adapters.db.seat_pools import SeatPools
 from seatledger.adapters.db.seats import Seats
 from seatledger.adapters.db.subscriptions import Subscriptions
 from seatledger.adapters.db.tables import outbox
+from seatledger.adapters.db.true_ups import TrueUps
 from seatledger.adapters.db.webhooks import WebhookDeliveries, WebhookEndpoints
 from seatledger.domain.events import EventRenderer, EventType, plain_payload
 from seatledger.domain.ids import new_id
@@ -264,6 +265,10 @@ class UnitOfWork:
     @property
     def pending_lines(self) -> PendingLines:
         return self._repository(PendingLines)
+
+    @property
+    def true_ups(self) -> TrueUps:
+        return self._repository(TrueUps)
 
     @property
     def payments(self) -> Payments:

@@ -29,6 +29,7 @@ def product_payload(product: Product) -> dict[str, Any]:
         "proration_defaults": {
             "increase": product.proration_increase,
             "decrease": product.proration_decrease,
+            "true_up_interval": product.true_up_interval,
         },
         "created_at": product.created_at.isoformat(),
     }

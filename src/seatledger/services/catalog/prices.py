@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.catalog import Price
-from seatledger.domain.errors import NotFound
+from seatledger.domain.errors import NotFound, ValidationFailed
 from seatledger.domain.ids import new_id
 from seatledger.pricing import SeatPrice
 from seatledger.services.catalog.payloads import price_payload
@@ -24,12 +25,21 @@ async def add_price(rt: Runtime, product_id: str, price: Mapping[str, Any]) -> P
         # added at once get distinct numbers.
         if not await catalog.lock_product(product_id):
             raise NotFound("product")
+        if seat_price.interval != "year":
+            await _check_true_up(uow, product_id)
         version = await catalog.latest_version(product_id) + 1
         added = Price(new_id("price"), product_id, version, seat_price, None, now)
         await catalog.add_price(added)
         uow.emit("price.created", price_payload(added))
         await uow.commit()
     return added
+
+
+async def _check_true_up(uow: UnitOfWork, product_id: str) -> None:
+    """A product trued up quarterly sells yearly prices only (a quarter of a month is none)."""
+    (product,) = await uow.catalog.products([product_id])
+    if product.true_up_interval is not None:
+        raise ValidationFailed.field("interval", "must be year: the product's true-up is quarterly")
 
 
 async def get_price(rt: Runtime, price_id: str) -> Price:

@@ -15,6 +15,7 @@ from seatledger.services.catalog.checks import (
     checked_text,
     proration_defaults,
     seat_prices,
+    true_up_interval,
 )
 from seatledger.services.catalog.payloads import product_payload
 from seatledger.services.pages import Page, check_limit, page_of
@@ -80,6 +81,7 @@ def _new_product(
         proration_increase=proration["increase"],
         proration_decrease=proration["decrease"],
         created_at=now,
+        true_up_interval=true_up_interval(defaults, proration["increase"], checked_prices),
     )
 
 

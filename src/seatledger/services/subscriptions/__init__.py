@@ -28,6 +28,7 @@ from seatledger.services.subscriptions.plan import apply_plan
 from seatledger.services.subscriptions.standing import (
     load_standing,
     subscription_of,
+    true_up_lines_of,
     waiting_lines,
 )
 
@@ -38,5 +39,6 @@ __all__ = [
     "load_standing",
     "preview_change",
     "subscription_of",
+    "true_up_lines_of",
     "waiting_lines",
 ]

@@ -36,7 +36,7 @@ def check_billed_change(plan: ChangePlan, current_price_id: str) -> None:
         raise ValidationFailed.field(
             "price_id", "a subscription Stripe bills changes its price in Stripe"
         )
-    if plan.behavior == "next_period":
+    if plan.behavior in ("next_period", "true_up"):
         raise ValidationFailed.field(
             "proration_behavior",
             "a subscription Stripe bills changes now: use invoice or prorate",

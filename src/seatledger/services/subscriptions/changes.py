@@ -119,6 +119,35 @@ def _charge_key(row: Subscription, plan: ChangePlan) -> str:
     return f"subscription:{row.id}:change:{_fingerprint(row, plan)}"
 
 
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    """What a ``PATCH`` asks for (None keeps the current value)."""
+
+    subscription_id: str
+    seats: int | None
+    price_id: str | None
+    behavior: ProrationBehavior | None
+    cancel_at_period_end: bool | None
+    scope_company_id: str | None
+
+    @property
+    def asks_change(self) -> bool:
+        return self.seats is not None or self.price_id is not None
+
+
+@dataclass(frozen=True, slots=True)
+class _Started:
+    """A change planned in its first transaction, with the charge it goes out under."""
+
+    row: Subscription
+    request: ChangeRequest
+    planned: _Planned
+    flag: dict[str, object]
+    undo: bool
+    key: str
+    book: TermsBook
+
+
 async def change_subscription(
     rt: Runtime,
     subscription_id: str,
@@ -133,41 +162,28 @@ async def change_subscription(
     and/or schedule or undo a cancellation at period end. A change that changes nothing bills
     nothing and emits nothing. Errors: see ``seatledger.domain.billing.plan_change``;
     ``PaymentFailed`` when an ``invoice`` charge is declined (nothing changes)."""
-    behavior = proration_behavior_of(proration_behavior)
+    ask = _Ask(
+        subscription_id,
+        seats,
+        price_id,
+        proration_behavior_of(proration_behavior),
+        cancel_at_period_end,
+        scope_company_id,
+    )
     # A keyed request retried after a crash plans at the instant its first run planned at: the
     # same plan, charged under the same provider key (``_fingerprint``), is never taken twice.
     now = datetime.fromisoformat(
         idempotency.recovery_point("change_planned_at", rt.clock.now().isoformat())
     )
-    book = TermsBook()
-    asks_change = seats is not None or price_id is not None
-    asks_flag = cancel_at_period_end is not None
-    billed = (asks_change or asks_flag) and await provider_subscriptions.is_billed(
-        rt, subscription_id
-    )
-    if billed and asks_flag and not asks_change:  # with a change: pushed once it is planned
-        await _push_cancel_flag(rt, subscription_id, cancel_at_period_end, scope_company_id)
-    async with rt.transaction() as uow:
-        row = await subscription_of(uow, subscription_id, scope_company_id, lock=True)
-        flag = _cancel_flag(row, cancel_at_period_end)
-        if not asks_change:
-            return await _set_cancel_flag(uow, row, flag)
-        undo = flag.get("cancel_at_period_end") is False
-        standing = await load_standing(
-            uow, row, book, lock=True, cancel_at_period_end=False if undo else None
-        )
-        target = await change_target(uow, book, price_id)
-        request = ChangeRequest(seats=seats, terms=target, behavior=behavior)
-        planned = await _planned(uow, rt, row, standing, request, now, billed=billed)
-        request, plan, now = planned.request, planned.plan, planned.at
-        key = await _key_or_applied(uow, rt, row, standing, planned, flag, billed=billed)
-        if isinstance(key, Subscription):
-            return key  # nothing to charge: applied (or nothing changed)
-
+    billed = await _is_billed(rt, ask)
+    started = await _start(rt, ask, now, billed=billed)
+    if isinstance(started, Subscription):
+        return started  # applied, or nothing to change
+    row, plan = started.row, started.planned.plan
     if billed:  # the provider bills it: pushed there with no transaction open
-        return await change_billed(rt, row.id, plan, key, flag=flag)
-    if planned.stale:
-        for charge in planned.stale:
+        return await change_billed(rt, row.id, plan, started.key, flag=started.flag)
+    if started.planned.stale:
+        for charge in started.planned.stale:
             await settle_charge(rt, charge)
         return await change_subscription(
             rt,
@@ -178,10 +194,55 @@ async def change_subscription(
             cancel_at_period_end=cancel_at_period_end,
             scope_company_id=scope_company_id,
         )
-    result = await _collect_change(rt, row, plan, key)
+    result = await _collect_change(rt, row, plan, started.key)
     return await _apply_paid(
-        rt, row.id, request, plan, result, book, now, cancel_at_period_end, undo=undo, key=key
+        rt,
+        row.id,
+        started.request,
+        plan,
+        result,
+        started.book,
+        started.planned.at,
+        cancel_at_period_end,
+        undo=started.undo,
+        key=started.key,
     )
+
+
+async def _is_billed(rt: Runtime, ask: _Ask) -> bool:
+    """Whether the payment provider bills the subscription (``billing`` mode); a cancellation
+    flag asked alone is then pushed there first."""
+    asks_flag = ask.cancel_at_period_end is not None
+    billed = (ask.asks_change or asks_flag) and await provider_subscriptions.is_billed(
+        rt, ask.subscription_id
+    )
+    if billed and asks_flag and not ask.asks_change:  # with a change: pushed once planned
+        await _push_cancel_flag(
+            rt, ask.subscription_id, ask.cancel_at_period_end, ask.scope_company_id
+        )
+    return billed
+
+
+async def _start(rt: Runtime, ask: _Ask, now: datetime, *, billed: bool) -> _Started | Subscription:
+    """The first transaction: the change planned, and either applied at once (nothing to
+    charge; the subscription answered) or its charge held (``_Started``)."""
+    book = TermsBook()
+    async with rt.transaction() as uow:
+        row = await subscription_of(uow, ask.subscription_id, ask.scope_company_id, lock=True)
+        flag = _cancel_flag(row, ask.cancel_at_period_end)
+        if not ask.asks_change:
+            return await _set_cancel_flag(uow, row, flag)
+        undo = flag.get("cancel_at_period_end") is False
+        standing = await load_standing(
+            uow, row, book, lock=True, cancel_at_period_end=False if undo else None
+        )
+        target = await change_target(uow, book, ask.price_id)
+        request = ChangeRequest(seats=ask.seats, terms=target, behavior=ask.behavior)
+        planned = await _planned(uow, rt, row, standing, request, now, billed=billed)
+        key = await _key_or_applied(uow, rt, row, standing, planned, flag, billed=billed)
+        if isinstance(key, Subscription):
+            return key
+    return _Started(row, planned.request, planned, flag, undo, key, book)
 
 
 async def _planned(

@@ -11,6 +11,8 @@ from seatledger.domain.events import EventType
 from seatledger.domain.payment_record import PaymentRecord
 from seatledger.domain.payments import PaymentResult
 from seatledger.domain.purchase import Subscription
+from seatledger.domain.true_up import TrueUp
+from seatledger.pricing import SeatStep, billed_at
 from seatledger.services.benefit_sync import resync_benefits
 from seatledger.services.credit import add_to_balances
 from seatledger.services.invoicing import create_invoice
@@ -42,7 +44,9 @@ async def apply_plan(
     updated = await uow.subscriptions.update(row.id, **values)
     if plan.applies_now:
         currency = standing.terms.price.currency
-        if plan.invoice_now and plan.lines:
+        if plan.true_up is not None:
+            await uow.true_ups.add(true_up_of(row.id, plan, plan.true_up), now)
+        elif plan.invoice_now and plan.lines:
             await _bill_now(uow, rt, row, standing, plan, payment, now)
         elif plan.lines:
             await uow.pending_lines.add(row.id, plan.lines, currency, now)
@@ -50,6 +54,19 @@ async def apply_plan(
             await resync_benefits(uow, rt, subscription_id=row.id, product_id=plan.terms.product_id)
     uow.emit(EventType.SUBSCRIPTION_UPDATED, updated)
     return updated
+
+
+def true_up_of(subscription_id: str, plan: ChangePlan, step: SeatStep) -> TrueUp:
+    """The rise as recorded: billed at renewal, or at the end of its quarter when the product
+    trues up yearly periods quarterly."""
+    quarterly = plan.terms.true_up_interval == "quarter" and plan.terms.interval == "year"
+    return TrueUp(
+        subscription_id=subscription_id,
+        price_id=plan.terms.price_id,
+        period=plan.period,
+        step=step,
+        bill_at=billed_at(plan.period, step.at) if quarterly else plan.period.end,
+    )
 
 
 def _plan_values(plan: ChangePlan) -> dict[str, object]:
@@ -95,6 +112,7 @@ async def _bill_now(
     )
     if plan.sweeps_waiting and standing.waiting:
         await uow.pending_lines.take([(row.id, invoice.id)])
+        await uow.true_ups.take([(row.id, invoice.id)])
     assert row.company_id is not None  # ``plan_change`` refuses a subscription without one
     delta = -plan.credit_applied if plan.subtotal > 0 else -plan.subtotal
     await add_to_balances(uow, {(row.company_id, currency): delta})

@@ -3,6 +3,9 @@ the terms a change asks for."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.billing import Standing, Terms
 from seatledger.domain.catalog import PRORATION_BEHAVIORS, ProrationBehavior
@@ -10,9 +13,10 @@ from seatledger.domain.errors import (
     NotFound,
     ValidationFailed,
 )
-from seatledger.domain.invoice import InvoiceLine
+from seatledger.domain.invoice import InvoiceLine, invoice_lines
 from seatledger.domain.purchase import Subscription
-from seatledger.pricing import Period
+from seatledger.domain.true_up import TrueUp
+from seatledger.pricing import Period, true_up_line
 from seatledger.services.credit import read_balances
 from seatledger.services.terms import TermsBook
 
@@ -35,10 +39,38 @@ async def subscription_of(
 
 
 async def waiting_lines(
-    uow: UnitOfWork, subscription_ids: list[str]
+    uow: UnitOfWork, subscription_ids: list[str], *, until: datetime | None = None
 ) -> dict[str, list[InvoiceLine]]:
-    """Proration lines not yet on an invoice, per subscription, in the order they were made."""
-    return await uow.pending_lines.waiting(subscription_ids)
+    """Lines not yet on an invoice, per subscription: the proration lines in the order they were
+    made, then the true-up of the seat-count rises not billed yet, each priced from the
+    database for the time held (to its period's end, or to ``until``, an earlier end)."""
+    waiting = await uow.pending_lines.waiting(subscription_ids)
+    rises = await uow.true_ups.unbilled(subscription_ids)
+    for subscription_id, lines in true_up_lines_of(
+        await uow.catalog.terms(sorted({r.price_id for found in rises.values() for r in found})),
+        rises,
+        until,
+    ).items():
+        waiting[subscription_id].extend(lines)
+    return waiting
+
+
+def true_up_lines_of(
+    terms: Mapping[str, Terms],
+    rises: Mapping[str, Sequence[TrueUp]],
+    until: datetime | None = None,
+) -> dict[str, list[InvoiceLine]]:
+    """The true-up lines of each subscription's rises (``seatledger.pricing.true_up``)."""
+    lines: dict[str, list[InvoiceLine]] = {}
+    for subscription_id, found in rises.items():
+        lines[subscription_id] = []
+        for rise in found:
+            end = rise.period.end if until is None else min(until, rise.period.end)
+            line = true_up_line(terms[rise.price_id].price, rise.period, rise.step, end)
+            lines[subscription_id] += invoice_lines(
+                [line], period_start=rise.step.at, period_end=max(end, rise.step.at)
+            )
+    return lines
 
 
 async def load_standing(
@@ -87,7 +119,7 @@ def proration_behavior_of(value: object) -> ProrationBehavior | None:
         return None
     if value not in PRORATION_BEHAVIORS:
         raise ValidationFailed.field(
-            "proration_behavior", "must be 'invoice', 'prorate' or 'next_period'"
+            "proration_behavior", "must be 'invoice', 'prorate', 'next_period' or 'true_up'"
         )
     return value  # type: ignore[return-value]
 
@@ -97,5 +129,6 @@ __all__ = [
     "load_standing",
     "proration_behavior_of",
     "subscription_of",
+    "true_up_lines_of",
     "waiting_lines",
 ]
