@@ -16,6 +16,7 @@ from seatledger.pricing.periods import (
 from seatledger.pricing.price import (
     MAX_AMOUNT,
     MAX_SEATS,
+    MAX_TRIAL_DAYS,
     Interval,
     Line,
     SeatPrice,
@@ -26,15 +27,18 @@ from seatledger.pricing.price import (
 from seatledger.pricing.proration import (
     IntervalSwitch,
     change_line,
+    describe_day,
     describe_span,
     interval_switch,
     prorate,
     unused_fraction,
 )
+from seatledger.pricing.trials import trial_end, trial_line
 
 __all__ = [
     "MAX_AMOUNT",
     "MAX_SEATS",
+    "MAX_TRIAL_DAYS",
     "Interval",
     "IntervalSwitch",
     "InvalidPrice",
@@ -50,11 +54,14 @@ __all__ = [
     "add_months",
     "change_line",
     "currency_exponent",
+    "describe_day",
     "describe_span",
     "div_round_half_even",
     "interval_switch",
     "period_at",
     "period_containing",
     "prorate",
+    "trial_end",
+    "trial_line",
     "unused_fraction",
 ]

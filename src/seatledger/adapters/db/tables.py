@@ -64,10 +64,13 @@ prices = Table(
     Column("currency", String(3), nullable=False),
     Column("interval", String(5), nullable=True),
     Column("seat_sync", String(10), nullable=False),
+    # A recurring price's free trial in days (null: none); also in ``definition``.
+    Column("trial_days", Integer, nullable=True),
     Column("definition", JSON, nullable=False),
     Column("archived_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Index("uq_prices_product_version", "product_id", "version", unique=True),
+
 )
 
 benefits = Table(
@@ -212,7 +215,9 @@ subscriptions = Table(
     Column("past_due_since", UTCDateTime, nullable=True),
     Column("next_payment_attempt_at", UTCDateTime, nullable=True, index=True),
     Column("payment_attempts", Integer, nullable=False, server_default=text("0")),
-    CheckConstraint("status IN ('active', 'past_due', 'canceled')", name="status"),
+    # When the free trial (the first period) ends; null for a subscription bought without one.
+    Column("trial_end", UTCDateTime, nullable=True),
+    CheckConstraint("status IN ('trialing', 'active', 'past_due', 'canceled')", name="status"),
     CheckConstraint("payment_attempts >= 0", name="payment_attempts"),
     # The renewal scan: live subscriptions by the end of their period.
     Index(
