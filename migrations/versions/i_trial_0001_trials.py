@@ -6,7 +6,8 @@ Create Date: 2026-11-30
 
 ``prices.trial_days``: the free trial a recurring price starts its subscriptions with (null:
 none; also in the price's ``definition``). ``subscriptions.trial_end``: when the trial, its
-first period, ends. A subscription in its trial is ``trialing``.
+first period, ends. A subscription in its trial is ``trialing``. ``checkouts.trial_days`` and
+``amount_after_trial``: what a trial price's checkout says of its trial.
 """
 
 from __future__ import annotations
@@ -33,9 +34,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column("trial_end", UTCDateTime(timezone=True), nullable=True))
         batch.drop_constraint(op.f("ck_subscriptions_status"), type_="check")
         batch.create_check_constraint(op.f("ck_subscriptions_status"), _STATUSES)
+    with op.batch_alter_table("checkouts") as batch:
+        batch.add_column(sa.Column("trial_days", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("amount_after_trial", sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("checkouts") as batch:
+        batch.drop_column("amount_after_trial")
+        batch.drop_column("trial_days")
     # A subscription still in its trial reads as active without it.
     op.execute("UPDATE subscriptions SET status = 'active' WHERE status = 'trialing'")
     with op.batch_alter_table("subscriptions") as batch:

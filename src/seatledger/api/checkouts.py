@@ -72,6 +72,16 @@ class CheckoutOut(OutModel):
         " with Stripe): where they finish it; the checkout completes once the provider reports"
         " it paid. Null otherwise.",
     )
+    trial_days: int | None = Field(
+        default=None,
+        description="A trial price's checkout: `amount_due` is 0 and the card is checked, not"
+        " charged; the trial lasts this many days from the confirm. Null otherwise.",
+    )
+    amount_due_after_trial: int | None = Field(
+        default=None,
+        description="What the first charged period costs at this seat count, billed when the"
+        " trial ends (at the seats held then). Null without a trial.",
+    )
 
 
 def checkout_out(public_url: str, checkout: Checkout) -> CheckoutOut:
@@ -91,6 +101,8 @@ def checkout_out(public_url: str, checkout: Checkout) -> CheckoutOut:
         subscription_id=checkout.subscription_id,
         order_id=checkout.order_id,
         payment_url=checkout.payment_url,
+        trial_days=checkout.trial_days,
+        amount_due_after_trial=checkout.amount_after_trial,
     )
 
 

@@ -90,6 +90,7 @@ class Subscriptions(Purchases[Subscription]):
                 payment_method=subscription.payment_method,
                 payment_customer=subscription.payment_customer,
                 created_at=subscription.created_at,
+                trial_end=subscription.trial_end,
             )
         )
 
@@ -226,6 +227,16 @@ class Subscriptions(Purchases[Subscription]):
             )
         if singles:
             await self._connection.execute(_write_dunning, singles)
+
+    async def end_trials(self, subscription_ids: Sequence[str]) -> None:
+        """Those of ``subscription_ids`` still in their trial are ``active``: their first
+        charged period has begun."""
+        if subscription_ids:
+            await self._connection.execute(
+                update(_subs)
+                .where(_subs.c.id.in_(sorted(subscription_ids)), _subs.c.status == "trialing")
+                .values(status="active")
+            )
 
     async def advance(self, renewed: Sequence[Subscription]) -> None:
         """Move renewed subscriptions (``renewed``: as they are after their renewal) to their

@@ -168,6 +168,9 @@ checkouts = Table(
     Column("charging_method", String(100), nullable=True),
     # Where the buyer finishes that charge while it waits for them (3-D Secure).
     Column("payment_url", String(2000), nullable=True),
+    # A trial price's checkout: the trial's days and what the first charged period will cost.
+    Column("trial_days", Integer, nullable=True),
+    Column("amount_after_trial", BigInteger, nullable=True),
     CheckConstraint("seats >= 1", name="seats"),
     CheckConstraint("amount_due >= 0", name="amount_due"),
     CheckConstraint("status IN ('open', 'completed', 'expired')", name="status"),
