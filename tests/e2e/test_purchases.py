@@ -21,6 +21,7 @@ SUBSCRIPTION_FIELDS = {
     "current_period_end",
     "cancel_at_period_end",
     "pending_change",
+    "trial_end",
 }
 
 

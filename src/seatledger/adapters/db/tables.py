@@ -70,7 +70,6 @@ prices = Table(
     Column("archived_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Index("uq_prices_product_version", "product_id", "version", unique=True),
-
 )
 
 benefits = Table(
