@@ -6,8 +6,10 @@ Create Date: 2026-11-30
 
 ``prices.trial_days``: the free trial a recurring price starts its subscriptions with (null:
 none; also in the price's ``definition``). ``subscriptions.trial_end``: when the trial, its
-first period, ends. A subscription in its trial is ``trialing``. ``checkouts.trial_days`` and
-``amount_after_trial``: what a trial price's checkout says of its trial.
+first period, ends, and ``trial_notified_at``: when its end was announced
+(``subscription.trial_will_end``). A subscription in its trial is ``trialing``.
+``checkouts.trial_days`` and ``amount_after_trial``: what a trial price's checkout says of its
+trial.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ def upgrade() -> None:
     _immutable_prices(("trial_days",))
     with op.batch_alter_table("subscriptions") as batch:
         batch.add_column(sa.Column("trial_end", UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("trial_notified_at", UTCDateTime(timezone=True), nullable=True))
         batch.drop_constraint(op.f("ck_subscriptions_status"), type_="check")
         batch.create_check_constraint(op.f("ck_subscriptions_status"), _STATUSES)
     with op.batch_alter_table("checkouts") as batch:
@@ -48,6 +51,7 @@ def downgrade() -> None:
     with op.batch_alter_table("subscriptions") as batch:
         batch.drop_constraint(op.f("ck_subscriptions_status"), type_="check")
         batch.create_check_constraint(op.f("ck_subscriptions_status"), _STATUSES_BEFORE)
+        batch.drop_column("trial_notified_at")
         batch.drop_column("trial_end")
     _immutable_prices(())
     op.drop_column("prices", "trial_days")

@@ -223,6 +223,38 @@ async def test_a_declined_first_charge_makes_the_trialing_subscription_past_due(
     assert (sub.status, sub.canceled_at) == ("canceled", utc(2027, 2, 7, 9))
 
 
+async def test_the_trial_end_is_announced_three_days_before_once(
+    runtime: Runtime, clock: FixedClock
+) -> None:
+    price_id, company_id = await _trial(runtime, clock)
+    sub_id = await shop.subscribe(runtime, price_id, company_id, 2)
+    leaving = await shop.subscribe(runtime, price_id, await shop.company(runtime, "x@b.test"), 1)
+    await _cancel(runtime, leaving, at_period_end=True)  # nothing to announce: no charge follows
+    clock.set(utc(2027, 1, 21, 8, 59, 59))
+    await renewals.renew_due(runtime)
+    assert await shop.events(runtime.engine, "subscription.trial_will_end") == []
+    clock.set(utc(2027, 1, 21, 9))
+    await renewals.renew_due(runtime)
+    clock.set(utc(2027, 1, 22))
+    await renewals.renew_due(runtime)
+    [notice] = await shop.events(runtime.engine, "subscription.trial_will_end")
+    assert (notice["id"], notice["status"], notice["trial_end"]) == (
+        sub_id,
+        "trialing",
+        "2027-01-24T09:00:00Z",
+    )
+
+
+async def test_a_trial_already_over_when_the_run_comes_is_renewed_not_announced(
+    runtime: Runtime, clock: FixedClock
+) -> None:
+    price_id, company_id = await _trial(runtime, clock)
+    sub_id = await shop.subscribe(runtime, price_id, company_id, 2)
+    clock.set(utc(2027, 2, 1))
+    assert await renewals.renew_due(runtime) == [sub_id]
+    assert await shop.events(runtime.engine, "subscription.trial_will_end") == []
+
+
 @pytest.mark.parametrize("at_period_end", [False, True])
 async def test_cancelling_during_the_trial_costs_nothing(
     runtime: Runtime, clock: FixedClock, at_period_end: bool

@@ -219,6 +219,8 @@ subscriptions = Table(
     Column("payment_attempts", Integer, nullable=False, server_default=text("0")),
     # When the free trial (the first period) ends; null for a subscription bought without one.
     Column("trial_end", UTCDateTime, nullable=True),
+    # When ``subscription.trial_will_end`` was emitted for it (once per trial).
+    Column("trial_notified_at", UTCDateTime, nullable=True),
     CheckConstraint("status IN ('trialing', 'active', 'past_due', 'canceled')", name="status"),
     CheckConstraint("payment_attempts >= 0", name="payment_attempts"),
     # The renewal scan: live subscriptions by the end of their period.
