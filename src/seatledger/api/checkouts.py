@@ -115,8 +115,11 @@ def checkout_out(public_url: str, checkout: Checkout) -> CheckoutOut:
 )
 async def create_checkout(body: CheckoutIn, rt: RuntimeDep, who: Writer) -> CheckoutOut:
     """`amount_due` is in the currency's minor unit; the checkout expires after 24 h. 409
-    `price_archived` for an archived price; 422 `seats_out_of_range` outside the price's seat
-    range. A billing manager's session buys for its own company (`company_id` may be left out)."""
+    `price_archived` for an archived price, 409 `trial_not_supported` for a price with a free
+    trial when the payment provider cannot take one (Stripe); 422 `seats_out_of_range` outside
+    the price's seat range. A trial price's checkout owes 0 now (`trial_days`,
+    `amount_due_after_trial`). A billing manager's session buys for its own company
+    (`company_id` may be left out)."""
     company_id = optional_id(body.company_id, "company", field="company_id")
     if who.session is not None:
         if body.customer_email is not None:

@@ -150,9 +150,11 @@ async def confirm_checkout(
     A recurring price creates an active subscription whose first period starts now (the billing
     anchor), with its first invoice paid; a one-time price creates a paid order with a paid
     invoice. No seat rows and no benefit grants exist yet: seats are assigned later. A zero
-    amount is not charged. A declined card raises ``PaymentFailed`` with the provider's reason
-    and leaves the checkout open; a method the provider does not know is ``ValidationFailed``
-    (``payment_method``) before anything is read or written.
+    amount is not charged. A price with a free trial charges nothing: the card is checked
+    (``_set_up_card``) and the subscription is ``trialing``. A declined card raises
+    ``PaymentFailed`` with the provider's reason and leaves the checkout open; a method the
+    provider does not know is ``ValidationFailed`` (``payment_method``) before anything is read
+    or written.
 
     Three short transactions, none open while the provider answers: check the checkout, (record
     a declined attempt,) complete the purchase.
