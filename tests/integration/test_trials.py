@@ -27,7 +27,7 @@ from seatledger.services import (
 from seatledger.services.runtime import Runtime
 from tests.integration import shop
 from tests.integration.shop import utc
-from tests.model.invariants import check_periods
+from tests.model.invariants import check_periods, snapshot
 
 START = utc(2027, 1, 10, 9)
 TRIAL_END = utc(2027, 1, 24, 9)  # 14 days later
@@ -99,7 +99,7 @@ async def test_a_trial_checkout_charges_nothing_and_makes_a_trialing_subscriptio
     assert await shop.count(runtime.engine, t.payments) == 0  # nothing was charged
     [created] = await shop.events(runtime.engine, "subscription.created")
     assert (created["status"], created["trial_end"]) == ("trialing", "2027-01-24T09:00:00Z")
-    await check_periods(runtime.engine)
+    check_periods(await snapshot(runtime.engine))
 
 
 async def test_a_declined_card_is_refused_at_the_confirm_and_the_checkout_stays_open(
@@ -168,7 +168,7 @@ async def test_the_trial_end_bills_the_first_period_at_the_seats_held_then(
     assert _lines(first) == [("seats", "Seats 1–5 (tier 1)", 5, 1000, 5000)]
     [renewed] = await shop.events(runtime.engine, "subscription.renewed")
     assert (renewed["status"], renewed["trial_end"]) == ("active", "2027-01-24T09:00:00Z")
-    await check_periods(runtime.engine)
+    check_periods(await snapshot(runtime.engine))
 
     clock.set(utc(2027, 2, 24, 9))
     assert await renewals.renew_due(runtime) == [sub_id]
@@ -296,4 +296,4 @@ async def test_a_price_switch_during_the_trial_bills_the_new_price_at_its_end(
     sub = await purchases.get_subscription(runtime, sub_id)
     assert (sub.current_period_start, sub.current_period_end) == (TRIAL_END, utc(2028, 1, 24, 9))
     assert (await shop.invoices(runtime, sub_id))[-1].total == 20000
-    await check_periods(runtime.engine)
+    check_periods(await snapshot(runtime.engine))
