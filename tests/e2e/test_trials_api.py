@@ -4,8 +4,11 @@ and billed at 0 during the trial, and the sandbox clock moving past the trial's 
 
 from __future__ import annotations
 
+from fastapi import FastAPI
+
 from seatledger.services.runtime import Runtime
 from tests.e2e.api import ONE_TIME, PRICE, Api, problem, row_counts
+from tests.e2e.portal import Visitor
 
 
 async def _move(api: Api, now: str) -> None:
@@ -108,3 +111,24 @@ async def test_cancelling_a_trial_bills_nothing(api: Api) -> None:
     assert [i["total"] for i in invoices] == [0]
     balance = await api.get(f"/v1/companies/{company['id']}/balance")
     assert balance["data"] == []
+
+
+async def test_the_portal_shows_the_trial_and_its_end(api: Api, app: FastAPI) -> None:
+    await _move(api, "2027-01-10T09:00:00Z")
+    price_id = await api.price(trial_days=14)
+    company = await api.company()
+    checkout = await api.checkout(price_id, 2, company_id=company["id"])
+    visitor = Visitor(app, None)
+    page = (await visitor.get(f"/checkout/{checkout['id']}")).text
+    assert "Free for 14 days" in page
+    assert "Due when the 14-day trial ends" in page
+    await visitor.aclose()
+    done = await api.post(
+        f"/v1/checkouts/{checkout['id']}/confirm", {"payment_method": "pm_card_ok"}, 200
+    )
+    manager = Visitor(app, await api.session(company["billing_manager_member_id"]))
+    listed = (await manager.get("/portal/manage")).text
+    assert "Trial until Jan 24, 2027" in listed
+    pool = (await manager.get(f"/portal/subscriptions/{done['subscription_id']}")).text
+    assert 'id="trial-notice">Trial until Jan 24, 2027' in pool
+    await manager.aclose()
