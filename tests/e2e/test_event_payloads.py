@@ -177,6 +177,13 @@ async def test_every_event_carries_its_object_as_the_api_returns_it(api: Api) ->
     await api.post(f"/v1/invoices/{unpaid['id']}/pay", {"payment_method": "pm_card_ok"}, 200)
     await rec.step("invoice.paid", "subscription.updated")
 
+    # A 7-day trial bought on Feb 1 is announced 3 days before it ends, on Feb 5.
+    trial = await api.price(trial_days=7)
+    await api.buy(trial, company["id"], seats=1)
+    await rec.step("checkout.completed", "subscription.created", "invoice.paid")
+    await api.post("/v1/sandbox/clock", {"now": "2027-02-05T00:00:00Z"}, 200)
+    await rec.step("subscription.trial_will_end")
+
     await api.post(f"/v1/subscriptions/{subscription_id}/cancel", {"at_period_end": False}, 200)
     await rec.step("subscription.canceled")
 

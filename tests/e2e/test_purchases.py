@@ -21,6 +21,7 @@ SUBSCRIPTION_FIELDS = {
     "current_period_end",
     "cancel_at_period_end",
     "pending_change",
+    "trial_end",
 }
 
 
@@ -68,6 +69,7 @@ async def test_a_checkout_is_opened_changed_declined_and_paid(api: Api, runtime:
         "current_period_end": "2027-02-01T00:00:00Z",
         "cancel_at_period_end": False,
         "pending_change": None,
+        "trial_end": None,
     }
     listed = await api.get(f"/v1/subscriptions?company_id={company['id']}")
     assert [s["id"] for s in listed["data"]] == [subscription["id"]]

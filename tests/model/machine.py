@@ -1,5 +1,6 @@
 """A stateful model of the engine: companies, members, subscriptions and orders, seats
 assigned, claimed and revoked, seat-count and price changes under every proration behaviour,
+free trials,
 the sandbox clock moving through renewals, declined cards and cancellations — run against the
 real services and database, with ``tests.model.invariants`` checked after every step.
 
@@ -126,7 +127,7 @@ class EngineModel(RuleBasedStateMachine):
 
     @initialize()
     def catalogue(self) -> None:
-        monthly, annual, graduated = self.run(
+        monthly, annual, graduated, trial = self.run(
             shop.product(
                 self.rt,
                 shop.per_seat(1000),
@@ -139,6 +140,8 @@ class EngineModel(RuleBasedStateMachine):
                     "base_amount": 500,
                     "included_seats": 1,
                 },
+                # A 10-day free trial before its first month (the clock moves by 1 to 370 days).
+                shop.per_seat(1000, trial_days=10),
                 benefits=2,
             )
         )
@@ -156,6 +159,7 @@ class EngineModel(RuleBasedStateMachine):
             "monthly": monthly,
             "annual": annual,
             "graduated": graduated,
+            "trial": trial,
             "volume": volume,
             "one_time": one_time,
         }
@@ -168,7 +172,7 @@ class EngineModel(RuleBasedStateMachine):
     @rule(
         target=subscriptions,
         company_id=companies,
-        plan=st.sampled_from(["monthly", "annual", "graduated", "volume"]),
+        plan=st.sampled_from(["monthly", "annual", "graduated", "volume", "trial"]),
         n=st.integers(1, 6),
         card=st.sampled_from(CARDS),
     )
@@ -239,7 +243,7 @@ class EngineModel(RuleBasedStateMachine):
 
     @rule(
         sub_id=subscriptions,
-        plan=st.sampled_from(["monthly", "annual", "graduated"]),
+        plan=st.sampled_from(["monthly", "annual", "graduated", "trial"]),
         behavior=st.sampled_from(BEHAVIORS),
     )
     def switch_price(self, sub_id: str, plan: str, behavior: Any) -> None:

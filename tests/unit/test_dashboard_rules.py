@@ -119,6 +119,18 @@ def test_a_subscriptions_recorded_states_set_its_seats_and_price_at_each_moment(
     assert chart_data([pool], [], [], NOW, points=6).bought == (9,) * 6
 
 
+def test_a_subscription_in_its_trial_counts_its_seats_but_brings_no_mrr() -> None:
+    monthly = _price("month", 1000)
+    pool = _pool(monthly, 3, ENDS[2] - timedelta(days=5), name="sub_1")
+    changes = [
+        SubscriptionChange("sub_1", ENDS[2] - timedelta(days=5), 3, monthly, True, trialing=True),
+        SubscriptionChange("sub_1", ENDS[3] - timedelta(days=20), 3, monthly, live=True),
+    ]
+    charts = chart_data([pool], [], changes, NOW, points=6)
+    assert charts.bought == (0, 0, 3, 3, 3, 3)
+    assert charts.mrr["usd"] == (0, 0, 0, 3000, 3000, 3000)
+
+
 def test_assigned_seats_are_those_held_at_each_moment() -> None:
     spans = [
         SeatSpan(ENDS[1], None),

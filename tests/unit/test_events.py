@@ -11,6 +11,7 @@ SPEC_10 = [
     "subscription.renewed",
     "subscription.past_due",
     "subscription.canceled",
+    "subscription.trial_will_end",  # beyond SPEC §10: a free trial ends in 3 days
     "subscription.seats_drift_detected",
     "order.paid",
     "invoice.paid",
@@ -29,8 +30,8 @@ SPEC_10 = [
 ]
 
 
-def test_the_catalogue_is_the_spec_s_twenty_types_and_the_seat_alerts() -> None:
-    assert len(SPEC_10) == 21
+def test_the_catalogue_is_the_spec_s_twenty_types_the_seat_alerts_and_trials() -> None:
+    assert len(SPEC_10) == 22
     assert [str(event_type) for event_type in EventType] == SPEC_10
     assert frozenset(SPEC_10) == EVENT_TYPES
 

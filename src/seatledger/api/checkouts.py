@@ -72,6 +72,16 @@ class CheckoutOut(OutModel):
         " with Stripe): where they finish it; the checkout completes once the provider reports"
         " it paid. Null otherwise.",
     )
+    trial_days: int | None = Field(
+        default=None,
+        description="A trial price's checkout: `amount_due` is 0 and the card is checked, not"
+        " charged; the trial lasts this many days from the confirm. Null otherwise.",
+    )
+    amount_due_after_trial: int | None = Field(
+        default=None,
+        description="What the first charged period costs at this seat count, billed when the"
+        " trial ends (at the seats held then). Null without a trial.",
+    )
 
 
 def checkout_out(public_url: str, checkout: Checkout) -> CheckoutOut:
@@ -91,6 +101,8 @@ def checkout_out(public_url: str, checkout: Checkout) -> CheckoutOut:
         subscription_id=checkout.subscription_id,
         order_id=checkout.order_id,
         payment_url=checkout.payment_url,
+        trial_days=checkout.trial_days,
+        amount_due_after_trial=checkout.amount_after_trial,
     )
 
 
@@ -103,8 +115,11 @@ def checkout_out(public_url: str, checkout: Checkout) -> CheckoutOut:
 )
 async def create_checkout(body: CheckoutIn, rt: RuntimeDep, who: Writer) -> CheckoutOut:
     """`amount_due` is in the currency's minor unit; the checkout expires after 24 h. 409
-    `price_archived` for an archived price; 422 `seats_out_of_range` outside the price's seat
-    range. A billing manager's session buys for its own company (`company_id` may be left out)."""
+    `price_archived` for an archived price, 409 `trial_not_supported` for a price with a free
+    trial when the payment provider cannot take one (Stripe); 422 `seats_out_of_range` outside
+    the price's seat range. A trial price's checkout owes 0 now (`trial_days`,
+    `amount_due_after_trial`). A billing manager's session buys for its own company
+    (`company_id` may be left out)."""
     company_id = optional_id(body.company_id, "company", field="company_id")
     if who.session is not None:
         if body.customer_email is not None:

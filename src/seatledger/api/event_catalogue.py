@@ -63,6 +63,7 @@ DATA: dict[EventType, Any] = {
     E.SUBSCRIPTION_RENEWED: SubscriptionOut,
     E.SUBSCRIPTION_PAST_DUE: SubscriptionOut,
     E.SUBSCRIPTION_CANCELED: SubscriptionOut,
+    E.SUBSCRIPTION_TRIAL_WILL_END: SubscriptionOut,
     E.SUBSCRIPTION_SEATS_DRIFT_DETECTED: SeatsDriftOut,
     E.ORDER_PAID: OrderOut,
     E.INVOICE_PAID: InvoiceOut,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import StrictInt
+from pydantic import Field, StrictInt
 
 from seatledger.api.auth import MerchantReader, MerchantWriter
 from seatledger.api.common import (
@@ -59,6 +59,11 @@ class PriceIn(ApiModel):
     minimum_seats: StrictInt = 1
     maximum_seats: StrictInt | None = None
     seat_sync: Literal["manual", "members"] = "manual"
+    trial_days: StrictInt | None = Field(
+        default=None,
+        description="A free trial of this many days (1 to 730) before the first charged period;"
+        " recurring prices only.",
+    )
 
 
 class ProrationDefaults(ApiModel):
@@ -103,6 +108,7 @@ class PriceOut(OutModel):
     minimum_seats: int
     maximum_seats: int | None
     seat_sync: Literal["manual", "members"]
+    trial_days: int | None
     archived: bool
     archived_at: Timestamp | None
     created_at: Timestamp

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import StrictBool
+from pydantic import Field, StrictBool
 
 from seatledger.api.auth import MerchantWriter, Reader, Writer
 from seatledger.api.common import (
@@ -47,7 +47,7 @@ class SubscriptionOut(OutModel):
     id: str
     company_id: str | None
     price_id: str
-    status: Literal["active", "past_due", "canceled"]
+    status: Literal["trialing", "active", "past_due", "canceled"]
     seats: int
     assigned_seats: int
     available_seats: int
@@ -55,6 +55,10 @@ class SubscriptionOut(OutModel):
     current_period_end: Timestamp
     cancel_at_period_end: bool
     pending_change: PendingChangeOut | None
+    trial_end: Timestamp | None = Field(
+        description="When the free trial (the first period) ends; null when bought without one."
+        " While `trialing`, nothing is charged; the trial's end bills the first period."
+    )
 
 
 class ChangeIn(ApiModel):

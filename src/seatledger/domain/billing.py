@@ -37,6 +37,11 @@ Lines:
   lines for a whole new period starting now (the anchor moves to now), and the proration lines
   still waiting, since the period they belong to has just ended.
 
+During a free trial (``trialing``) nothing is prorated: an ``invoice`` or ``prorate`` change
+applies now with no line, and the trial's end bills the seats and price held then. The trial
+period stays as it is, an interval switch included (the first charged period takes the new
+interval); ``next_period`` still waits for the trial's end.
+
 A change counts from its whole second (``at`` is truncated), like proration does.
 """
 
@@ -206,6 +211,31 @@ def _unchanged(standing: Standing, at: datetime, *, pending: PendingChange | Non
     )
 
 
+def _during_trial(
+    standing: Standing,
+    request: ChangeRequest,
+    behavior: ProrationBehavior,
+    seats: int,
+    target: Terms,
+    at: datetime,
+) -> ChangePlan:
+    """A change during a free trial: applied now, nothing billed (module docstring)."""
+    return ChangePlan(
+        behavior=behavior,
+        seats=seats,
+        terms=target,
+        period=standing.period,
+        anchor_moved=False,
+        pending_change=standing.pending_change if request.members_sync else None,
+        lines=(),
+        invoice_now=False,
+        sweeps_waiting=False,
+        credit_applied=0,
+        effective_at=at,
+        changed=True,
+    )
+
+
 def plan_change(standing: Standing, request: ChangeRequest, at: datetime) -> ChangePlan:
     """Everything a change does, or the error that refuses it (nothing is written here).
 
@@ -270,6 +300,9 @@ def plan_change(standing: Standing, request: ChangeRequest, at: datetime) -> Cha
         behavior = "prorate"  # the person is invited now: the seat must exist now
     if switching and behavior == "prorate":
         behavior = "invoice"
+
+    if standing.status == "trialing" and behavior != "next_period":
+        return _during_trial(standing, request, behavior, seats, target, at)
 
     if behavior == "next_period":
         if request.members_sync:

@@ -16,6 +16,7 @@
     │   ├── BillingManagerRequired billing_manager_required
     │   ├── CheckoutNotOpen        checkout_not_open
     │   ├── PriceArchived          price_archived
+    │   ├── TrialNotSupported      trial_not_supported
     │   ├── SeatLimitReached       seat_limit_reached
     │   ├── SeatsBelowAssigned     seats_below_assigned
     │   ├── SubscriptionNotActive  subscription_not_active
@@ -123,6 +124,14 @@ class CheckoutNotOpen(Conflict):
 class PriceArchived(Conflict):
     code = "price_archived"
     default_detail = "This price is archived and can no longer be bought."
+
+
+class TrialNotSupported(Conflict):
+    code = "trial_not_supported"
+    default_detail = (
+        "This price starts with a free trial, which the configured payment provider cannot"
+        " take yet: buy a price without one."
+    )
 
 
 class SeatLimitReached(Conflict):
@@ -268,6 +277,7 @@ __all__ = [
     "SeatsOutOfRange",
     "SubscriptionChanged",
     "SubscriptionNotActive",
+    "TrialNotSupported",
     "Unauthenticated",
     "ValidationFailed",
     "catalogue",

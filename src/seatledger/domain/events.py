@@ -34,6 +34,7 @@ class EventType(StrEnum):
     SUBSCRIPTION_RENEWED = "subscription.renewed"
     SUBSCRIPTION_PAST_DUE = "subscription.past_due"
     SUBSCRIPTION_CANCELED = "subscription.canceled"
+    SUBSCRIPTION_TRIAL_WILL_END = "subscription.trial_will_end"
     SUBSCRIPTION_SEATS_DRIFT_DETECTED = "subscription.seats_drift_detected"
     ORDER_PAID = "order.paid"
     INVOICE_PAID = "invoice.paid"

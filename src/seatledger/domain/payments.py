@@ -73,6 +73,26 @@ class PaymentGateway(Protocol):
     async def charge(self, request: PaymentRequest) -> PaymentResult: ...
 
 
+@dataclass(frozen=True, slots=True)
+class CardSetupRequest:
+    """Check a card and keep it for later charges, charging nothing (a free trial's start)."""
+
+    payment_method: str
+    customer: str  # as in ``PaymentRequest``
+    idempotency_key: str
+
+
+@runtime_checkable
+class CardSetup(Protocol):
+    """A provider that can check a card without charging it. A trial's checkout needs one:
+    the card is refused at the confirm, not at the trial's end."""
+
+    async def set_up_card(self, request: CardSetupRequest) -> PaymentResult:
+        """Succeeded: the card may be charged later (``payment_method``, when the provider
+        made one of it, is what to charge); failed: declined, with its reason."""
+        ...
+
+
 @runtime_checkable
 class ProviderCustomers(Protocol):
     """A provider that keeps its own customer for each seatledger customer (Stripe)."""

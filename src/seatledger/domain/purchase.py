@@ -2,7 +2,8 @@
 
 Lifecycles:
     checkout      open → completed | expired (a declined card leaves it open)
-    subscription  active ⇄ past_due → canceled (canceled is final)
+    subscription  [trialing →] active ⇄ past_due → canceled (canceled is final; a trial's end
+                  bills the first period: paid, active; declined, past_due)
     order         paid (its seat count never changes; more seats is a new order)
 
 A purchase made before its company exists is owner-scoped (``company_id`` is None, the buyer's
@@ -20,7 +21,7 @@ from seatledger.domain.errors import ValidationFailed
 from seatledger.domain.seat_pool import SeatPool
 
 CheckoutStatus = Literal["open", "completed", "expired"]
-SubscriptionStatus = Literal["active", "past_due", "canceled"]
+SubscriptionStatus = Literal["trialing", "active", "past_due", "canceled"]
 OrderStatus = Literal["pending", "paid"]
 
 CHECKOUT_TTL = timedelta(hours=24)
@@ -43,6 +44,10 @@ class Checkout:
     created_at: datetime
     # The charge waits for the buyer (3-D Secure): where they finish it, while it does.
     payment_url: str | None = None
+    # A trial price's checkout: nothing is due now; the trial lasts ``trial_days`` from the
+    # confirm, and its end bills ``amount_after_trial`` (the seats held then decide).
+    trial_days: int | None = None
+    amount_after_trial: int | None = None
 
     @property
     def customer(self) -> str:
@@ -88,6 +93,8 @@ class Subscription:
     # checkout charged (renewals charge the same one), and the failed attempts so far.
     payment_customer: str | None = None
     payment_attempts: int = 0
+    # When its free trial (its first period) ends; None when bought without one.
+    trial_end: datetime | None = None
 
     @property
     def available_seats(self) -> int:

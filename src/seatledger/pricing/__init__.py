@@ -16,6 +16,7 @@ from seatledger.pricing.periods import (
 from seatledger.pricing.price import (
     MAX_AMOUNT,
     MAX_SEATS,
+    MAX_TRIAL_DAYS,
     Interval,
     Line,
     SeatPrice,
@@ -26,11 +27,13 @@ from seatledger.pricing.price import (
 from seatledger.pricing.proration import (
     IntervalSwitch,
     change_line,
+    describe_day,
     describe_span,
     interval_switch,
     prorate,
     unused_fraction,
 )
+from seatledger.pricing.trials import trial_end, trial_line
 from seatledger.pricing.true_up import (
     SeatStep,
     billed_at,
@@ -43,6 +46,7 @@ from seatledger.pricing.true_up import (
 __all__ = [
     "MAX_AMOUNT",
     "MAX_SEATS",
+    "MAX_TRIAL_DAYS",
     "Interval",
     "IntervalSwitch",
     "InvalidPrice",
@@ -60,6 +64,7 @@ __all__ = [
     "billed_at",
     "change_line",
     "currency_exponent",
+    "describe_day",
     "describe_span",
     "div_round_half_even",
     "interval_switch",
@@ -68,6 +73,8 @@ __all__ = [
     "period_containing",
     "prorate",
     "quarter_ends",
+    "trial_end",
+    "trial_line",
     "true_up_line",
     "true_up_lines",
     "unused_fraction",

@@ -8,6 +8,9 @@
   falls in it;
 * ``billable == 0`` costs nothing beyond ``base_amount`` (no flat amount).
 
+A recurring price may start its subscriptions with a free trial of ``trial_days`` days (1 to
+``MAX_TRIAL_DAYS``); a one-time price has none (an order is paid when it is bought).
+
 ``period_amount(seats) = base_amount + tiered(billable)``.
 
 Prices are immutable values: a change of price is a new price (a new version of the product).
@@ -31,6 +34,7 @@ SeatSync = Literal["manual", "members"]
 MAX_SEATS = 10_000_000
 MAX_AMOUNT = 100_000_000_000
 MAX_TIERS = 50
+MAX_TRIAL_DAYS = 730
 
 _INTERVALS = ("month", "year", None)
 _TIERS_MODES = ("volume", "graduated")
@@ -45,6 +49,7 @@ _FIELDS = (
     "minimum_seats",
     "maximum_seats",
     "seat_sync",
+    "trial_days",
 )
 _TIER_FIELDS = ("up_to", "unit_amount", "flat_amount")
 _ONE_TIME_MEMBERS = "a one-time price cannot follow members: an order never changes its seat count"
@@ -105,6 +110,7 @@ class SeatPrice:
     minimum_seats: int = 1
     maximum_seats: int | None = None
     seat_sync: SeatSync = "manual"
+    trial_days: int | None = None  # a free first period of this many days (recurring only)
     # Tiers flattened to (up_to, unit, flat) tuples for the hot path.
     _rows: tuple[tuple[int | None, int, int], ...] = field(
         init=False, repr=False, compare=False, default=()
@@ -171,6 +177,7 @@ class SeatPrice:
             "minimum_seats": self.minimum_seats,
             "maximum_seats": self.maximum_seats,
             "seat_sync": self.seat_sync,
+            "trial_days": self.trial_days,
         }
 
     # -- the rules ------------------------------------------------------------------------------
@@ -273,8 +280,20 @@ def _price_problems(price: SeatPrice) -> list[tuple[str, str]]:
             problems.append(("maximum_seats", problem))
         elif _is_int(price.minimum_seats) and price.maximum_seats < price.minimum_seats:
             problems.append(("maximum_seats", "must be at least minimum_seats"))
+    problems += _trial_problems(price)
     problems += _tier_problems(price.tiers)
     return problems
+
+
+def _trial_problems(price: SeatPrice) -> list[tuple[str, str]]:
+    days = price.trial_days
+    if days is None:
+        return []
+    if not _is_int(days) or not 1 <= days <= MAX_TRIAL_DAYS:
+        return [("trial_days", f"must be a whole number of days from 1 to {MAX_TRIAL_DAYS}")]
+    if price.interval is None:
+        return [("trial_days", "a one-time price has no trial: an order is paid when bought")]
+    return []
 
 
 def _tier_problems(tiers: object) -> list[tuple[str, str]]:

@@ -67,6 +67,11 @@ def describe_span(start: datetime, end: datetime) -> str:
     return f"{first} – {last}"
 
 
+def describe_day(day: datetime) -> str:
+    """``"Jan 16, 2027"``."""
+    return f"{_MONTHS[day.month]} {day.day}, {day.year}"
+
+
 def change_line(label: str, old_amount: int, new_amount: int, period: Period, at: datetime) -> Line:
     """The single net proration line of a seat-count or same-interval price change.
 

@@ -16,7 +16,8 @@ drawn (``adapters.db.metrics``): each subscription's recorded states (the outbox
   price of their last state charges for its seats per period (``SeatPrice.period_amount``),
   a yearly amount divided by 12. Each currency is its own series (never added together); the
   sum is kept exact (``Fraction``) and rounded once, half to even, to the minor unit: twelve
-  1001-cent yearly subscriptions make 1001 a month, not 12 × 83. Orders are not recurring.
+  1001-cent yearly subscriptions make 1001 a month, not 12 × 83. Orders are not recurring, and
+  a subscription in its free trial brings nothing yet (its seats count as bought).
 * Utilisation per product: seats assigned / seats bought, over the pools running now.
 """
 
@@ -153,7 +154,8 @@ def chart_data(
             if terms is None:
                 continue
             seats += terms[0]
-            if pool.recurring:
+            state = states.get(pool.pool_id)
+            if pool.recurring and not (state is not None and state.trialing):
                 revenue[terms[1].currency] += monthly_amount(terms[1], terms[0])
         bought.append(seats)
         for currency in currencies:

@@ -55,6 +55,9 @@ async def renew_batch(
     faults.reached("renewal_invoiced")
     await _advance_all(uow, subscriptions, plans, invoices, waiting, lease)
     await add_to_balances(uow, deltas)
+    # A trial's end is its first renewal: the charged period begins, the subscription is active
+    # (a declined charge makes it past due, as any renewal's does).
+    await uow.subscriptions.end_trials([s.id for s in subscriptions if s.status == "trialing"])
 
     attempts: list[Attempt] = []
     for s, plan, invoice in zip(subscriptions, plans, invoices, strict=True):
@@ -70,6 +73,7 @@ async def renew_batch(
             current_period_start=plan.period.start,
             current_period_end=plan.period.end,
             pending_change=None,
+            status="active" if s.status == "trialing" else s.status,
         )
         uow.emit(EventType.SUBSCRIPTION_RENEWED, renewed)
         if plan.total > 0:

@@ -46,6 +46,7 @@ from seatledger.services.renewal_batch import renew_batch
 from seatledger.services.runtime import Runtime
 from seatledger.services.sandbox_clock import follow_sandbox_clock
 from seatledger.services.terms import TermsBook
+from seatledger.services.trial_notices import announce_trial_ends
 from seatledger.services.true_up_quarters import bill_quarters
 
 BATCH_SIZE = 1000
@@ -154,6 +155,7 @@ def _job_done(report: DueRun, started: float, error: Exception | None) -> None:
 
 async def _run_due(rt: Runtime, batch_size: int, report: DueRun) -> None:
     await follow_sandbox_clock(rt)
+    await announce_trial_ends(rt)  # before the renewals: an ended trial is renewed, not announced
     now = rt.clock.now()
     book = TermsBook()
     errors: list[BaseException] = []

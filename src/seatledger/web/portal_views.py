@@ -77,6 +77,7 @@ class PoolView:
     next_payment_attempt_at: datetime | None = None  # past due: when payment is tried again
     amount: int | None = None
     currency: str = ""
+    trial_end: datetime | None = None  # a subscription bought with a free trial
 
     @property
     def active(self) -> bool:
@@ -110,6 +111,7 @@ async def subscription_view(offers: Offers, subscription: Subscription) -> PoolV
         payment_method=subscription.payment_method,
         next_payment_attempt_at=subscription.next_payment_attempt_at,
         currency=offer.price.seat_price.currency,
+        trial_end=subscription.trial_end,
     )
 
 

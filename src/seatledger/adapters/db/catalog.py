@@ -73,6 +73,7 @@ def _price_row(price: Price) -> dict[str, Any]:
         "currency": definition["currency"],
         "interval": definition["interval"],
         "seat_sync": definition["seat_sync"],
+        "trial_days": definition["trial_days"],
         "definition": definition,
         "archived_at": price.archived_at,
         "created_at": price.created_at,

@@ -35,6 +35,8 @@ def checkout_from_row(row: Any) -> Checkout:
         order_id=row.order_id,
         created_at=row.created_at,
         payment_url=row.payment_url,
+        trial_days=row.trial_days,
+        amount_after_trial=row.amount_after_trial,
     )
 
 
@@ -70,6 +72,8 @@ class Checkouts:
                 currency=checkout.currency,
                 expires_at=checkout.expires_at,
                 created_at=checkout.created_at,
+                trial_days=checkout.trial_days,
+                amount_after_trial=checkout.amount_after_trial,
             )
         )
 
@@ -87,7 +91,13 @@ class Checkouts:
         )
 
     async def resize(
-        self, checkout_id: str, seats: int, amount_due: int, now: datetime
+        self,
+        checkout_id: str,
+        seats: int,
+        amount_due: int,
+        now: datetime,
+        *,
+        amount_after_trial: int | None = None,
     ) -> Checkout | None:
         """New seats and amount on a checkout still open at ``now`` (None when it is not)."""
         return await self._one(
@@ -99,7 +109,7 @@ class Checkouts:
                 # Not while a charge of the old amount is under way.
                 _checkouts.c.charging_method.is_(None),
             )
-            .values(seats=seats, amount_due=amount_due)
+            .values(seats=seats, amount_due=amount_due, amount_after_trial=amount_after_trial)
             .returning(*_checkouts.c)
         )
 

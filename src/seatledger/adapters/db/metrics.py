@@ -48,6 +48,7 @@ class SubscriptionChange:
     seats: int
     price: SeatPrice | None  # None when the event named no price the table still has
     live: bool  # not canceled
+    trialing: bool = False  # in its free trial: nothing billed yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,7 @@ class Metrics:
                 seats=row.seats,
                 price=None if row.definition is None else SeatPrice.from_mapping(row.definition),
                 live=row.status != "canceled",
+                trialing=row.status == "trialing",
             )
             for row in await self._connection.execute(query)
             if row.subscription_id is not None and row.seats is not None

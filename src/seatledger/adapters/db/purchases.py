@@ -66,6 +66,7 @@ def subscription_from_row(row: Any) -> Subscription:
         next_payment_attempt_at=row.next_payment_attempt_at,
         payment_customer=row.payment_customer,
         payment_attempts=int(row.payment_attempts),
+        trial_end=row.trial_end,
     )
 
 

@@ -90,6 +90,7 @@ class Subscriptions(Purchases[Subscription]):
                 payment_method=subscription.payment_method,
                 payment_customer=subscription.payment_customer,
                 created_at=subscription.created_at,
+                trial_end=subscription.trial_end,
             )
         )
 
@@ -226,6 +227,44 @@ class Subscriptions(Purchases[Subscription]):
             )
         if singles:
             await self._connection.execute(_write_dunning, singles)
+
+    async def trials_ending(
+        self, now: datetime, before: datetime, limit: int
+    ) -> list[Subscription]:
+        """Up to ``limit`` trials not announced yet that end after ``now`` and by ``before``,
+        locked, skipping rows another run holds; those cancelling at the trial's end are left
+        out (no charge follows them)."""
+        query = (
+            due_subscriptions()
+            .where(
+                _subs.c.status == "trialing",
+                _subs.c.cancel_at_period_end.is_(False),
+                _subs.c.trial_notified_at.is_(None),
+                _subs.c.trial_end > now,
+                _subs.c.trial_end <= before,
+            )
+            .order_by(_subs.c.trial_end, _subs.c.id)
+            .limit(limit)
+        )
+        return [subscription_from_row(row) for row in await self._connection.execute(query)]
+
+    async def mark_trials_notified(self, subscription_ids: Sequence[str], now: datetime) -> None:
+        if subscription_ids:
+            await self._connection.execute(
+                update(_subs)
+                .where(_subs.c.id.in_(sorted(subscription_ids)))
+                .values(trial_notified_at=now)
+            )
+
+    async def end_trials(self, subscription_ids: Sequence[str]) -> None:
+        """Those of ``subscription_ids`` still in their trial are ``active``: their first
+        charged period has begun."""
+        if subscription_ids:
+            await self._connection.execute(
+                update(_subs)
+                .where(_subs.c.id.in_(sorted(subscription_ids)), _subs.c.status == "trialing")
+                .values(status="active")
+            )
 
     async def advance(self, renewed: Sequence[Subscription]) -> None:
         """Move renewed subscriptions (``renewed``: as they are after their renewal) to their

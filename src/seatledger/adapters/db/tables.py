@@ -66,6 +66,8 @@ prices = Table(
     Column("currency", String(3), nullable=False),
     Column("interval", String(5), nullable=True),
     Column("seat_sync", String(10), nullable=False),
+    # A recurring price's free trial in days (null: none); also in ``definition``.
+    Column("trial_days", Integer, nullable=True),
     Column("definition", JSON, nullable=False),
     Column("archived_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
@@ -167,6 +169,9 @@ checkouts = Table(
     Column("charging_method", String(100), nullable=True),
     # Where the buyer finishes that charge while it waits for them (3-D Secure).
     Column("payment_url", String(2000), nullable=True),
+    # A trial price's checkout: the trial's days and what the first charged period will cost.
+    Column("trial_days", Integer, nullable=True),
+    Column("amount_after_trial", BigInteger, nullable=True),
     CheckConstraint("seats >= 1", name="seats"),
     CheckConstraint("amount_due >= 0", name="amount_due"),
     CheckConstraint("status IN ('open', 'completed', 'expired')", name="status"),
@@ -214,7 +219,11 @@ subscriptions = Table(
     Column("past_due_since", UTCDateTime, nullable=True),
     Column("next_payment_attempt_at", UTCDateTime, nullable=True, index=True),
     Column("payment_attempts", Integer, nullable=False, server_default=text("0")),
-    CheckConstraint("status IN ('active', 'past_due', 'canceled')", name="status"),
+    # When the free trial (the first period) ends; null for a subscription bought without one.
+    Column("trial_end", UTCDateTime, nullable=True),
+    # When ``subscription.trial_will_end`` was emitted for it (once per trial).
+    Column("trial_notified_at", UTCDateTime, nullable=True),
+    CheckConstraint("status IN ('trialing', 'active', 'past_due', 'canceled')", name="status"),
     CheckConstraint("payment_attempts >= 0", name="payment_attempts"),
     # The renewal scan: live subscriptions by the end of their period.
     Index(

@@ -24,7 +24,7 @@ import hashlib
 from cachetools import LRUCache
 
 from seatledger.domain.errors import ValidationFailed
-from seatledger.domain.payments import PaymentRequest, PaymentResult
+from seatledger.domain.payments import CardSetupRequest, PaymentRequest, PaymentResult
 
 OK = "pm_card_ok"
 DECLINED = "pm_card_declined"
@@ -55,6 +55,13 @@ class LocalGateway:
         result = self._decide(request)
         self._answers[request.idempotency_key] = result
         return result
+
+    async def set_up_card(self, request: CardSetupRequest) -> PaymentResult:
+        """A declined card is refused; the others are kept. Checking a card is not a charge:
+        ``pm_card_fail_after_first`` still pays its first charge."""
+        if request.payment_method in (OK, FAIL_AFTER_FIRST):
+            return PaymentResult(True, reference=f"seti_{reference_for(request.idempotency_key)}")
+        return PaymentResult(False, failure_reason="Your card was declined.")
 
     def _decide(self, request: PaymentRequest) -> PaymentResult:
         method = request.payment_method

@@ -30,6 +30,13 @@ it (``confirmation.settle_waiting_charge``): paid, the checkout completes as a c
 failed, the lease and the link go. Money such a charge takes after the checkout was completed
 otherwise becomes the company's credit.
 
+A price with a free trial (``trial_days``) owes nothing at checkout (``amount_due`` 0;
+``amount_after_trial`` is what its end will bill at this seat count). Its confirm checks the
+card with the provider without charging it (``CardSetup``; a refused card is ``PaymentFailed``
+and the checkout stays open), then creates a ``trialing`` subscription whose first period is
+the trial, invoiced at 0 (``fulfilment``). A provider that cannot check a card that way makes
+such a checkout ``trial_not_supported``.
+
 In ``billing`` mode the completed checkout also records that the provider's subscription is
 to be started (``seatledger.services.provider_starts``).
 

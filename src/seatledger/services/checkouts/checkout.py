@@ -14,10 +14,13 @@ from seatledger.domain.errors import (
     CheckoutNotOpen,
     NotFound,
     PriceArchived,
+    TrialNotSupported,
     ValidationFailed,
 )
 from seatledger.domain.ids import new_id
+from seatledger.domain.payments import CardSetup
 from seatledger.domain.purchase import CHECKOUT_TTL, Checkout
+from seatledger.pricing import SeatPrice
 from seatledger.services.pages import Page, check_limit, page_of
 from seatledger.services.purchases import require_company
 from seatledger.services.runtime import Runtime
@@ -54,6 +57,20 @@ async def require_open(uow: UnitOfWork, checkout: Checkout, now: datetime) -> No
         raise CheckoutNotOpen()
 
 
+def amounts(seat_price: SeatPrice, seats: int) -> tuple[int, int | None]:
+    """``(amount_due, amount_after_trial)``: a trial price's checkout owes nothing now; its
+    first charged period (at these seats) comes at the trial's end."""
+    amount = seat_price.period_amount(seats)
+    return (0, amount) if seat_price.trial_days else (amount, None)
+
+
+def require_trial_support(rt: Runtime, price: Price) -> None:
+    """``trial_not_supported`` for a trial price when the provider cannot check a card without
+    charging it (``CardSetup``)."""
+    if price.seat_price.trial_days and not isinstance(rt.gateway, CardSetup):
+        raise TrialNotSupported()
+
+
 # -- use cases ------------------------------------------------------------------------------------
 
 
@@ -84,6 +101,8 @@ async def create_checkout(
         )
         if price.archived:
             raise PriceArchived()
+        require_trial_support(rt, price)
+        amount_due, amount_after_trial = amounts(price.seat_price, count)
         checkout = Checkout(
             id=new_id("chk"),
             price_id=price.id,
@@ -91,12 +110,14 @@ async def create_checkout(
             company_id=company,
             customer_email=email,
             status="open",
-            amount_due=price.seat_price.period_amount(count),
+            amount_due=amount_due,
             currency=price.seat_price.currency,
             expires_at=now + CHECKOUT_TTL,
             subscription_id=None,
             order_id=None,
             created_at=now,
+            trial_days=price.seat_price.trial_days,
+            amount_after_trial=amount_after_trial,
         )
         await uow.checkouts.add(checkout)
         uow.emit("checkout.created", checkout)
@@ -148,8 +169,9 @@ async def update_checkout(
         count = price.seat_price.check_seats(seats, field="seats")
         if price.archived:
             raise PriceArchived()
+        amount_due, amount_after_trial = amounts(price.seat_price, count)
         updated = await uow.checkouts.resize(
-            found.id, count, price.seat_price.period_amount(count), now
+            found.id, count, amount_due, now, amount_after_trial=amount_after_trial
         )
         if updated is None:
             raise CheckoutNotOpen()
@@ -160,11 +182,13 @@ async def update_checkout(
 
 
 __all__ = [
+    "amounts",
     "checkout_of",
     "create_checkout",
     "get_checkout",
     "list_checkouts",
     "price_of",
     "require_open",
+    "require_trial_support",
     "update_checkout",
 ]

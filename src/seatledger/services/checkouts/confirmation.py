@@ -21,9 +21,14 @@ from seatledger.domain.errors import (
 from seatledger.domain.events import EventType
 from seatledger.domain.ids import new_id
 from seatledger.domain.payment_record import PaymentRecord
-from seatledger.domain.payments import PaymentRequest, PaymentResult
+from seatledger.domain.payments import CardSetup, CardSetupRequest, PaymentRequest, PaymentResult
 from seatledger.domain.purchase import Checkout, check_payment_method
-from seatledger.services.checkouts.checkout import checkout_of, price_of, require_open
+from seatledger.services.checkouts.checkout import (
+    checkout_of,
+    price_of,
+    require_open,
+    require_trial_support,
+)
 from seatledger.services.checkouts.fulfilment import create_order, create_subscription
 from seatledger.services.credit import add_to_balances
 from seatledger.services.runtime import Runtime
@@ -102,6 +107,31 @@ async def _charge(rt: Runtime, checkout: Checkout, method: str) -> PaymentResult
     raise PaymentFailed(reason)
 
 
+async def _set_up_card(rt: Runtime, checkout: Checkout, method: str) -> str:
+    """A trial's checkout charges nothing, but its card is checked now and kept for the charge
+    at the trial's end: the method to keep, or ``PaymentFailed`` (recorded as a failed attempt
+    of the checkout, which stays open) when the provider refuses the card."""
+    gateway = rt.gateway
+    assert isinstance(gateway, CardSetup)  # ``require_trial_support``
+    result = await gateway.set_up_card(
+        CardSetupRequest(
+            payment_method=method,
+            customer=checkout.customer,
+            idempotency_key=f"checkout:{checkout.id}:{method}:setup",
+        )
+    )
+    if result.succeeded:
+        return result.payment_method or method
+    reason = result.failure_reason or "The card was declined."
+    async with rt.transaction() as uow:
+        uow.emit(
+            "checkout.payment_failed",
+            {"checkout_id": checkout.id, "payment_method": method, "reason": reason},
+        )
+        await uow.commit()
+    raise PaymentFailed(reason)
+
+
 async def _release(rt: Runtime, checkout: Checkout, method: str) -> None:
     async with rt.transaction() as uow:
         await uow.checkouts.release_charge(checkout.id, method)
@@ -136,9 +166,11 @@ async def confirm_checkout(
     A recurring price creates an active subscription whose first period starts now (the billing
     anchor), with its first invoice paid; a one-time price creates a paid order with a paid
     invoice. No seat rows and no benefit grants exist yet: seats are assigned later. A zero
-    amount is not charged. A declined card raises ``PaymentFailed`` with the provider's reason
-    and leaves the checkout open; a method the provider does not know is ``ValidationFailed``
-    (``payment_method``) before anything is read or written.
+    amount is not charged. A price with a free trial charges nothing: the card is checked
+    (``_set_up_card``) and the subscription is ``trialing``. A declined card raises
+    ``PaymentFailed`` with the provider's reason and leaves the checkout open; a method the
+    provider does not know is ``ValidationFailed`` (``payment_method``) before anything is read
+    or written.
 
     Three short transactions, none open while the provider answers: check the checkout, (record
     a declined attempt,) complete the purchase.
@@ -151,11 +183,15 @@ async def confirm_checkout(
         price = await price_of(uow, row.price_id)
         if price.archived:
             raise PriceArchived()
+        require_trial_support(rt, price)
         if row.amount_due > 0:
             if not await uow.checkouts.lease_charge(row.id, method):
                 raise CheckoutNotOpen("A payment with another method is under way.")
             await uow.commit()
 
+    if price.seat_price.trial_days:
+        kept = await _set_up_card(rt, row, method)
+        return await complete_purchase(rt, row.id, price, kept, None)
     result = await _charge(rt, row, method)
     if result is not None and not result.succeeded:
         return await _wait_for_buyer(rt, row, method, result)

@@ -9,7 +9,7 @@ from seatledger.domain.catalog import Price
 from seatledger.domain.events import EventType
 from seatledger.domain.invoice import Invoice, invoice_lines
 from seatledger.domain.purchase import Checkout, Order, Subscription
-from seatledger.pricing import add_intervals
+from seatledger.pricing import add_intervals, trial_end, trial_line
 from seatledger.services import provider_starts
 from seatledger.services.invoicing import create_invoice
 from seatledger.services.manager_seat import hold_billing_manager_seat
@@ -28,10 +28,16 @@ async def create_subscription(
 ) -> Invoice:
     """An active subscription whose first period starts now (its billing anchor), and that
     period's invoice, paid. In ``members`` mode a company's billing manager holds a claimed
-    seat of it from now (an owner-scoped one gets it when it attaches)."""
+    seat of it from now (an owner-scoped one gets it when it attaches).
+
+    A price with a trial makes a ``trialing`` subscription instead: its first period is the
+    trial (``trial_days`` from now), invoiced at 0 with one line naming its end; the billing
+    anchor is the trial's end, where the first charged period starts."""
     seat_price = price.seat_price
     assert seat_price.interval is not None
-    period_end = add_intervals(now, seat_price.interval, 1)
+    trial = seat_price.trial_days
+    period_end = trial_end(now, trial) if trial else add_intervals(now, seat_price.interval, 1)
+    lines = (trial_line(checkout.seats, period_end),) if trial else seat_price.lines(checkout.seats)
     subscription_id = checkout.subscription_id
     assert subscription_id is not None  # a completed checkout of a recurring price has one
     await uow.pools.create(subscription_id, "subscription", checkout.seats, now)
@@ -41,10 +47,10 @@ async def create_subscription(
             company_id=checkout.company_id,
             owner_email=owner_email,
             price_id=price.id,
-            status="active",
+            status="trialing" if trial else "active",
             seats=checkout.seats,
             assigned_seats=0,
-            billing_anchor=now,
+            billing_anchor=period_end if trial else now,
             current_period_start=now,
             current_period_end=period_end,
             cancel_at_period_end=False,
@@ -54,6 +60,7 @@ async def create_subscription(
             payment_method=method,
             # The customer the checkout charged (see ``_charge``): renewals charge it too.
             payment_customer=checkout.customer,
+            trial_end=period_end if trial else None,
         )
     )
     await hold_billing_manager_seat(uow, rt, subscription_id=subscription_id)
@@ -66,9 +73,7 @@ async def create_subscription(
         company_id=checkout.company_id,
         subscription_id=checkout.subscription_id,
         currency=checkout.currency,
-        lines=invoice_lines(
-            seat_price.lines(checkout.seats), period_start=now, period_end=period_end
-        ),
+        lines=invoice_lines(lines, period_start=now, period_end=period_end),
         status="paid",
         reason="subscription_create",
         period_start=now,

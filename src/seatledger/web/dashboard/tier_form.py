@@ -46,6 +46,7 @@ class PriceForm:
     minimum_seats: str = "1"
     maximum_seats: str = ""
     seat_sync: str = "manual"
+    trial_days: str = ""  # empty: no trial
     tiers: list[TierRow] = field(default_factory=lambda: [TierRow()])
     preview_seats: str = str(DEFAULT_PREVIEW)
     quote_seats: str = ""
@@ -68,6 +69,7 @@ class PriceForm:
                 "included_seats",
                 "minimum_seats",
                 "maximum_seats",
+                "trial_days",
                 "preview_seats",
                 "quote_seats",
             )
@@ -109,6 +111,7 @@ class PriceForm:
             if not self.maximum_seats.strip()
             else whole_number(self.maximum_seats),
             "seat_sync": self.seat_sync,
+            "trial_days": None if not self.trial_days.strip() else whole_number(self.trial_days),
         }
 
 
@@ -123,6 +126,7 @@ def form_of(price: SeatPrice) -> PriceForm:
         minimum_seats=str(price.minimum_seats),
         maximum_seats="" if price.maximum_seats is None else str(price.maximum_seats),
         seat_sync=price.seat_sync,
+        trial_days="" if price.trial_days is None else str(price.trial_days),
         tiers=[
             TierRow("" if t.up_to is None else str(t.up_to), str(t.unit_amount), str(t.flat_amount))
             for t in price.tiers
