@@ -128,7 +128,7 @@ async def _renewal_run(url: str) -> None:
     """``RENEWAL_SUBSCRIPTIONS`` subscriptions renewed, as the renewal benchmark does."""
     engine = create_engine(url)
     try:
-        await billing._seed(engine, RENEWAL_SUBSCRIPTIONS)
+        await billing.seed_due_subscriptions(engine, RENEWAL_SUBSCRIPTIONS)
         rt = Runtime(
             engine=engine,
             clock=FixedClock(billing.DUE + timedelta(minutes=1)),
