@@ -297,3 +297,30 @@ async def test_a_price_switch_during_the_trial_bills_the_new_price_at_its_end(
     assert (sub.current_period_start, sub.current_period_end) == (TRIAL_END, utc(2028, 1, 24, 9))
     assert (await shop.invoices(runtime, sub_id))[-1].total == 20000
     check_periods(await snapshot(runtime.engine))
+
+
+async def test_a_rise_during_a_trial_of_a_true_up_product_is_billed_once_at_the_trial_end(
+    runtime: Runtime, clock: FixedClock
+) -> None:
+    """A trial bills no change, and true-up bills a rise later: during the trial the rise is
+    neither charged nor recorded for a true-up line; the trial's end bills the seats held."""
+    clock.set(START)
+    (price_id,) = await shop.product(
+        runtime, shop.per_seat(1000, trial_days=14), increase="true_up", decrease="next_period"
+    )
+    company_id = await shop.company(runtime)
+    sub_id = await shop.subscribe(runtime, price_id, company_id, 3)
+    clock.set(utc(2027, 1, 20))
+    changed = await subscriptions.change_subscription(runtime, sub_id, seats=6)
+    assert (changed.seats, changed.status) == (6, "trialing")
+    assert len(await shop.invoices(runtime, sub_id)) == 1  # the trial's own, at 0
+
+    clock.set(TRIAL_END)
+    assert await renewals.renew_due(runtime) == [sub_id]
+    first = (await shop.invoices(runtime, sub_id))[-1]
+    assert (first.reason, first.total) == ("subscription_cycle", 6000)
+    assert _lines(first) == [("seats", "Seats 1–6 (tier 1)", 6, 1000, 6000)]
+    clock.set(utc(2027, 2, 24, 9))
+    assert await renewals.renew_due(runtime) == [sub_id]
+    assert (await shop.invoices(runtime, sub_id))[-1].total == 6000
+    check_periods(await snapshot(runtime.engine))
