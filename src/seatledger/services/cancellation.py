@@ -25,12 +25,11 @@ from datetime import datetime
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import ValidationFailed
 from seatledger.domain.events import EventType
-from seatledger.domain.invoice import Invoice, apply_balance
+from seatledger.domain.invoice import Invoice
 from seatledger.domain.purchase import Subscription
 from seatledger.services import provider_subscriptions, seats
 from seatledger.services.collection import COLLECTION_LEASE, Attempt, attempt_for, collect
-from seatledger.services.credit import add_to_balances, read_balances
-from seatledger.services.invoicing import create_invoice
+from seatledger.services.invoicing import create_invoice_with_credit
 from seatledger.services.purchases import get_subscription
 from seatledger.services.runtime import Runtime
 from seatledger.services.subscriptions import subscription_of, waiting_lines
@@ -80,30 +79,19 @@ async def _final_invoice(
         return None
     terms = await book.get(uow, row.price_id)
     assert terms is not None
-    currency = terms.price.currency
-    subtotal = sum(line.amount for line in waiting)
-    balance = 0
-    if row.company_id is not None:
-        key = (row.company_id, currency)
-        balance = (await read_balances(uow, [key]))[key]
-    credit_applied, after = apply_balance(subtotal, balance)
-    invoice = await create_invoice(
+    invoice = await create_invoice_with_credit(
         uow,
         now=now,
         company_id=row.company_id,
         subscription_id=row.id,
-        currency=currency,
+        currency=terms.price.currency,
         lines=waiting,
-        status="paid" if subtotal - credit_applied <= 0 else "open",
         reason="subscription_cancel",
         period_start=row.current_period_start,
         period_end=now,
-        credit_applied=credit_applied,
     )
     await uow.pending_lines.take([(row.id, invoice.id)])
     await uow.true_ups.take([(row.id, invoice.id)])
-    if row.company_id is not None:
-        await add_to_balances(uow, {(row.company_id, currency): after - balance})
     return invoice
 
 

@@ -26,9 +26,11 @@ from seatledger.domain.invoice import (
     InvoiceLine,
     InvoiceReason,
     InvoiceStatus,
+    apply_balance,
     invoice_number,
     totals,
 )
+from seatledger.services.credit import add_to_balances, read_balances
 from seatledger.services.pages import Page, check_limit, page_of
 from seatledger.services.runtime import Runtime
 
@@ -106,6 +108,43 @@ async def create_invoice(
         credit_applied=credit_applied,
     )
     (invoice,) = await create_invoices(uow, [draft], now=now)
+    return invoice
+
+
+async def create_invoice_with_credit(
+    uow: UnitOfWork,
+    *,
+    now: datetime,
+    company_id: str | None,
+    subscription_id: str,
+    currency: str,
+    lines: Sequence[InvoiceLine],
+    reason: InvoiceReason,
+    period_start: datetime,
+    period_end: datetime,
+) -> Invoice:
+    """An invoice of ``lines`` that the company's credit balance pays what it can of: the
+    balance read locked, then moved by what the invoice took or (a net credit) gave; ``open``
+    while something is left to pay, ``paid`` otherwise. Without a company there is no balance."""
+    subtotal = sum(line.amount for line in lines)
+    key = None if company_id is None else (company_id, currency)
+    balance = 0 if key is None else (await read_balances(uow, [key]))[key]
+    credit_applied, after = apply_balance(subtotal, balance)
+    invoice = await create_invoice(
+        uow,
+        now=now,
+        company_id=company_id,
+        subscription_id=subscription_id,
+        currency=currency,
+        lines=lines,
+        status="open" if subtotal - credit_applied > 0 else "paid",
+        reason=reason,
+        period_start=period_start,
+        period_end=period_end,
+        credit_applied=credit_applied,
+    )
+    if key is not None:
+        await add_to_balances(uow, {key: after - balance})
     return invoice
 
 

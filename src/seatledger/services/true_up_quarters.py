@@ -18,10 +18,8 @@ from datetime import datetime
 
 from seatledger import faults
 from seatledger.adapters.db.unit_of_work import UnitOfWork
-from seatledger.domain.invoice import apply_balance
 from seatledger.services.collection import COLLECTION_LEASE, Attempt, attempt_for
-from seatledger.services.credit import add_to_balances, read_balances
-from seatledger.services.invoicing import create_invoice
+from seatledger.services.invoicing import create_invoice_with_credit
 from seatledger.services.runtime import Runtime
 from seatledger.services.subscriptions import true_up_lines_of
 
@@ -60,27 +58,19 @@ async def _bill_quarter(
         return None, False  # billed by another run meanwhile
     terms = await uow.catalog.terms(sorted({rise.price_id for rise in rises[row.id]}))
     lines = true_up_lines_of(terms, rises)[row.id]
-    currency = terms[rises[row.id][0].price_id].price.currency
-    key = (row.company_id, currency)
-    balance = (await read_balances(uow, [key], lock=True))[key]
-    subtotal = sum(line.amount for line in lines)
-    credit_applied, after = apply_balance(subtotal, balance)
-    invoice = await create_invoice(
+    invoice = await create_invoice_with_credit(
         uow,
         now=now,
         company_id=row.company_id,
         subscription_id=row.id,
-        currency=currency,
+        currency=terms[rises[row.id][0].price_id].price.currency,
         lines=lines,
-        status="open" if subtotal - credit_applied > 0 else "paid",
         reason="subscription_update",
         period_start=min(rise.step.at for rise in rises[row.id]),
         period_end=max(rise.bill_at for rise in rises[row.id]),
-        credit_applied=credit_applied,
     )
     faults.reached("true_up_quarter_invoiced")
     await uow.true_ups.take([(row.id, invoice.id)], due_by=now)
-    await add_to_balances(uow, {key: after - balance})
     if invoice.total <= 0:
         return None, True
     if row.next_payment_attempt_at is not None:
