@@ -132,7 +132,7 @@ def build_runtime(
     settings = settings or Settings.from_env()
     if payments:
         check_payment_provider(settings)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     gateway = payment_gateway(settings, engine) if payments else _NoPayments()
     billing = subscription_billing(settings, engine) if payments else None
     return Runtime(

@@ -25,6 +25,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 ENV_PREFIX = "SEATLEDGER_"
 DEFAULT_SQLITE = Path("var") / "seatledger.sqlite3"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DATABASE_POOL_SIZE = 20
 # Never echoed back in an error message: they may carry a password or a key.
 _SECRET_FIELDS = frozenset(
     {"database_url", "secret_key", "smtp_url", "stripe_secret_key", "stripe_webhook_secret"}
@@ -124,6 +125,8 @@ class Settings(BaseSettings):
     )
 
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_SQLITE}"
+    # PostgreSQL connections each process keeps open (``seatledger.adapters.db.engine``).
+    database_pool_size: Annotated[int, Field(ge=1, le=1000)] = DATABASE_POOL_SIZE
     sandbox: bool = False
     payment_provider: Literal["local", "stripe"] = "local"
     # Where links handed out (checkout, invitation, portal, download) point. Unset, a server

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from seatledger.bootstrap import build_runtime, check_payment_provider
 from seatledger.config import Settings, SmtpServer, StartupError, address_url
@@ -66,6 +67,7 @@ def test_the_environment_and_dot_env_are_read(environment: pytest.MonkeyPatch) -
         ("SMTP_URL", "smtps://mail?starttls=true", "SEATLEDGER_SMTP_URL: smtps:// is TLS"),
         ("EMAIL_FROM", "billing", "SEATLEDGER_EMAIL_FROM='billing': must be an address"),
         ("EMAIL_TEMPLATES", "no/such/folder", "SEATLEDGER_EMAIL_TEMPLATES='no/such/folder'"),
+        ("DATABASE_POOL_SIZE", "0", "SEATLEDGER_DATABASE_POOL_SIZE='0': must be greater"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(
@@ -142,3 +144,17 @@ def test_the_smtp_url_is_taken_apart(environment: pytest.MonkeyPatch) -> None:
     mailing = Settings(sandbox=True, database_url="sqlite://", smtp_url="smtp://mail")
     assert build_runtime(mailing).mailer is not None
     assert Settings(email_from="Shop <bill@shop.test>").email_from == "Shop <bill@shop.test>"
+
+
+def test_a_postgresql_runtime_keeps_a_fixed_pool_of_the_configured_size(
+    environment: pytest.MonkeyPatch,
+) -> None:
+    """No overflow connections: a burst waits for the pool's connections instead of opening and
+    closing one per request."""
+    environment.setenv("SEATLEDGER_DATABASE_POOL_SIZE", "7")
+    settings = Settings.from_env().model_copy(
+        update={"database_url": "postgresql+psycopg://u@db.invalid/seats", "sandbox": True}
+    )
+    pool = build_runtime(settings).engine.pool
+    assert isinstance(pool, AsyncAdaptedQueuePool)
+    assert (pool.size(), pool.overflow()) == (7, -7)  # none open yet, and none beyond 7

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from seatledger.config import StartupError, async_database_url
+from seatledger.config import DATABASE_POOL_SIZE, StartupError, async_database_url
 
 # The engine as the services hold it (``Runtime.engine``), named here: the services pass it on
 # and ask its dialect, and import no database toolkit of their own.
@@ -41,12 +41,16 @@ def make_sqlite_folder(url: str) -> None:
         ) from None
 
 
-def create_engine(url: str, **options: Any) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = DATABASE_POOL_SIZE, **options: Any) -> AsyncEngine:
     url = async_database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        options.setdefault("pool_size", 10)
-        options.setdefault("max_overflow", 10)
+        if options.get("poolclass") is None:
+            # A fixed pool: a request finding every connection busy waits for one. Overflow
+            # connections, opened for a request and closed after it, made a burst of requests
+            # open and close PostgreSQL connections one per request, which cost more than the
+            # requests and kept the server behind for seconds after the burst had passed.
+            options.update(pool_size=pool_size, max_overflow=0)
         return create_async_engine(url, **options)
 
     make_sqlite_folder(url)

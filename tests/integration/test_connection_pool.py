@@ -1,0 +1,37 @@
+"""A process keeps a fixed pool of PostgreSQL connections: when every one is busy, a request
+waits for one instead of opening (and, once done, closing) one of its own."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import exc, text
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+from seatledger.adapters.db.engine import create_engine
+
+pytestmark = pytest.mark.postgresql_only  # SQLite has no connections to keep
+
+
+async def test_a_busy_pool_makes_the_next_request_wait_rather_than_connect(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url, pool_size=2, pool_timeout=0.3)
+    try:
+        first, second = await engine.connect(), await engine.connect()
+        with pytest.raises(exc.TimeoutError):  # a third is never opened
+            await engine.connect()
+        waiting = asyncio.create_task(engine.connect().start())
+        await asyncio.sleep(0.05)
+        await first.close()  # back to the pool: the waiting request takes it
+        third = await waiting
+        pids = {await c.scalar(text("SELECT pg_backend_pid()")) for c in (second, third)}
+        assert len(pids) == 2
+        await second.close()
+        await third.close()
+        pool = engine.pool
+        assert isinstance(pool, AsyncAdaptedQueuePool)
+        assert pool.checkedin() == 2  # kept open for the next requests, not closed
+    finally:
+        await engine.dispose()
