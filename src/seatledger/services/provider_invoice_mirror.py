@@ -14,7 +14,6 @@ does not know is left alone.
 from __future__ import annotations
 
 from seatledger.adapters.db.provider_billing import ProviderPriceBook, ProviderSubscriptions
-from seatledger.adapters.db.provider_invoices import keep_invoice
 from seatledger.domain.invoice import LineKind
 from seatledger.domain.provider_billing import ProviderInvoiceChanged, ProviderInvoiceLine
 from seatledger.services.runtime import Runtime
@@ -33,10 +32,11 @@ async def mirror_invoice(rt: Runtime, fact: ProviderInvoiceChanged) -> None:
     if link is None:
         return
     kinds = [await _kind(rt, line) for line in invoice.lines]
-    async with rt.engine.begin() as connection:
-        await keep_invoice(
-            connection, PROVIDER, link.subscription_id, invoice, rt.clock.now(), kinds=kinds
+    async with rt.transaction() as uow:
+        await uow.provider_invoices.keep(
+            PROVIDER, link.subscription_id, invoice, rt.clock.now(), kinds=kinds
         )
+        await uow.commit()
 
 
 async def _kind(rt: Runtime, line: ProviderInvoiceLine) -> LineKind:

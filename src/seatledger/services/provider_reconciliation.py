@@ -29,7 +29,6 @@ from seatledger.adapters.db.provider_billing import (
     LinkedSubscription,
     ProviderPriceBook,
     ProviderSubscriptions,
-    drop_waiting_lines,
 )
 from seatledger.domain.errors import PaymentProviderUnavailable
 from seatledger.domain.events import EventType
@@ -163,8 +162,9 @@ async def _mirror_cancel(
     rt: Runtime, link: LinkedSubscription, links: ProviderSubscriptions
 ) -> Repair | None:
     before = await _seats_of(rt, link.subscription_id)
-    async with rt.engine.begin() as connection:
-        await drop_waiting_lines(connection, link.subscription_id)
+    async with rt.transaction() as uow:
+        await uow.pending_lines.drop_waiting(link.subscription_id)
+        await uow.commit()
     subscription = await cancellation.cancel_subscription(
         rt, link.subscription_id, at_period_end=False
     )

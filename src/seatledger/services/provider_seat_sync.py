@@ -29,7 +29,6 @@ from typing import Any
 from seatledger.adapters.db.provider_billing import (
     SeatPushes,
     WaitingPush,
-    drop_waiting_lines,
 )
 from seatledger.adapters.db.unit_of_work import UnitOfWork
 from seatledger.domain.errors import PaymentProviderUnavailable
@@ -104,8 +103,9 @@ async def _push(rt: Runtime, pushes: SeatPushes, push: WaitingPush, now: datetim
         "window_pushes": push.window_pushes + 1 if in_window else 1,
     }
     await pushes.settle(push.subscription_id, values)
-    async with rt.engine.begin() as connection:  # Stripe prorates the change itself
-        await drop_waiting_lines(connection, push.subscription_id)
+    async with rt.transaction() as uow:  # Stripe prorates the change itself
+        await uow.pending_lines.drop_waiting(push.subscription_id)
+        await uow.commit()
 
 
 async def send_due(rt: Runtime) -> int:

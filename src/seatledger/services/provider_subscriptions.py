@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from seatledger.adapters.db.provider_billing import ProviderSubscriptions, drop_waiting_lines
+from seatledger.adapters.db.provider_billing import ProviderSubscriptions
 from seatledger.domain.catalog import Price
 from seatledger.domain.errors import NotFound
 from seatledger.domain.provider_billing import (
@@ -122,8 +122,9 @@ async def cancel_billed(rt: Runtime, subscription_id: str, *, at_period_end: boo
         await rt.billing.cancel_at_period_end(provider_id, True)
     else:
         await rt.billing.cancel_subscription(provider_id)
-    async with rt.engine.begin() as connection:
-        await drop_waiting_lines(connection, subscription_id)
+    async with rt.transaction() as uow:
+        await uow.pending_lines.drop_waiting(subscription_id)
+        await uow.commit()
 
 
 async def undo_cancel_billed(rt: Runtime, subscription_id: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
@@ -53,6 +53,17 @@ class PendingLines:
                 )
             )
         return waiting
+
+    async def drop_waiting(self, subscription_id: str) -> None:
+        """The subscription's lines not yet on an invoice, dropped: a provider that bills the
+        subscription bills its own prorations (``billing`` mode), so none is left for
+        seatledger to invoice (members-mode changes leave them, as they would in seatledger's
+        own billing)."""
+        await self._connection.execute(
+            delete(_lines).where(
+                _lines.c.subscription_id == subscription_id, _lines.c.invoice_id.is_(None)
+            )
+        )
 
     async def add(
         self, subscription_id: str, lines: Sequence[InvoiceLine], currency: str, now: datetime

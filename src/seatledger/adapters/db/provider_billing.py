@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, delete, or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -209,18 +209,6 @@ class ProviderQueue:
         )
 
 
-async def drop_waiting_lines(connection: AsyncConnection, subscription_id: str) -> None:
-    """Proration lines waiting for a renewal here: the provider bills its own prorations, so
-    a subscription it bills has none for seatledger to invoice (members-mode changes leave
-    them, as they would in seatledger's own billing)."""
-    table = t.pending_lines
-    await connection.execute(
-        delete(table).where(
-            table.c.subscription_id == subscription_id, table.c.invoice_id.is_(None)
-        )
-    )
-
-
 class SeatPushes:
     """The waiting seat pushes (``seatledger.services.provider_seat_sync``)."""
 
@@ -334,5 +322,4 @@ __all__ = [
     "SeatPushes",
     "WaitingPush",
     "WaitingStart",
-    "drop_waiting_lines",
 ]

@@ -18,50 +18,53 @@ from seatledger.domain.invoice import Invoice, InvoiceLine, InvoiceReason, Invoi
 from seatledger.domain.provider_billing import ProviderInvoice
 
 
-async def keep_invoice(
-    connection: AsyncConnection,
-    provider: str,
-    subscription_id: str,
-    invoice: ProviderInvoice,
-    now: datetime,
-    *,
-    kinds: Sequence[LineKind] = (),
-) -> None:
-    """Keep ``invoice`` as it is now; ``kinds``: what each line bills, in seatledger's words."""
-    lines = [
-        {**asdict(line), "kind": kind}
-        for line, kind in zip(invoice.lines, kinds or ["seats"] * len(invoice.lines), strict=True)
-    ]
-    values: dict[str, Any] = {
-        "id": invoice.id,
-        "provider": provider,
-        "subscription_id": subscription_id,
-        "number": invoice.number,
-        "status": invoice.status,
-        "currency": invoice.currency,
-        "total": invoice.total,
-        "amount_paid": invoice.amount_paid,
-        "lines": lines,
-        "updated_at": now,
-        "billing_reason": invoice.billing_reason,
-        "hosted_url": invoice.hosted_url,
-        "created_at": invoice.created,
-        "period_start": invoice.period_start,
-        "period_end": invoice.period_end,
-        "paid_at": invoice.paid_at,
-    }
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(t.provider_invoices).values(values)
-    changing = {k: statement.excluded[k] for k in values if k != "id"}
-    await connection.execute(statement.on_conflict_do_update(index_elements=["id"], set_=changing))
-
-
 class ProviderInvoices:
-    """The provider's invoices as kept, read on the unit of work's connection
+    """The provider's invoices as kept, on the unit of work's connection
     (``uow.provider_invoices``)."""
 
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
+
+    async def keep(
+        self,
+        provider: str,
+        subscription_id: str,
+        invoice: ProviderInvoice,
+        now: datetime,
+        *,
+        kinds: Sequence[LineKind] = (),
+    ) -> None:
+        """Keep ``invoice`` as it is now; ``kinds``: what each line bills, in seatledger's words."""
+        lines = [
+            {**asdict(line), "kind": kind}
+            for line, kind in zip(
+                invoice.lines, kinds or ["seats"] * len(invoice.lines), strict=True
+            )
+        ]
+        values: dict[str, Any] = {
+            "id": invoice.id,
+            "provider": provider,
+            "subscription_id": subscription_id,
+            "number": invoice.number,
+            "status": invoice.status,
+            "currency": invoice.currency,
+            "total": invoice.total,
+            "amount_paid": invoice.amount_paid,
+            "lines": lines,
+            "updated_at": now,
+            "billing_reason": invoice.billing_reason,
+            "hosted_url": invoice.hosted_url,
+            "created_at": invoice.created,
+            "period_start": invoice.period_start,
+            "period_end": invoice.period_end,
+            "paid_at": invoice.paid_at,
+        }
+        dialect = postgresql if self._connection.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(t.provider_invoices).values(values)
+        changing = {k: statement.excluded[k] for k in values if k != "id"}
+        await self._connection.execute(
+            statement.on_conflict_do_update(index_elements=["id"], set_=changing)
+        )
 
     async def of_subscription(self, subscription_id: str) -> list[Any]:
         table = t.provider_invoices
@@ -140,4 +143,4 @@ def as_invoice(row: Any, company_id: str | None) -> Invoice:
     )
 
 
-__all__ = ["ProviderInvoices", "as_invoice", "keep_invoice"]
+__all__ = ["ProviderInvoices", "as_invoice"]
