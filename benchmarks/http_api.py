@@ -17,8 +17,11 @@ database that it alone uses.
 * ``http.entitlements_p99_ms``: the 99th percentile latency of ``GET
   /v1/companies/{id}/entitlements`` (an API key; a company with four pools over two products) at
   a constant ``RATE`` requests/s, measured from the moment each request was due
-  (``paced_load``); ``http.entitlements_per_second``: the most the server answers (wrk, closed
-  loop, ``CLIENTS`` connections), which tells whether that rate can be kept up at all.
+  (``paced_load``), in ``RATE_ROUNDS`` runs of ``RATE_SECONDS``: the median run's (a single
+  pause of the machine, 100 ms on this one now and then whatever runs, is the p99 of the run
+  it falls in; all runs are printed); ``http.entitlements_per_second``: the most the server
+  answers (wrk, closed loop, ``CLIENTS`` connections), which tells whether that rate can be
+  kept up at all.
 
 A run fails when more than ``MAX_ERROR_SHARE`` of the requests are not answered as expected, and
 when wrk or pgbench is missing. When PostgreSQL cannot be reached, these benchmarks are skipped
@@ -73,6 +76,7 @@ POOLS = 1_000
 SEATS_PER_POOL = 1_000_000
 RATE = 1_000  # entitlement checks per second
 RATE_SECONDS = 10
+RATE_ROUNDS = 3
 RATE_WARMUP_SECONDS = 2
 MAX_ERROR_SHARE = 0.01
 LUA = Path(__file__).with_name("assign_seats.lua")
@@ -856,8 +860,11 @@ def collect() -> dict[str, dict[str, Any]]:
         entitlements = f"/v1/companies/{seeded.company_id}/entitlements"
         most = get_with_wrk(server, entitlements, seconds=SECONDS)
         print(f"  entitlements, closed loop: {most.describe()}", file=sys.stderr)
-        checks = paced_load(server, entitlements)
-        print(f"  entitlements at {RATE:,}/s: {checks.describe()}", file=sys.stderr)
+        paced = []
+        for _ in range(RATE_ROUNDS):
+            paced.append(paced_load(server, entitlements))
+            print(f"  entitlements at {RATE:,}/s: {paced[-1].describe()}", file=sys.stderr)
+        checks = sorted(paced, key=lambda run: run.percentile(99))[len(paced) // 2]
     best_assign = max(run.per_second for run in assign)
     best_tpcb = max(tpcb)
     figures = {
