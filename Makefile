@@ -18,8 +18,10 @@ $(STAMP): requirements/dev.lock pyproject.toml package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Two worker processes (pytest-xdist), a file's tests on one of them; each has its own
+# PostgreSQL database beside SEATLEDGER_TEST_DATABASE_URL's (tests/conftest.py).
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks migrations

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from seatledger.adapters.db import migrations
@@ -28,7 +29,32 @@ from seatledger.config import Settings, sync_database_url
 from seatledger.domain.clock import FixedClock
 from seatledger.services.runtime import Runtime
 
-POSTGRES_URL = os.environ.get("SEATLEDGER_TEST_DATABASE_URL", "")
+
+def _own_database(url: str) -> str:
+    """Under ``pytest -n`` (``make test``) each worker process tests on a database of its own,
+    ``<name>_<worker>``, made beside the configured one when absent: the tests reset its
+    schema, which two processes cannot share."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    configured = make_url(sync_database_url(url))
+    name = f"{configured.database}_{worker}"
+    admin = create_sync_engine(configured, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            found = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if found is None:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    own = make_url(url).set(database=name).render_as_string(hide_password=False)
+    os.environ["SEATLEDGER_TEST_DATABASE_URL"] = own  # for the processes the tests start
+    return own
+
+
+POSTGRES_URL = _own_database(os.environ.get("SEATLEDGER_TEST_DATABASE_URL", ""))
 
 # tests/soak runs under `make soak` only (SEATLEDGER_SOAK=1): the long forms of the assignment
 # storm and of stateful schemathesis (both run bounded in `make test`).
