@@ -79,9 +79,11 @@ def _shop(api: httpx.Client, manager: str) -> tuple[str, dict[str, Any]]:
     return monthly, opened
 
 
-def _preview_rows(page: Page) -> list[list[str]]:
+def _preview_rows(page: Page, count: int) -> list[list[str]]:
+    """The preview's ``count`` lines, once the page showing them has loaded."""
     rows = page.locator("#preview-lines tbody tr")
-    return [rows.nth(i).locator("td").all_inner_texts() for i in range(rows.count())]
+    expect(rows).to_have_count(count)
+    return [rows.nth(i).locator("td").all_inner_texts() for i in range(count)]
 
 
 def test_from_the_checkout_to_an_annual_pool_of_eight(
@@ -144,7 +146,7 @@ def test_from_the_checkout_to_an_annual_pool_of_eight(
     page.goto(f"{live_server.base}/portal/subscriptions/{subscription_id}")
     page.get_by_label("New seat count").fill("8")
     page.get_by_role("button", name="Preview the change").click()
-    (row,) = _preview_rows(page)
+    (row,) = _preview_rows(page, 1)
     assert re.fullmatch(r"Seats 3 → 8, [A-Z][a-z]{2} \d+ – [A-Z][a-z]{2} \d+", row[0]), row
     assert row[1:] == ["1", money(raise_amount, "usd"), money(raise_amount, "usd")]
     expect(page.locator("#due-now")).to_contain_text(f"Due now: {money(raise_amount, 'usd')}")
@@ -167,7 +169,7 @@ def test_from_the_checkout_to_an_annual_pool_of_eight(
     year = 8 * 8000
     page.get_by_label("New price").select_option(label="Team plan, yearly")
     page.get_by_role("button", name="Preview the switch").click()
-    rows = _preview_rows(page)
+    rows = _preview_rows(page, 2)
     assert sorted(r[3] for r in rows) == sorted([money(credit, "usd"), money(year, "usd")]), rows
     due = money(year + credit, "usd")
     expect(page.locator("#due-now")).to_contain_text(f"Due now: {due}")
