@@ -186,10 +186,12 @@ async def test_an_answer_too_late_is_a_failure(api: Api, runtime: Runtime) -> No
 
 
 async def test_a_slow_receiver_does_not_hold_up_the_others(api: Api, runtime: Runtime) -> None:
-    runtime.webhook_sender = WebhookSender(timeout=1.0)
+    # A timeout long enough for the fast receiver to answer on a busy machine, and far shorter
+    # than the slow receiver's delay.
+    runtime.webhook_sender = WebhookSender(timeout=2.0)
     try:
         async with receiver() as slow, receiver() as fast:
-            slow.script = [Answer(200, delay=5) for _ in range(8)]
+            slow.script = [Answer(200, delay=10) for _ in range(8)]
             slow_endpoint = await _endpoint(api, slow.url())
             fast_endpoint = await _endpoint(api, fast.url())
             for _ in range(8):
@@ -199,8 +201,9 @@ async def test_a_slow_receiver_does_not_hold_up_the_others(api: Api, runtime: Ru
             elapsed = time.monotonic() - started
     finally:
         await runtime.webhook_sender.aclose()
-    # 4 at a time to the slow one: two waves of 1 s; the fast one's 8 meanwhile.
-    assert elapsed < 4, elapsed
+    # 4 at a time to the slow one: two waves of 2 s, the fast one's 8 meanwhile (one by one
+    # they would take 16 s; waiting for the slow answers, 10 s).
+    assert elapsed < 9, elapsed
     assert {d["status"] for d in await _deliveries(api, fast_endpoint["id"])} == {"succeeded"}
     assert {d["status"] for d in await _deliveries(api, slow_endpoint["id"])} == {"pending"}
 
