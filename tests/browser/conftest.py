@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from seatledger.adapters.db.engine import create_engine
 from seatledger.config import Settings
@@ -67,6 +67,10 @@ class LiveServer:
         with ThreadPoolExecutor(max_workers=1) as pool:
             return pool.submit(asyncio.run, create()).result()
 
+
+# Assertions wait as long as actions (15 s, below): under two test processes on 2 cores a page
+# can take longer than Playwright's default 5 s to show what a click changed.
+expect.set_options(timeout=15_000)
 
 @pytest.fixture(scope="module")
 def live_server(
