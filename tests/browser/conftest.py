@@ -28,6 +28,9 @@ from seatledger.services.runtime import Runtime
 from tests.integration.processes import clean_environment, serving
 
 CHROMIUM = "/usr/bin/chromium"
+# How long an action or an assertion waits: under two test processes on 2 cores a page can take
+# longer than Playwright's default 5 s to show what a click changed.
+TIMEOUT_MS = 15_000
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -68,9 +71,8 @@ class LiveServer:
             return pool.submit(asyncio.run, create()).result()
 
 
-# Assertions wait as long as actions (15 s, below): under two test processes on 2 cores a page
-# can take longer than Playwright's default 5 s to show what a click changed.
-expect.set_options(timeout=15_000)
+expect.set_options(timeout=TIMEOUT_MS)
+
 
 @pytest.fixture(scope="module")
 def live_server(
@@ -105,6 +107,6 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     """A new browser context (no cookies) and its page."""
     context = browser.new_context()
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page()
     context.close()

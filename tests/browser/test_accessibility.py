@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.axe import AXE, blocking
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import TIMEOUT_MS, LiveServer
 from tests.browser.pages import VOLUME, created, open_checkout
 from tests.browser.test_dashboard_login import PASSWORD, new_login
 
@@ -178,7 +178,7 @@ def site(live_server: LiveServer) -> Iterator[Site]:
 @pytest.fixture(params=SCHEMES)
 def context(request: pytest.FixtureRequest, browser: Browser) -> Iterator[BrowserContext]:
     made = browser.new_context(color_scheme=request.param)
-    made.set_default_timeout(15_000)
+    made.set_default_timeout(TIMEOUT_MS)
     yield made
     made.close()
 

@@ -9,14 +9,14 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import TIMEOUT_MS, LiveServer
 from tests.browser.pages import checkout, invitation_link, open_checkout
 
 
 @pytest.fixture
 def page_without_js(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(java_script_enabled=False)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page()
     context.close()
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import TIMEOUT_MS, LiveServer
 from tests.browser.test_dashboard_login import new_login, sign_in
 from tests.integration.processes import run
 
@@ -36,7 +36,7 @@ def merchant(live_server: LiveServer) -> Iterator[httpx.Client]:
 def editor(request: pytest.FixtureRequest, browser: Browser) -> Iterator[tuple[Page, bool]]:
     javascript = request.param == "javascript"
     context = browser.new_context(java_script_enabled=javascript)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page(), javascript
     context.close()
 

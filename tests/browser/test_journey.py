@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfReader
 
 from seatledger.web.templating import money
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import TIMEOUT_MS, LiveServer
 from tests.browser.pages import VOLUME, created, invitation_link
 
 YEARLY = {
@@ -98,7 +98,7 @@ def test_from_the_checkout_to_an_annual_pool_of_eight(
     # The buyer: the checkout's url, 3 seats, the accepted test card.
     page.goto(opened["url"])
     page.get_by_label("Number of seats").fill("3")
-    expect(page.locator("[data-total]")).to_have_text("$30.00", timeout=15_000)  # htmx
+    expect(page.locator("[data-total]")).to_have_text("$30.00")  # htmx
     page.get_by_label("Test card that is accepted").check()
     page.get_by_role("button", name="Pay now").click()
     page.wait_for_url(f"{live_server.base}/checkout/{opened['id']}/done")
@@ -112,7 +112,7 @@ def test_from_the_checkout_to_an_annual_pool_of_eight(
 
     # Ann claims from the emailed link, in a browser of her own, and sees her license key.
     ann_context = browser.new_context()
-    ann_context.set_default_timeout(15_000)
+    ann_context.set_default_timeout(TIMEOUT_MS)
     try:
         ann_page = ann_context.new_page()
         ann_page.goto(invitation_link(api, ann))

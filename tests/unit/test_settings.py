@@ -157,4 +157,6 @@ def test_a_postgresql_runtime_keeps_a_fixed_pool_of_the_configured_size(
     )
     pool = build_runtime(settings).engine.pool
     assert isinstance(pool, AsyncAdaptedQueuePool)
-    assert (pool.size(), pool.overflow()) == (7, -7)  # none open yet, and none beyond 7
+    # Sized as configured, none open yet; that it never opens more is tests/integration/
+    # test_connection_pool.py's.
+    assert (pool.size(), pool.overflow()) == (7, -7)
