@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import exc, text
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
-from seatledger.adapters.db.engine import create_engine
+from seatledger.adapters.db.engine import create_engine, open_pool
 
 pytestmark = pytest.mark.postgresql_only  # SQLite has no connections to keep
 
@@ -33,5 +33,16 @@ async def test_a_busy_pool_makes_the_next_request_wait_rather_than_connect(
         pool = engine.pool
         assert isinstance(pool, AsyncAdaptedQueuePool)
         assert pool.checkedin() == 2  # kept open for the next requests, not closed
+    finally:
+        await engine.dispose()
+
+
+async def test_a_server_process_opens_its_pool_at_start(database_url: str) -> None:
+    engine = create_engine(database_url, pool_size=3)
+    try:
+        await open_pool(engine)
+        pool = engine.pool
+        assert isinstance(pool, AsyncAdaptedQueuePool)
+        assert (pool.checkedin(), pool.checkedout()) == (3, 0)  # open, and free for requests
     finally:
         await engine.dispose()

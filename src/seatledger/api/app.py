@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from seatledger import __version__, web
+from seatledger.adapters.db.engine import open_pool
 from seatledger.api import (
     benefits,
     checkouts,
@@ -112,6 +113,7 @@ def create_app(runtime: Runtime | None = None, *, delivery_loop: bool | None = N
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if owned is not None:  # a server process: what it built at start-up lives as long
+            await open_pool(owned.engine)
             settle_garbage_collector()
         stop = asyncio.Event()
         task = None if delivering is None else asyncio.create_task(_deliver(delivering, stop))

@@ -24,6 +24,7 @@ from seatledger.api.common import (
     list_of,
     optional_id,
 )
+from seatledger.api.hot_route import hot_get
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.company import Company
@@ -187,7 +188,8 @@ async def update_company(
     return company_out(company)
 
 
-@router.get(
+@hot_get(
+    router,
     "/v1/companies/{company_id}/entitlements",
     summary="A company's seat entitlements",
     responses=responses(401, 403, 404),

@@ -21,6 +21,7 @@ from seatledger.api.common import (
     list_of,
 )
 from seatledger.api.grants import GrantOut, grant_out
+from seatledger.api.hot_route import hot_get
 from seatledger.api.json_body import JsonRoute
 from seatledger.api.problems import responses
 from seatledger.domain.company import Member
@@ -119,7 +120,8 @@ async def remove_member(company_id: str, member_id: str, rt: RuntimeDep, who: Wr
     return Response(status_code=204)
 
 
-@router.get(
+@hot_get(
+    router,
     "/v1/members/{member_id}/entitlements",
     summary="What a member holds",
     responses=responses(401, 403, 404),

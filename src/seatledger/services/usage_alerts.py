@@ -45,7 +45,7 @@ def product_counts(pools: Iterable[LivePool]) -> dict[str, SeatCounts]:
     for pool in pools:
         limit: int | None = pool.seats
         if pool.seat_sync == "members":
-            limit = pool.definition.get("maximum_seats")
+            limit = (pool.definition or {}).get("maximum_seats")
         counts = SeatCounts(limit, pool.assigned_seats)
         previous = per_product.get(pool.product_id)
         per_product[pool.product_id] = counts if previous is None else previous + counts

@@ -6,7 +6,10 @@
 
 No row: no such company; one row with no product: a company with nothing live. The statement
 is built and compiled once, with a bind parameter (the read runs on every entitlement check:
-building a Core statement per request costs several times the CPU of running a prebuilt one).
+building a Core statement per request costs several times the CPU of running a prebuilt one),
+and psycopg runs it itself on PostgreSQL (``seatledger.adapters.db.prepared``). A price's
+definition is read only for a ``members`` pool, the one whose limit it holds (decoding every
+pool's JSON was a fifteenth of a check).
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, true, union_all
+from sqlalchemy import Table, bindparam, case, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seatledger.adapters.db import tables as t
+from seatledger.adapters.db.prepared import PreparedRead
 
 _company_id = bindparam("company_id", type_=t.companies.c.id.type)
 
@@ -29,7 +33,7 @@ def _live_pools(owner: Table, live: Any) -> Any:
             t.seat_pools.c.assigned_seats,
             t.prices.c.product_id,
             t.prices.c.seat_sync,
-            t.prices.c.definition,
+            case((t.prices.c.seat_sync == "members", t.prices.c.definition)).label("definition"),
         )
         .join(t.seat_pools, t.seat_pools.c.id == owner.c.id)
         .join(t.prices, t.prices.c.id == owner.c.price_id)
@@ -41,7 +45,7 @@ _pools = union_all(
     _live_pools(t.subscriptions, t.subscriptions.c.status != "canceled"),
     _live_pools(t.orders, t.orders.c.status == "paid"),
 ).subquery("pool")
-_STATEMENT = (
+_READ = PreparedRead(
     select(t.companies.c.id, *_pools.c)
     .select_from(t.companies.outerjoin(_pools, true()))
     .where(t.companies.c.id == _company_id)
@@ -56,7 +60,7 @@ class LivePool:
     seats: int
     assigned_seats: int
     seat_sync: str
-    definition: dict[str, Any]
+    definition: dict[str, Any] | None  # a members pool's price only
 
 
 class LivePools:
@@ -68,13 +72,13 @@ class LivePools:
     async def of(self, company_id: str) -> list[LivePool] | None:
         """The company's live pools (SPEC §5's rules: subscriptions not canceled, paid
         orders); None when there is no such company."""
-        rows = (await self._connection.execute(_STATEMENT, {"company_id": company_id})).all()
+        rows = await _READ.rows(self._connection, company_id=company_id)
         if not rows:
             return None
         return [
-            LivePool(row.product_id, row.seats, row.assigned_seats, row.seat_sync, row.definition)
-            for row in rows
-            if row.product_id is not None
+            LivePool(product_id, seats, assigned, seat_sync, definition)
+            for _, seats, assigned, product_id, seat_sync, definition in rows
+            if product_id is not None
         ]
 
 
