@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import exc, text
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
-from seatledger.adapters.db.engine import create_engine, open_pool
+from seatledger.adapters.db.engine import create_engine, open_pool, reading
 
 pytestmark = pytest.mark.postgresql_only  # SQLite has no connections to keep
 
@@ -44,5 +44,23 @@ async def test_a_server_process_opens_its_pool_at_start(database_url: str) -> No
         pool = engine.pool
         assert isinstance(pool, AsyncAdaptedQueuePool)
         assert (pool.checkedin(), pool.checkedout()) == (3, 0)  # open, and free for requests
+    finally:
+        await engine.dispose()
+
+
+async def test_a_readers_connection_goes_back_to_the_pool_as_it_came(database_url: str) -> None:
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with reading(engine) as connection:
+            raw = await connection.get_raw_connection()
+            assert raw.driver_connection.autocommit  # type: ignore[union-attr]
+            await connection.execute(text("SELECT 1"))
+        async with engine.connect() as connection:  # the same one: the pool holds one
+            raw = await connection.get_raw_connection()
+            assert not raw.driver_connection.autocommit  # type: ignore[union-attr]
+            await connection.execute(text("CREATE TEMPORARY TABLE kept (n int)"))
+            await connection.rollback()  # a writer's work is still undone as one transaction
+            missing = "SELECT to_regclass('pg_temp.kept') IS NULL"
+            assert await connection.scalar(text(missing))
     finally:
         await engine.dispose()

@@ -27,6 +27,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from seatledger.api.json_body import JsonRoute
+
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
@@ -54,9 +56,10 @@ def _request_only(dependency: Dependant) -> bool:
     )
 
 
-class HotRoute(APIRoute):
+class HotRoute(JsonRoute):
     """A route whose handler hands its path parameters and request-only dependencies straight
-    to the endpoint and encodes the model it returns (module docstring)."""
+    to the endpoint and encodes the model it returns (module docstring). A ``JsonRoute`` as
+    every route of the API is, though it reads no body: it takes none."""
 
     def get_route_handler(self) -> Handler:
         dependant = self.dependant
