@@ -93,8 +93,8 @@ async def open_pool(engine: AsyncEngine) -> None:
 
     The pool otherwise opens them one at a time, the first time that many requests are under
     way at once: each one a PostgreSQL process started, a login and psycopg's set-up, while the
-    requests wait. Under a steady load that landed as a stall of 100–300 ms seconds after the
-    start (the entitlement checks' slowest answers). SQLite opens its connections cheaply."""
+    requests wait (the entitlement checks' slowest answers, early in a server's life). SQLite
+    opens its connections cheaply."""
     if engine.dialect.name == "sqlite":
         return
     size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 1
