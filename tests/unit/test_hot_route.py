@@ -65,6 +65,36 @@ async def test_it_answers_what_fastapi_answers(path: str) -> None:
         assert hot.json()["code"] == "not_found"
 
 
+async def _get(app: FastAPI, path: str) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        return await client.get(path)
+
+
+async def test_an_override_of_a_dependency_is_used() -> None:
+    app = _app()
+
+    async def known(request: Request) -> dict[str, int]:
+        return {"known": 99}
+
+    app.dependency_overrides[runtime] = known
+    assert (await _get(app, "/hot/7")).json()["limit"] == 99
+
+
+async def test_the_dependencies_of_its_router_are_solved_too() -> None:
+    seen: list[str] = []
+
+    async def audit(request: Request) -> None:
+        seen.append(request.url.path)
+
+    app = FastAPI()
+    router = APIRouter()
+    hot_get(router, "/hot/{thing_id}")(counts)
+    app.include_router(router, dependencies=[Depends(audit)])
+    assert (await _get(app, "/hot/7")).status_code == 200
+    assert seen == ["/hot/7"]
+
+
 def test_it_is_documented_as_the_route_it_replaces() -> None:
     paths = _app().openapi()["paths"]
     plain, hot = paths["/plain/{thing_id}"]["get"], paths["/hot/{thing_id}"]["get"]

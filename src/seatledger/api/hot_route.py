@@ -9,7 +9,8 @@ directly, and refuses any other when the app is built (a ``TypeError``), so a ro
 into a shape the handler would answer wrongly:
 
 * path parameters typed ``str`` (the route checks them itself, as every route does);
-* dependencies that each take the request alone (the runtime, the checked caller);
+* dependencies that each take the request alone (the runtime, the checked caller), its
+  router's included; an override in ``app.dependency_overrides`` must take the request alone;
 * no query, header, cookie or body parameters;
 * an answer that is the route's response model, encoded as FastAPI would (by alias).
 
@@ -22,7 +23,7 @@ import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request, Response, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
@@ -62,7 +63,11 @@ class HotRoute(JsonRoute):
     every route of the API is, though it reads no body: it takes none."""
 
     def get_route_handler(self) -> Handler:
-        dependant = self.dependant
+        # Included in a router, FastAPI builds the handler for the route as included (the
+        # router's dependencies added), as ``APIRoute.get_route_handler`` reads it.
+        context = routing._effective_route_context_var.get()
+        route: Any = context if context is not None and context.original_route is self else self
+        dependant = route.dependant
         if dependant.query_params or dependant.header_params or dependant.cookie_params:
             raise _refuse(self, "it takes query, header or cookie parameters")
         if dependant.body_params:
@@ -70,11 +75,12 @@ class HotRoute(JsonRoute):
         path_names = [param.name for param in dependant.path_params]
         if any(param.field_info.annotation is not str for param in dependant.path_params):
             raise _refuse(self, "a path parameter is not a str")
-        solvers: list[tuple[str, Callable[[Request], Any]]] = []
+        solvers: list[tuple[str | None, Callable[[Request], Any]]] = []  # None: no parameter
         for dependency in dependant.dependencies:
-            if dependency.name is None or dependency.call is None or not _request_only(dependency):
+            if dependency.call is None or not _request_only(dependency):
                 raise _refuse(self, "a dependency is not an async function of the request alone")
             solvers.append((dependency.name, dependency.call))
+        provider = route.dependency_overrides_provider
         model = self.response_model
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise _refuse(self, "its answer is not a model")
@@ -85,8 +91,12 @@ class HotRoute(JsonRoute):
         async def handle(request: Request) -> Response:
             params = request.path_params
             values: dict[str, Any] = {name: params[name] for name in path_names}
+            # An override (``app.dependency_overrides``) must take the request alone too.
+            overrides = getattr(provider, "dependency_overrides", None) or {}
             for name, call in solvers:
-                values[name] = await call(request)
+                value = await overrides.get(call, call)(request)
+                if name is not None:
+                    values[name] = value
             answer = await endpoint(**values)
             if not isinstance(answer, model):
                 raise TypeError(f"{self.path} answered {type(answer).__name__}, not its model")
