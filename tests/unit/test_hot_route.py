@@ -130,6 +130,10 @@ async def _no_model(thing_id: str) -> dict[str, int]:
     raise AssertionError
 
 
+def _not_async(thing_id: str) -> Counts:
+    raise AssertionError
+
+
 @pytest.mark.parametrize(
     ("endpoint", "why"),
     [
@@ -139,8 +143,14 @@ async def _no_model(thing_id: str) -> dict[str, int]:
         (_nested, "request alone"),
         (_sync, "request alone"),
         (_no_model, "not a model"),
+        (_not_async, "not an async function"),
     ],
 )
 def test_a_route_it_cannot_hand_over_is_refused_when_declared(endpoint: Any, why: str) -> None:
     with pytest.raises(TypeError, match=why):
         hot_get(APIRouter(), "/x/{thing_id}")(endpoint)
+
+
+def test_an_answer_shaped_by_options_is_refused() -> None:
+    with pytest.raises(TypeError, match="encoded with options"):
+        hot_get(APIRouter(), "/x/{thing_id}", response_model_exclude_none=True)(counts)

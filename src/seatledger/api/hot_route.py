@@ -12,7 +12,8 @@ into a shape the handler would answer wrongly:
 * dependencies that each take the request alone (the runtime, the checked caller), its
   router's included; an override in ``app.dependency_overrides`` must take the request alone;
 * no query, header, cookie or body parameters;
-* an answer that is the route's response model, encoded as FastAPI would (by alias).
+* an ``async`` endpoint whose answer is the route's response model, encoded as FastAPI would
+  (by alias, with no ``response_model_*`` options).
 
 Errors are raised to the app's exception handlers, as from any route.
 """
@@ -84,6 +85,20 @@ class HotRoute(JsonRoute):
         model = self.response_model
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise _refuse(self, "its answer is not a model")
+        shaped = (route.response_model_include, route.response_model_exclude)
+        flags = (
+            route.response_model_exclude_unset,
+            route.response_model_exclude_defaults,
+            route.response_model_exclude_none,
+        )
+        if (
+            any(part is not None for part in shaped)
+            or any(flags)
+            or not route.response_model_by_alias
+        ):
+            raise _refuse(self, "its answer is encoded with options")
+        if not inspect.iscoroutinefunction(self.endpoint):
+            raise _refuse(self, "its endpoint is not an async function")
         encode = model.__pydantic_serializer__.to_json
         endpoint = self.endpoint
         status = self.status_code or 200
