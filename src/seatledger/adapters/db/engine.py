@@ -95,10 +95,10 @@ async def open_pool(engine: AsyncEngine) -> None:
     way at once: each one a PostgreSQL process started, a login and psycopg's set-up, while the
     requests wait (the entitlement checks' slowest answers, early in a server's life). SQLite
     opens its connections cheaply."""
-    if engine.dialect.name == "sqlite":
-        return
-    size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 1
-    connections = [await engine.connect() for _ in range(size)]
+    pool = engine.pool
+    if engine.dialect.name == "sqlite" or not isinstance(pool, QueuePool):
+        return  # a pool that keeps no connections has none to open
+    connections = [await engine.connect() for _ in range(pool.size())]
     for connection in connections:
         await connection.close()
 

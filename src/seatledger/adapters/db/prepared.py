@@ -37,11 +37,11 @@ class PreparedRead:
         converts = [
             bind.key
             for bind in compiled.binds.values()
-            if bind.type._cached_bind_processor(dialect) is not None
+            if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None
         ] + [
             str(column.name)
             for column in self._statement.selected_columns
-            if column.type._cached_result_processor(dialect, None) is not None
+            if column.type.dialect_impl(dialect).result_processor(dialect, None) is not None
         ]
         if converts:
             raise TypeError(f"SQLAlchemy converts {', '.join(converts)}: not a PreparedRead")
