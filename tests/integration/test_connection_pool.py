@@ -4,12 +4,14 @@ waits for one instead of opening (and, once done, closing) one of its own."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import exc, text
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from seatledger.adapters.db.engine import create_engine, open_pool, reading
+from seatledger.adapters.db.unit_of_work import UnitOfWork
 
 pytestmark = pytest.mark.postgresql_only  # SQLite has no connections to keep
 
@@ -62,5 +64,27 @@ async def test_a_readers_connection_goes_back_to_the_pool_as_it_came(database_ur
             await connection.rollback()  # a writer's work is still undone as one transaction
             missing = "SELECT to_regclass('pg_temp.kept') IS NULL"
             assert await connection.scalar(text(missing))
+    finally:
+        await engine.dispose()
+
+
+async def test_a_statement_commits_itself_and_its_connection_goes_back_as_it_came(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE IF NOT EXISTS alone_probe (n int)"))
+            await connection.execute(text("DELETE FROM alone_probe"))
+        async with UnitOfWork(engine, lambda: datetime.now(UTC), alone=True) as uow:
+            await uow.connection.execute(text("INSERT INTO alone_probe VALUES (1)"))
+            # No commit asked: the statement committed itself (no BEGIN, no COMMIT).
+        async with engine.connect() as connection:  # the same one: the pool holds one
+            raw = await connection.get_raw_connection()
+            assert not raw.driver_connection.autocommit  # type: ignore[union-attr]
+            written = await connection.scalar(text("SELECT count(*) FROM alone_probe"))
+            assert written == 1
+            await connection.execute(text("DROP TABLE alone_probe"))
+            await connection.commit()
     finally:
         await engine.dispose()

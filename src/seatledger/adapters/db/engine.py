@@ -119,9 +119,17 @@ async def reading_options(connection: AsyncConnection) -> None:
     if connection.dialect.name == "sqlite":
         await connection.execution_options(**{READING: True})
         return
-    # psycopg's own switch, which the pool switches back at check-in (``create_engine``):
-    # through SQLAlchemy's ``isolation_level="AUTOCOMMIT"`` the switch and its undoing cost
-    # about 40 µs more per read (SQLAlchemy's characteristics, set and reset in greenlets).
+    await autocommit(connection)
+
+
+async def autocommit(connection: AsyncConnection) -> None:
+    """PostgreSQL: run a connection just checked out of the pool without a transaction, each
+    statement committing itself (a reader's, ``reading_options``; a unit of work of one
+    statement's). psycopg's own switch, which the pool switches back at check-in
+    (``create_engine``): through SQLAlchemy's ``isolation_level="AUTOCOMMIT"`` the switch and
+    its undoing cost about 40 µs more (SQLAlchemy's characteristics, set and reset in
+    greenlets). SQLAlchemy still begins its transaction on the first statement; psycopg sends
+    no ``BEGIN``, and the ``COMMIT`` or ``ROLLBACK`` that ends it finds none to end."""
     raw = await connection.get_raw_connection()
     await raw.driver_connection.set_autocommit(True)  # type: ignore[union-attr]
 

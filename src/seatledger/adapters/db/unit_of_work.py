@@ -63,7 +63,7 @@ from seatledger.adapters.db.customer_sessions import CustomerSessions
 from seatledger.adapters.db.dashboard_users import DashboardUsers
 from seatledger.adapters.db.email_facts import EmailFacts
 from seatledger.adapters.db.emails import Emails
-from seatledger.adapters.db.engine import reading_options
+from seatledger.adapters.db.engine import autocommit, reading_options
 from seatledger.adapters.db.entitlements import LivePools
 from seatledger.adapters.db.grants import Grants
 from seatledger.adapters.db.idempotency_keys import IdempotencyKeys
@@ -387,7 +387,7 @@ class UnitOfWork:
         if self.readonly:
             await reading_options(self._connection)
         elif self._alone and self.dialect == "postgresql" and held is None:
-            await self._connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit(self._connection)
             self._autocommit = True
             return self
         await self._connection.begin()
