@@ -13,7 +13,13 @@ database that it alone uses.
   do not all queue on one branch row), in the same database, alternated with the assignment runs
   in the same process; ``http.assign_share_of_tpcb`` = assignments/s ÷ TPC-B tps, each the best of
   ``ROUNDS``. ``http.assign_server_cpu_ms``: the CPU time the server's processes spent per
-  assignment (the median of the rounds), which a busy machine disturbs less than the rates.
+  assignment (the median of the rounds), which a busy machine disturbs less than the rates;
+  ``http.assign_postgres_cpu_ms`` the same for the database's processes. The server delivers
+  the assignments' events meanwhile (its delivery loop), as it does in production.
+* ``http.assign_floor_share_of_tpcb``: the same runs against ``benchmarks.floor``, a bare ASGI
+  application running only the product's assignment statement (``FLOOR_ROUNDS`` runs after the
+  product's): what share of TPC-B an assignment reaches on this machine at all, so the distance
+  to the product's share is what the product does around its statement.
 * ``http.entitlements_p99_ms``: the 99th percentile latency of ``GET
   /v1/companies/{id}/entitlements`` (an API key; a company with four pools over two products) at
   a constant ``RATE`` requests/s, measured from the moment each request was due
@@ -72,6 +78,7 @@ WORKERS = 2  # `seatledger serve --workers`
 SECONDS = 10  # each measured run
 WARMUP_SECONDS = 3
 ROUNDS = 3  # TPC-B and assignment runs alternate; the best of each is kept
+FLOOR_ROUNDS = 2  # runs of the floor (benchmarks.floor) after them; the best is kept
 POOLS = 1_000
 SEATS_PER_POOL = 1_000_000
 RATE = 1_000  # entitlement checks per second
@@ -85,6 +92,9 @@ NAMES = {
     "http.assign_per_second": "assignments/s",
     "http.assign_per_second_idempotent": "assignments/s",
     "http.assign_server_cpu_ms": "ms CPU/assignment",
+    "http.assign_postgres_cpu_ms": "ms CPU/assignment",
+    "http.assign_floor_per_second": "assignments/s",
+    "http.assign_floor_share_of_tpcb": "share",
     "pgbench.tpcb_tps": "transactions/s",
     "http.assign_share_of_tpcb": "share",
     "http.entitlements_per_second": "requests/s",
@@ -792,6 +802,13 @@ def paced_load(
     return run
 
 
+def floor_command() -> list[str]:
+    """The floor (``benchmarks.floor``) served as ``seatledger serve`` serves the product."""
+    argv = [sys.executable, "-m", "uvicorn", "benchmarks.floor:app", "--port", "{port}"]
+    argv += ["--workers", str(WORKERS), "--no-access-log", "--log-level", "warning"]
+    return [*argv, "--loop", "uvloop", "--http", "httptools"]
+
+
 def _assign_some(server: Server, seeded: Seeded) -> None:
     """A few seats in each of the checked company's pools, through the API."""
     headers = {"Authorization": f"Bearer {server.key}"}
@@ -883,6 +900,20 @@ def collect() -> dict[str, dict[str, Any]]:
             paced.append(paced_load(server, entitlements))
             print(f"  entitlements at {RATE:,}/s: {paced[-1].describe()}", file=sys.stderr)
         checks = sorted(paced, key=lambda run: run.percentile(99))[len(paced) // 2]
+    with (
+        tempfile.TemporaryDirectory(prefix="seatledger-bench-") as tmp,
+        serving(url, Path(tmp), command=floor_command()) as floor_server,
+    ):
+        pools_file = Path(tmp) / "pools.txt"
+        pools_file.write_text("\n".join(seeded.pools) + "\n")
+        vacuum(url)
+        assign_with_wrk(floor_server, pools_file, seconds=WARMUP_SECONDS)
+        floor = []
+        for _ in range(FLOOR_ROUNDS):
+            vacuum(url)
+            floor.append(assign_with_wrk(floor_server, pools_file, seconds=SECONDS))
+            print(f"  the floor (benchmarks.floor): {floor[-1].describe()}", file=sys.stderr)
+    best_floor = max(run.per_second for run in floor)
     best_assign = max(run.per_second for run in assign)
     best_tpcb = max(tpcb)
     figures = {
@@ -891,6 +922,11 @@ def collect() -> dict[str, dict[str, Any]]:
         "http.assign_server_cpu_ms": round(
             statistics.median(run.cpu["server"] * 1000 / run.requests for run in assign), 2
         ),
+        "http.assign_postgres_cpu_ms": round(
+            statistics.median(run.cpu["postgres"] * 1000 / run.requests for run in assign), 2
+        ),
+        "http.assign_floor_per_second": round(best_floor),
+        "http.assign_floor_share_of_tpcb": round(best_floor / best_tpcb, 3),
         "pgbench.tpcb_tps": round(best_tpcb),
         "http.assign_share_of_tpcb": round(best_assign / best_tpcb, 3),
         "http.entitlements_per_second": round(most.per_second),
