@@ -9,7 +9,8 @@ change (run it against each version of the code, alternated, best of several rou
 ``measure`` creates an API key, then, ``ROUNDS`` times: ``REQUESTS`` seat assignments (``POST
 /v1/seats``, a new email each, over the seeded subscriptions), the delivery rounds that fan
 their events out (the server's own delivery loop does this work in ``make bench``; counted per
-assignment), and ``REQUESTS`` entitlement checks. Each figure is the best round's.
+assignment), and ``REQUESTS`` entitlement checks. Each figure is the best round's. With
+``SEATLEDGER_CPU_IDEMPOTENT=1`` every assignment carries a new ``Idempotency-Key``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from seatledger.adapters.db import migrations
 
 REQUESTS = int(os.environ.get("SEATLEDGER_CPU_REQUESTS", "500"))
 ROUNDS = int(os.environ.get("SEATLEDGER_CPU_ROUNDS", "3"))
+IDEMPOTENT = os.environ.get("SEATLEDGER_CPU_IDEMPOTENT") == "1"  # a new Idempotency-Key each
 POOLS = 100
 
 
@@ -159,8 +161,11 @@ async def _measure() -> dict[str, Any]:
                 json.dumps({"subscription_id": pools[n % len(pools)], "email": email}).encode()
             )
         cpu = time.process_time()
-        for body in bodies:
-            status, text = await client.call("POST", "/v1/seats", assign_headers, body)
+        for i, body in enumerate(bodies):
+            headers = assign_headers
+            if IDEMPOTENT:
+                headers = [*assign_headers, (b"idempotency-key", f"{tag}-{n}-{i}".encode())]
+            status, text = await client.call("POST", "/v1/seats", headers, body)
             if status != 201:
                 raise AssertionError(text)
         keep("assign_ms", (time.process_time() - cpu) * 1000 / REQUESTS)
