@@ -63,11 +63,12 @@ _SECRET_TEXT: tuple[tuple[re.Pattern[str], str], ...] = (
 # Every secret above contains one of these: a text without any is let through unscanned (the
 # processor runs on every field of every line, a request's included: it must be cheap).
 _MARKERS = ("sl_", "cs_", "whsec_", "k_live_", "k_test_", "/claim", "=", "earer", "EARER", "@")
+_ANY_MARKER = re.compile("|".join(re.escape(marker) for marker in _MARKERS))  # one C-level scan
 
 
 def redact_text(text: str) -> str:
     """``text`` with every secret the module docstring lists replaced."""
-    if not any(marker in text for marker in _MARKERS):
+    if _ANY_MARKER.search(text) is None:
         return text
     for pattern, replacement in _SECRET_TEXT:
         text = pattern.sub(replacement, text)
