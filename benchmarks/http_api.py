@@ -20,6 +20,9 @@ database that it alone uses.
   application running only the product's assignment statement (``FLOOR_ROUNDS`` runs after the
   product's): what share of TPC-B an assignment reaches on this machine at all, so the distance
   to the product's share is what the product does around its statement.
+  ``http.assign_server_cpu_ms_no_delivery`` and ``http.assign_postgres_cpu_ms_no_delivery``:
+  one more run of the product, last, as ``serve --no-delivery`` (its events left undelivered):
+  the difference from the figures above is what delivering an assignment's events costs.
 * ``http.entitlements_p99_ms``: the 99th percentile latency of ``GET
   /v1/companies/{id}/entitlements`` (an API key; a company with four pools over two products) at
   a constant ``RATE`` requests/s, measured from the moment each request was due
@@ -93,6 +96,8 @@ NAMES = {
     "http.assign_per_second_idempotent": "assignments/s",
     "http.assign_server_cpu_ms": "ms CPU/assignment",
     "http.assign_postgres_cpu_ms": "ms CPU/assignment",
+    "http.assign_server_cpu_ms_no_delivery": "ms CPU/assignment",
+    "http.assign_postgres_cpu_ms_no_delivery": "ms CPU/assignment",
     "http.assign_floor_per_second": "assignments/s",
     "http.assign_floor_share_of_tpcb": "share",
     "pgbench.tpcb_tps": "transactions/s",
@@ -809,6 +814,12 @@ def floor_command() -> list[str]:
     return [*argv, "--loop", "uvloop", "--http", "httptools"]
 
 
+def no_delivery_command() -> list[str]:
+    """``seatledger serve`` as ``make bench`` runs it, without its delivery loop."""
+    argv = [_seatledger(), "serve", "--port", "{port}", "--workers", str(WORKERS)]
+    return [*argv, "--no-delivery"]
+
+
 def _assign_some(server: Server, seeded: Seeded) -> None:
     """A few seats in each of the checked company's pools, through the API."""
     headers = {"Authorization": f"Bearer {server.key}"}
@@ -913,6 +924,19 @@ def collect() -> dict[str, dict[str, Any]]:
             vacuum(url)
             floor.append(assign_with_wrk(floor_server, pools_file, seconds=SECONDS))
             print(f"  the floor (benchmarks.floor): {floor[-1].describe()}", file=sys.stderr)
+    # The product once more without its delivery loop (the events it writes stay undelivered):
+    # what delivering an assignment's events costs is the difference.
+    with (
+        tempfile.TemporaryDirectory(prefix="seatledger-bench-") as tmp,
+        serving(url, Path(tmp), command=no_delivery_command()) as quiet,
+    ):
+        pools_file = Path(tmp) / "pools.txt"
+        pools_file.write_text("\n".join(seeded.pools) + "\n")
+        vacuum(url)
+        assign_with_wrk(quiet, pools_file, seconds=WARMUP_SECONDS)
+        vacuum(url)
+        undelivered = assign_with_wrk(quiet, pools_file, seconds=SECONDS)
+        print(f"  assign, serve --no-delivery: {undelivered.describe()}", file=sys.stderr)
     best_floor = max(run.per_second for run in floor)
     best_assign = max(run.per_second for run in assign)
     best_tpcb = max(tpcb)
@@ -924,6 +948,12 @@ def collect() -> dict[str, dict[str, Any]]:
         ),
         "http.assign_postgres_cpu_ms": round(
             statistics.median(run.cpu["postgres"] * 1000 / run.requests for run in assign), 2
+        ),
+        "http.assign_server_cpu_ms_no_delivery": round(
+            undelivered.cpu["server"] * 1000 / undelivered.requests, 2
+        ),
+        "http.assign_postgres_cpu_ms_no_delivery": round(
+            undelivered.cpu["postgres"] * 1000 / undelivered.requests, 2
         ),
         "http.assign_floor_per_second": round(best_floor),
         "http.assign_floor_share_of_tpcb": round(best_floor / best_tpcb, 3),
