@@ -874,6 +874,26 @@ def skipped(reason: str) -> dict[str, dict[str, Any]]:
     return {name: {"value": None, "unit": unit, "skipped": reason} for name, unit in NAMES.items()}
 
 
+def assign_rounds(
+    url: str, seeded: Seeded, command: list[str], rounds: int, name: str
+) -> list[WrkRun]:
+    """``rounds`` runs of assignments, after a warm-up, against ``command`` served afresh."""
+    with (
+        tempfile.TemporaryDirectory(prefix="seatledger-bench-") as tmp,
+        serving(url, Path(tmp), command=command) as server,
+    ):
+        pools_file = Path(tmp) / "pools.txt"
+        pools_file.write_text("\n".join(seeded.pools) + "\n")
+        vacuum(url)
+        assign_with_wrk(server, pools_file, seconds=WARMUP_SECONDS)
+        runs = []
+        for _ in range(rounds):
+            vacuum(url)
+            runs.append(assign_with_wrk(server, pools_file, seconds=SECONDS))
+            print(f"  assign, {name}: {runs[-1].describe()}", file=sys.stderr)
+    return runs
+
+
 def collect() -> dict[str, dict[str, Any]]:
     url = os.environ.get("SEATLEDGER_BENCH_DATABASE_URL", POSTGRES)
     reason = unavailable(url)
@@ -911,32 +931,12 @@ def collect() -> dict[str, dict[str, Any]]:
             paced.append(paced_load(server, entitlements))
             print(f"  entitlements at {RATE:,}/s: {paced[-1].describe()}", file=sys.stderr)
         checks = sorted(paced, key=lambda run: run.percentile(99))[len(paced) // 2]
-    with (
-        tempfile.TemporaryDirectory(prefix="seatledger-bench-") as tmp,
-        serving(url, Path(tmp), command=floor_command()) as floor_server,
-    ):
-        pools_file = Path(tmp) / "pools.txt"
-        pools_file.write_text("\n".join(seeded.pools) + "\n")
-        vacuum(url)
-        assign_with_wrk(floor_server, pools_file, seconds=WARMUP_SECONDS)
-        floor = []
-        for _ in range(FLOOR_ROUNDS):
-            vacuum(url)
-            floor.append(assign_with_wrk(floor_server, pools_file, seconds=SECONDS))
-            print(f"  the floor (benchmarks.floor): {floor[-1].describe()}", file=sys.stderr)
+    floor = assign_rounds(
+        url, seeded, floor_command(), FLOOR_ROUNDS, "the floor (benchmarks.floor)"
+    )
     # The product once more without its delivery loop (the events it writes stay undelivered):
     # what delivering an assignment's events costs is the difference.
-    with (
-        tempfile.TemporaryDirectory(prefix="seatledger-bench-") as tmp,
-        serving(url, Path(tmp), command=no_delivery_command()) as quiet,
-    ):
-        pools_file = Path(tmp) / "pools.txt"
-        pools_file.write_text("\n".join(seeded.pools) + "\n")
-        vacuum(url)
-        assign_with_wrk(quiet, pools_file, seconds=WARMUP_SECONDS)
-        vacuum(url)
-        undelivered = assign_with_wrk(quiet, pools_file, seconds=SECONDS)
-        print(f"  assign, serve --no-delivery: {undelivered.describe()}", file=sys.stderr)
+    (undelivered,) = assign_rounds(url, seeded, no_delivery_command(), 1, "serve --no-delivery")
     best_floor = max(run.per_second for run in floor)
     best_assign = max(run.per_second for run in assign)
     best_tpcb = max(tpcb)
