@@ -28,7 +28,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.dialects import postgresql
 
-from benchmarks.postgres import libpq
+from benchmarks.postgres import conninfo
 from seatledger.adapters.db.assignment import assignment
 from seatledger.domain.ids import new_id
 from seatledger.domain.seat_pool import PoolRef
@@ -36,7 +36,14 @@ from seatledger.domain.seat_pool import PoolRef
 CONNECTIONS = 20  # per process, as `seatledger serve` keeps (SEATLEDGER_DATABASE_POOL_SIZE)
 INVITATION_DAYS = 7
 BASE_URL = "http://127.0.0.1:8000"
-_DRAFT = {"id": "", "status": "", "token_hash": "", "token_expires_at": None, "metadata": {}}
+_DRAFT = {
+    "id": "",
+    "status": "",
+    "token_hash": "",
+    "token_expires_at": None,
+    "metadata": {},
+    "created_at": None,
+}
 _ROW = {"event_id": "", "type": "", "payload": {}, "created_at": None}
 
 
@@ -44,10 +51,9 @@ def _compiled() -> tuple[str, dict[str, Any]]:
     """The product's statement for a subscription's seat and an email (its seat event carries
     the company and member the statement finds), as psycopg text, and its constant
     parameters."""
-    values = {**_DRAFT, "created_at": None}
     seat_event = {**_ROW, "payload": {"company_id": None, "member_id": None}}
     statement, parameters = assignment(
-        PoolRef("subscription", ""), values, email="", seat_events=[seat_event], events=[_ROW]
+        PoolRef("subscription", ""), _DRAFT, email="", seat_events=[seat_event], events=[_ROW]
     )
     compiled = statement.compile(dialect=postgresql.psycopg.dialect())  # type: ignore[attr-defined]
     constants = {k: v for k, v in compiled.params.items() if k not in parameters}
@@ -64,25 +70,28 @@ class Floor:
 
     async def start(self) -> None:
         self.sql, self.constants = _compiled()
-        url, _ = libpq(os.environ["SEATLEDGER_DATABASE_URL"])
+        arguments = conninfo(os.environ["SEATLEDGER_DATABASE_URL"])
         for _ in range(CONNECTIONS):
-            connection = await psycopg.AsyncConnection.connect(
-                host=url.host or "",
-                port=url.port or 5432,
-                user=url.username or "",
-                password=url.password or "",
-                dbname=url.database or "",
-                autocommit=True,
-            )
+            connection = await psycopg.AsyncConnection.connect(**arguments)
             self.connections.put_nowait(connection)
+
+    async def stop(self) -> None:
+        while not self.connections.empty():
+            await self.connections.get_nowait().close()
 
     def parameters(self, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         now = datetime.now(UTC)
         expires_at = now + timedelta(days=INVITATION_DAYS)
         token = secrets.token_urlsafe(32)
         seat_id = new_id("seat")
-        seat = {"id": seat_id, "status": "pending", "email": body["email"], "metadata": {}}
-        seat.update(subscription_id=body["subscription_id"], created_at=now.isoformat())
+        seat = {
+            "id": seat_id,
+            "status": "pending",
+            "subscription_id": body["subscription_id"],
+            "email": body["email"],
+            "metadata": {},
+            "created_at": now.isoformat(),
+        }
         return seat_id, {
             **self.constants,
             "pool_id": body["subscription_id"],
@@ -131,6 +140,7 @@ class Floor:
                     await send({"type": "lifespan.startup.failed", "message": repr(error)})
                     return
                 await send({"type": "lifespan.startup.complete"})
+            await self.stop()
             await send({"type": "lifespan.shutdown.complete"})
             return
         body = b""

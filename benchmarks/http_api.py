@@ -331,6 +331,7 @@ class Server:
 
     url: str
     workers: int = WORKERS
+    options: tuple[str, ...] = ()  # more of `seatledger serve`'s options
     command: list[str] | None = None  # instead of `seatledger serve …`; {port} is filled in
     port: int = 0
     key: str = ""
@@ -359,7 +360,7 @@ class Server:
         self.port = _free_port()
         if self.command is None:
             argv = [_seatledger(), "serve", "--port", str(self.port)]
-            argv += ["--workers", str(self.workers)]
+            argv += ["--workers", str(self.workers), *self.options]
         else:
             argv = [part.format(port=self.port) for part in self.command]
         self.log = folder / f"serve-{self.port}.log"
@@ -814,12 +815,6 @@ def floor_command() -> list[str]:
     return [*argv, "--loop", "uvloop", "--http", "httptools"]
 
 
-def no_delivery_command() -> list[str]:
-    """``seatledger serve`` as ``make bench`` runs it, without its delivery loop."""
-    argv = [_seatledger(), "serve", "--port", "{port}", "--workers", str(WORKERS)]
-    return [*argv, "--no-delivery"]
-
-
 def _assign_some(server: Server, seeded: Seeded) -> None:
     """A few seats in each of the checked company's pools, through the API."""
     headers = {"Authorization": f"Bearer {server.key}"}
@@ -874,13 +869,12 @@ def skipped(reason: str) -> dict[str, dict[str, Any]]:
     return {name: {"value": None, "unit": unit, "skipped": reason} for name, unit in NAMES.items()}
 
 
-def assign_rounds(
-    url: str, seeded: Seeded, command: list[str], rounds: int, name: str
-) -> list[WrkRun]:
-    """``rounds`` runs of assignments, after a warm-up, against ``command`` served afresh."""
+def assign_rounds(url: str, seeded: Seeded, rounds: int, name: str, **serve: Any) -> list[WrkRun]:
+    """``rounds`` runs of assignments, after a warm-up, against a server started afresh
+    (``serve``: ``Server``'s fields)."""
     with (
         tempfile.TemporaryDirectory(prefix="seatledger-bench-") as tmp,
-        serving(url, Path(tmp), command=command) as server,
+        serving(url, Path(tmp), **serve) as server,
     ):
         pools_file = Path(tmp) / "pools.txt"
         pools_file.write_text("\n".join(seeded.pools) + "\n")
@@ -931,12 +925,12 @@ def collect() -> dict[str, dict[str, Any]]:
             paced.append(paced_load(server, entitlements))
             print(f"  entitlements at {RATE:,}/s: {paced[-1].describe()}", file=sys.stderr)
         checks = sorted(paced, key=lambda run: run.percentile(99))[len(paced) // 2]
-    floor = assign_rounds(
-        url, seeded, floor_command(), FLOOR_ROUNDS, "the floor (benchmarks.floor)"
-    )
+    floor = assign_rounds(url, seeded, FLOOR_ROUNDS, "the floor", command=floor_command())
     # The product once more without its delivery loop (the events it writes stay undelivered):
     # what delivering an assignment's events costs is the difference.
-    (undelivered,) = assign_rounds(url, seeded, no_delivery_command(), 1, "serve --no-delivery")
+    (undelivered,) = assign_rounds(
+        url, seeded, 1, "serve --no-delivery", options=("--no-delivery",)
+    )
     best_floor = max(run.per_second for run in floor)
     best_assign = max(run.per_second for run in assign)
     best_tpcb = max(tpcb)

@@ -27,18 +27,24 @@ def libpq(url: str) -> tuple[URL, dict[str, str]]:
     return parsed, env
 
 
+def conninfo(url: str, database: str | None = None) -> dict[str, Any]:
+    """psycopg's connection arguments for the server of ``url`` (``database`` instead of its
+    own): autocommit, a 3 s connect timeout."""
+    parsed, _ = libpq(url)
+    return {
+        "host": parsed.host or "",
+        "port": parsed.port or 5432,
+        "user": parsed.username or "",
+        "password": parsed.password or "",
+        "dbname": database or parsed.database or "",
+        "connect_timeout": 3,
+        "autocommit": True,
+    }
+
+
 def connect(url: str, database: str | None = None) -> psycopg.Connection[tuple[Any, ...]]:
     """A plain connection to the server of ``url`` (to ``database`` instead of its own)."""
-    parsed, _ = libpq(url)
-    return psycopg.connect(
-        host=parsed.host or "",
-        port=parsed.port or 5432,
-        user=parsed.username or "",
-        password=parsed.password or "",
-        dbname=database or parsed.database or "",
-        connect_timeout=3,
-        autocommit=True,
-    )
+    return psycopg.connect(**conninfo(url, database))
 
 
 def unreachable(url: str) -> str | None:

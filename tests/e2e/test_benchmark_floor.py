@@ -27,8 +27,7 @@ async def test_the_floor_writes_the_products_seats(
             body = json.dumps({"subscription_id": subscription_id, "email": email})
             answers.append(await floor.assign(body.encode()))
     finally:
-        while not floor.connections.empty():
-            await floor.connections.get_nowait().close()
+        await floor.stop()
     assert [status for status, _ in answers] == [201, 201, 409]
     listed = await api.get(f"/v1/seats?subscription_id={subscription_id}")
     assert listed["assigned_seats"] == 2

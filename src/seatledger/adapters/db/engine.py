@@ -55,9 +55,10 @@ def create_engine(url: str, *, pool_size: int = DATABASE_POOL_SIZE, **options: A
         engine = create_async_engine(url, **options)
 
         @event.listens_for(engine.sync_engine.pool, "checkin")
-        def _end_reading(dbapi_connection: Any, _record: Any) -> None:
-            # A reader's connection (``reading_options``) goes back to the pool as it came out
-            # of it: not in autocommit. psycopg only sets a flag (no round trip).
+        def _end_autocommit(dbapi_connection: Any, _record: Any) -> None:
+            # A connection switched to autocommit (``autocommit``: readers, a statement of its
+            # own, a key's read) goes back to the pool as it came out of it. psycopg only sets
+            # a flag (no round trip).
             if dbapi_connection is not None and dbapi_connection.autocommit:
                 dbapi_connection.autocommit = False
 
